@@ -1,0 +1,120 @@
+/**
+ * The contract between the construct library (lib/) and the runtime (lambdas/).
+ *
+ * This file has no imports on purpose: the constructs import it to name environment variables and
+ * output keys, the runtime imports it to read them, and neither side pulls in the other's
+ * dependencies (aws-cdk-lib never reaches a Lambda bundle, the AWS SDK never reaches synth).
+ */
+
+/** Environment variables the JobQueue construct sets on every consumer Lambda. */
+export const CONSUMER_ENV = {
+  /** Name of the DynamoDB job ledger table. */
+  ledgerTable: 'JOBS_LEDGER_TABLE',
+  /** Lane this consumer serves (e.g. `high`). */
+  lane: 'JOBS_LANE',
+  /** URL of the lane's queue (for ChangeMessageVisibility heartbeats and backoff). */
+  queueUrl: 'JOBS_QUEUE_URL',
+  /** URL of the lane's dead-letter queue (permanent failures are sent there directly). */
+  dlqUrl: 'JOBS_DLQ_URL',
+  /** The lane's max attempts, equal to the queue's redrive maxReceiveCount. */
+  maxAttempts: 'JOBS_MAX_ATTEMPTS',
+  /** The lane queue's visibility timeout in seconds. */
+  visibilityTimeoutSeconds: 'JOBS_VISIBILITY_TIMEOUT_SECONDS',
+  /** Default backoff base delay in seconds (a job definition may override it). */
+  backoffBaseSeconds: 'JOBS_BACKOFF_BASE_SECONDS',
+  /** Default backoff cap in seconds, at most 43200 (12 h, the SQS visibility limit). */
+  backoffCapSeconds: 'JOBS_BACKOFF_CAP_SECONDS',
+  /** How long ledger items live after their last write, in seconds (sets the TTL attribute). */
+  ledgerTtlSeconds: 'JOBS_LEDGER_TTL_SECONDS',
+  /** How many messages of one batch run at once. */
+  batchParallelism: 'JOBS_BATCH_PARALLELISM',
+  /** `true` when the lane is a FIFO queue. */
+  fifo: 'JOBS_FIFO',
+} as const;
+
+/** Job statuses in the ledger. */
+export const JOB_STATUSES = ['ENQUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'DEAD'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Attribute names of a ledger item. The partition key is `jobId`; `expiresAt` is the TTL attribute. */
+export const LEDGER_ATTR = {
+  jobId: 'jobId',
+  type: 'type',
+  lane: 'lane',
+  status: 'status',
+  attempts: 'attempts',
+  leaseUntil: 'leaseUntil',
+  leaseOwner: 'leaseOwner',
+  enqueuedAt: 'enqueuedAt',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt',
+  lastError: 'lastError',
+  result: 'result',
+  progress: 'progress',
+  expiresAt: 'expiresAt',
+} as const;
+
+/** Version of the message envelope this runtime writes and accepts. */
+export const ENVELOPE_VERSION = 1;
+
+/**
+ * What travels in an SQS message body. Scheduler targets build the same shape, with
+ * `id` = `cron:<schedule name>:<aws.scheduler.scheduled-time>` so a retried firing dedupes.
+ */
+export interface JobEnvelope<P = unknown> {
+  /** Envelope version; the consumer dead-letters versions it does not know. */
+  readonly v: number;
+  /** Job id: the ledger partition key. Deterministic when an idempotency key is given. */
+  readonly id: string;
+  /** Job type, the key in the job registry. */
+  readonly type: string;
+  readonly payload: P;
+  /** The idempotency key the id was derived from, if any. */
+  readonly key?: string;
+  /** ISO-8601 time the job was enqueued (or the schedule's scheduled time). */
+  readonly enqueuedAt: string;
+  /** Correlation id carried into logs. */
+  readonly correlationId?: string;
+}
+
+/** Message attributes the consumer sets on a message it dead-letters itself. */
+export const DLQ_ATTR = {
+  error: 'jobs.error',
+  errorType: 'jobs.errorType',
+  failedAt: 'jobs.failedAt',
+  attempts: 'jobs.attempts',
+  firstFailedAt: 'jobs.firstFailedAt',
+} as const;
+
+/**
+ * The description every JobQueue config output carries; the CLI and `JobClient.fromStack` find
+ * the output by it.
+ */
+export const CONFIG_OUTPUT_DESCRIPTION = 'sqs-jobs:config';
+
+/** One lane as published in the stack output. */
+export interface LaneConfig {
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly dlqUrl: string;
+  readonly dlqArn: string;
+  readonly fifo: boolean;
+  readonly maxAttempts: number;
+  /** The lane's consumer function name. */
+  readonly functionName: string;
+}
+
+/** The JSON the JobQueue construct publishes as a stack output: everything a client needs. */
+export interface JobQueueConfig {
+  readonly version: 1;
+  readonly tableName: string;
+  readonly defaultLane: string;
+  readonly lanes: Record<string, LaneConfig>;
+  readonly scheduleGroup: string;
+  /** Role EventBridge Scheduler assumes to send to the lanes (pass it to CreateSchedule). */
+  readonly schedulerRoleArn: string;
+  /** Queue that receives scheduler deliveries that failed after their retries. */
+  readonly scheduleDlqArn: string;
+  readonly alarmTopicArn: string;
+}
