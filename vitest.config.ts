@@ -1,0 +1,38 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, so `npm run test:unit` stays fast and emulator-free:
+// - unit:   pure logic, CDK template assertions, SDK-mocked error paths
+// - ledger: runtime code against a real DynamoDB engine (DynamoDB Local, started by globalSetup)
+// - integ:  the deployed stack on LocalStack
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          exclude: ['test/unit/**/*.ddb.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'ledger',
+          include: ['test/unit/**/*.ddb.test.ts'],
+          globalSetup: ['test/support/dynamodb-local.global-setup.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'integ',
+          include: ['test/integ/**/*.test.ts'],
+          globalSetup: ['test/support/localstack.global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
