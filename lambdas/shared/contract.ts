@@ -118,3 +118,65 @@ export interface JobQueueConfig {
   readonly scheduleDlqArn: string;
   readonly alarmTopicArn: string;
 }
+
+/**
+ * A decoded ledger item (what `JobClient.getJob` returns and the CLI can print).
+ * Stored formats: `status`, `type`, `lane`, `leaseOwner`, `lastError` as S; the `*At` timestamps as
+ * ISO-8601 S, except `leaseUntil` (N, epoch milliseconds, compared in conditions) and `expiresAt`
+ * (N, epoch seconds, the TTL attribute); `attempts` N; `result` S holding JSON (at most
+ * LEDGER_LIMITS.resultBytes, else a JSON note `{"omitted":...}`); `progress` N, or S holding JSON.
+ */
+export interface JobRecord {
+  readonly jobId: string;
+  readonly type?: string;
+  readonly lane?: string;
+  readonly status?: JobStatus;
+  /** Handler runs started (claims), not SQS receives. */
+  readonly attempts: number;
+  readonly enqueuedAt?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly updatedAt?: string;
+  /** Epoch ms until which the current RUNNING lease is live. */
+  readonly leaseUntil?: number;
+  readonly leaseOwner?: string;
+  readonly lastError?: string;
+  readonly result?: unknown;
+  readonly progress?: number | Record<string, unknown>;
+  /** TTL, epoch seconds. */
+  readonly expiresAt?: number;
+}
+
+/** Size bounds that keep ledger items under 1 KB (one write unit). */
+export const LEDGER_LIMITS = {
+  /** `lastError` is truncated to this many characters. */
+  lastErrorChars: 300,
+  /** Results whose JSON is larger are not stored; a note is stored instead. */
+  resultBytes: 400,
+  /** Object progress values whose JSON is larger are replaced by a note. */
+  progressBytes: 200,
+} as const;
+
+/**
+ * CloudWatch metrics the consumer emits (EMF via Powertools). Every metric carries exactly the
+ * dimensions {JobType, Lane} (the Powertools `service` default dimension is cleared), so alarms
+ * and dashboards can address them. Malformed / unknown-type messages use JobType `(unknown)`.
+ */
+export const JOB_METRICS = {
+  /** Used when POWERTOOLS_METRICS_NAMESPACE is not set. */
+  defaultNamespace: 'SqsJobs',
+  dimensions: { jobType: 'JobType', lane: 'Lane' },
+  names: {
+    succeeded: 'JobSucceeded',
+    /** Every attempt that ended in failure (retryable or permanent, bad input included). */
+    failed: 'JobFailed',
+    /** Failures that will be retried after a backoff. */
+    retried: 'JobRetried',
+    /** Jobs that went DEAD: sent to the DLQ by the consumer, or left for SQS redrive on the last attempt. */
+    deadLettered: 'JobDeadLettered',
+    /** Deliveries of already-SUCCEEDED jobs acknowledged without running. */
+    duplicateSkipped: 'JobDuplicateSkipped',
+    /** Handler duration, milliseconds. */
+    duration: 'JobDuration',
+  },
+} as const;

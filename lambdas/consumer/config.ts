@@ -1,0 +1,97 @@
+/** Consumer configuration from the environment variables the JobQueue construct sets (CONSUMER_ENV). */
+import { CONSUMER_ENV } from '../shared/contract';
+import { ConfigError } from '../shared/errors';
+import { type BackoffOptions, MAX_BACKOFF_SECONDS } from './backoff';
+
+export interface ConsumerConfig {
+  readonly tableName: string;
+  readonly lane: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly maxAttempts: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly backoff: BackoffOptions;
+  readonly ledgerTtlSeconds: number;
+  readonly batchParallelism: number;
+  readonly fifo: boolean;
+}
+
+/** Defaults for the optional variables (the construct always sets them). */
+export const CONSUMER_DEFAULTS = {
+  maxAttempts: 5,
+  visibilityTimeoutSeconds: 30,
+  backoffBaseSeconds: 2,
+  backoffCapSeconds: 900,
+  ledgerTtlSeconds: 7 * 24 * 3600,
+  batchParallelism: 10,
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Read and validate; every error names the variable, the allowed values and the value given. */
+export function readConsumerConfig(env: Env = process.env): ConsumerConfig {
+  const config: ConsumerConfig = {
+    tableName: required(env, CONSUMER_ENV.ledgerTable),
+    lane: required(env, CONSUMER_ENV.lane),
+    queueUrl: required(env, CONSUMER_ENV.queueUrl),
+    dlqUrl: required(env, CONSUMER_ENV.dlqUrl),
+    maxAttempts: int(env, CONSUMER_ENV.maxAttempts, CONSUMER_DEFAULTS.maxAttempts, 1, 1000),
+    visibilityTimeoutSeconds: int(
+      env,
+      CONSUMER_ENV.visibilityTimeoutSeconds,
+      CONSUMER_DEFAULTS.visibilityTimeoutSeconds,
+      0,
+      MAX_BACKOFF_SECONDS,
+    ),
+    backoff: {
+      baseSeconds: int(
+        env,
+        CONSUMER_ENV.backoffBaseSeconds,
+        CONSUMER_DEFAULTS.backoffBaseSeconds,
+        0,
+        MAX_BACKOFF_SECONDS,
+      ),
+      capSeconds: int(
+        env,
+        CONSUMER_ENV.backoffCapSeconds,
+        CONSUMER_DEFAULTS.backoffCapSeconds,
+        0,
+        MAX_BACKOFF_SECONDS,
+      ),
+    },
+    ledgerTtlSeconds: int(
+      env,
+      CONSUMER_ENV.ledgerTtlSeconds,
+      CONSUMER_DEFAULTS.ledgerTtlSeconds,
+      60,
+      10 * 365 * 86400,
+    ),
+    batchParallelism: int(env, CONSUMER_ENV.batchParallelism, CONSUMER_DEFAULTS.batchParallelism, 1, 10_000),
+    fifo: bool(env, CONSUMER_ENV.fifo),
+  };
+  return config;
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '')
+    throw new ConfigError(`Environment variable ${name}`, 'set', value);
+  return value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`Environment variable ${name}`, `an integer from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(`Environment variable ${name}`, "'true' or 'false'", raw);
+}

@@ -1,0 +1,119 @@
+/**
+ * Per-job outcome logs and per-batch metrics. Metrics are aggregated by (job type, lane) and
+ * flushed once per batch: one EMF document per type instead of one per job.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { JOB_METRICS } from '../shared/contract';
+
+/** What happened to one message. */
+export type JobOutcomeStatus =
+  | 'SUCCEEDED'
+  /** Already SUCCEEDED: acknowledged without running. */
+  | 'DUPLICATE'
+  /** RUNNING under a live lease elsewhere, or no time left: retried later without running. */
+  | 'DEFERRED'
+  /** Failed, will be retried after a backoff. */
+  | 'RETRY'
+  /** Dead-lettered by the consumer (DLQ send succeeded) or left for SQS redrive (last attempt). */
+  | 'DEAD'
+  /** Should be dead-lettered but the DLQ send failed: reported as a batch failure. */
+  | 'DLQ_SEND_FAILED'
+  /** Skipped because an earlier message of the same FIFO group failed. */
+  | 'FIFO_BLOCKED'
+  /** An unexpected error (ledger or SQS unavailable): reported as a batch failure. */
+  | 'ERROR';
+
+export interface JobOutcome {
+  readonly messageId: string;
+  readonly status: JobOutcomeStatus;
+  /** Report as a batch item failure (the message stays on the lane). */
+  readonly itemFailure: boolean;
+  readonly jobId?: string;
+  readonly type?: string;
+  readonly attempt: number;
+  readonly durationMs?: number;
+  readonly error?: { readonly type: string; readonly message: string };
+  /** The handler ran and failed (counts JobFailed). */
+  readonly failed?: boolean;
+  readonly detail?: Record<string, unknown>;
+}
+
+export const UNKNOWN_TYPE_DIMENSION = '(unknown)';
+
+export class BatchTelemetry {
+  private readonly counters = new Map<
+    string,
+    { type: string; counts: Map<string, number>; durations: number[] }
+  >();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+    private readonly lane: string,
+    private readonly knownType: (type: string) => boolean,
+  ) {}
+
+  record(outcome: JobOutcome): void {
+    const line = {
+      jobId: outcome.jobId,
+      type: outcome.type,
+      lane: this.lane,
+      attempt: outcome.attempt,
+      status: outcome.status,
+      messageId: outcome.messageId,
+      durationMs: outcome.durationMs,
+      error: outcome.error,
+      ...outcome.detail,
+    };
+    if (outcome.status === 'SUCCEEDED' || outcome.status === 'DUPLICATE')
+      this.logger.info('job outcome', line);
+    else if (
+      outcome.status === 'DEAD' ||
+      outcome.status === 'DLQ_SEND_FAILED' ||
+      outcome.status === 'ERROR'
+    ) {
+      this.logger.error('job outcome', line);
+    } else this.logger.warn('job outcome', line);
+
+    const type = outcome.type && this.knownType(outcome.type) ? outcome.type : UNKNOWN_TYPE_DIMENSION;
+    const n = JOB_METRICS.names;
+    if (outcome.status === 'SUCCEEDED') this.count(type, n.succeeded);
+    if (outcome.status === 'DUPLICATE') this.count(type, n.duplicateSkipped);
+    if (outcome.status === 'RETRY') this.count(type, n.retried);
+    if (outcome.status === 'DEAD') this.count(type, n.deadLettered);
+    if (outcome.failed) this.count(type, n.failed);
+    if (outcome.durationMs !== undefined && (outcome.status === 'SUCCEEDED' || outcome.failed)) {
+      this.bucket(type).durations.push(outcome.durationMs);
+    }
+  }
+
+  /** Emit the aggregated metrics; one EMF document per job type. */
+  flush(): void {
+    for (const { type, counts, durations } of this.counters.values()) {
+      this.metrics.addDimensions({
+        [JOB_METRICS.dimensions.jobType]: type,
+        [JOB_METRICS.dimensions.lane]: this.lane,
+      });
+      for (const [name, value] of counts) this.metrics.addMetric(name, MetricUnit.Count, value);
+      for (const ms of durations)
+        this.metrics.addMetric(JOB_METRICS.names.duration, MetricUnit.Milliseconds, ms);
+      this.metrics.publishStoredMetrics();
+    }
+    this.counters.clear();
+  }
+
+  private count(type: string, name: string): void {
+    const counts = this.bucket(type).counts;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+
+  private bucket(type: string) {
+    let bucket = this.counters.get(type);
+    if (!bucket) {
+      bucket = { type, counts: new Map(), durations: [] };
+      this.counters.set(type, bucket);
+    }
+    return bucket;
+  }
+}

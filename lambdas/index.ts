@@ -1,0 +1,9 @@
+/**
+ * The runtime entry (`sqs-jobs/runtime`): everything job authors and producers import.
+ * Nothing here imports aws-cdk-lib.
+ */
+export * from './consumer/backoff';
+export * from './registry';
+export * from './shared/contract';
+export { createEnvelope, jobIdForKey, newJobId, readEnvelope } from './shared/envelope';
+export * from './shared/errors';

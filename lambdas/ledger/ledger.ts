@@ -1,0 +1,348 @@
+/**
+ * The job ledger: one DynamoDB item per job, both the idempotency record and the status record.
+ * Every transition is a single conditional write; only `ConditionalCheckFailedException` is
+ * caught (it means "someone else owns or finished this job"), everything else propagates.
+ *
+ * ENQUEUED ──claim──► RUNNING(lease, owner) ──complete──► SUCCEEDED
+ *    ▲                     │            └────fail───────► FAILED ──claim──► RUNNING …
+ *    └─ producer (keyed)   └─ lease expired: claim takes over   DEAD ──claim (redrive)──► RUNNING
+ */
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { LEDGER_ATTR as A, type JobRecord, type JobStatus } from '../shared/contract';
+import { decodeRecord, encodeError, encodeProgress, encodeResult, type Item } from './codec';
+import { N, S, Update } from './update';
+
+export interface LedgerOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Items expire this long after their last write. */
+  readonly ttlSeconds: number;
+  /** Clock in epoch ms (tests pin it). @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface ClaimInput {
+  readonly jobId: string;
+  readonly type: string;
+  readonly lane: string;
+  readonly enqueuedAt: string;
+  /** Random token naming this execution; only its owner may complete or fail the job. */
+  readonly owner: string;
+  /** Lease length in ms; another consumer may take the job over after it. */
+  readonly leaseMs: number;
+}
+
+export type ClaimOutcome =
+  | { readonly kind: 'claimed'; readonly attempts: number; readonly takeover: boolean }
+  /** SUCCEEDED already: acknowledge without running. */
+  | { readonly kind: 'finished'; readonly record: JobRecord }
+  /** RUNNING under a live lease elsewhere: retry later. */
+  | { readonly kind: 'busy'; readonly record?: JobRecord; readonly leaseRemainingMs: number };
+
+export interface OutcomeInput {
+  readonly jobId: string;
+  readonly type?: string;
+  readonly lane: string;
+  readonly enqueuedAt?: string;
+  readonly status: Extract<JobStatus, 'SUCCEEDED' | 'FAILED' | 'DEAD'>;
+  readonly startedAt?: string;
+  readonly error?: unknown;
+  readonly result?: unknown;
+  readonly progress?: number | Record<string, unknown>;
+}
+
+/** Statuses a claim may move to RUNNING (DEAD too, so a DLQ redrive re-runs the job). */
+const CLAIMABLE =
+  'attribute_not_exists(#jobId) OR #status IN (:enqueued, :failed, :dead) OR (#status = :running AND #leaseUntil < :nowMs)';
+const NOT_SUCCEEDED = 'attribute_not_exists(#jobId) OR #status <> :succeeded';
+const OWNED = '#leaseOwner = :owner AND #status = :running';
+
+export class Ledger {
+  private readonly client: DynamoDBClient;
+  readonly tableName: string;
+  private readonly ttlSeconds: number;
+  private readonly now: () => number;
+
+  constructor(options: LedgerOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.ttlSeconds = options.ttlSeconds;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Strict mode, before the handler: ENQUEUED | FAILED | DEAD | absent | expired RUNNING → RUNNING. */
+  async claim(input: ClaimInput): Promise<ClaimOutcome> {
+    const now = this.now();
+    const u = this.stamp(new Update(), now)
+      .set(A.status, S('RUNNING'))
+      .set(A.leaseOwner, S(input.owner))
+      .set(A.leaseUntil, N(now + input.leaseMs))
+      .set(A.attempts, N(1), `if_not_exists(#${A.attempts}, :zero) + :${A.attempts}`)
+      .set(A.startedAt, S(iso(now)))
+      .set(A.type, S(input.type))
+      .set(A.lane, S(input.lane))
+      .set(A.enqueuedAt, S(input.enqueuedAt), `if_not_exists(#${A.enqueuedAt}, :${A.enqueuedAt})`)
+      .value(':zero', { N: '0' });
+    this.claimableNames(u, now);
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(input.jobId),
+          UpdateExpression: u.expression(),
+          ConditionExpression: CLAIMABLE,
+          ExpressionAttributeNames: u.names,
+          ExpressionAttributeValues: u.values,
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const old = decodeRecord(out.Attributes);
+      return { kind: 'claimed', attempts: (old?.attempts ?? 0) + 1, takeover: old?.status === 'RUNNING' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const record = decodeRecord(error.Item as Item | undefined);
+      if (record?.status === 'SUCCEEDED') return { kind: 'finished', record };
+      return { kind: 'busy', record, leaseRemainingMs: Math.max(0, (record?.leaseUntil ?? now) - now) };
+    }
+  }
+
+  /** Strict mode, after success: RUNNING (owned) → SUCCEEDED. False when the lease was lost. */
+  async complete(input: {
+    readonly jobId: string;
+    readonly owner: string;
+    readonly result?: unknown;
+    readonly progress?: number | Record<string, unknown>;
+  }): Promise<boolean> {
+    const now = this.now();
+    const u = this.stamp(new Update(), now)
+      .set(A.status, S('SUCCEEDED'))
+      .set(A.finishedAt, S(iso(now)))
+      .set(A.result, S(encodeResult(input.result)))
+      .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
+      .remove(A.leaseOwner, A.leaseUntil);
+    return this.conditional(
+      input.jobId,
+      u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
+      OWNED,
+    );
+  }
+
+  /** Strict mode, after failure: RUNNING (owned) → FAILED | DEAD. False when the lease was lost. */
+  async fail(input: {
+    readonly jobId: string;
+    readonly owner: string;
+    readonly status: 'FAILED' | 'DEAD';
+    readonly error: unknown;
+  }): Promise<boolean> {
+    const now = this.now();
+    const u = this.stamp(new Update(), now)
+      .set(A.status, S(input.status))
+      .set(A.lastError, S(encodeError(input.error)))
+      .set(A.finishedAt, input.status === 'DEAD' ? S(iso(now)) : undefined)
+      .remove(A.leaseOwner, A.leaseUntil);
+    return this.conditional(
+      input.jobId,
+      u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
+      OWNED,
+    );
+  }
+
+  /** Heartbeat: push the owned lease further. False when the lease was lost. */
+  async extendLease(input: {
+    readonly jobId: string;
+    readonly owner: string;
+    readonly leaseMs: number;
+  }): Promise<boolean> {
+    const now = this.now();
+    const u = this.stamp(new Update(), now).set(A.leaseUntil, N(now + input.leaseMs));
+    return this.conditional(
+      input.jobId,
+      u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
+      OWNED,
+    );
+  }
+
+  /**
+   * Progress. With an owner (strict) only the lease owner may write; without one (optimistic /
+   * none) the item is marked RUNNING with an unowned lease so a strict claim elsewhere waits.
+   */
+  async progress(input: {
+    readonly jobId: string;
+    readonly owner?: string;
+    readonly type: string;
+    readonly lane: string;
+    readonly leaseMs: number;
+    readonly progress: number | Record<string, unknown>;
+  }): Promise<boolean> {
+    const now = this.now();
+    const u = this.stamp(new Update(), now).set(A.progress, encodeProgress(input.progress));
+    if (input.owner !== undefined) {
+      return this.conditional(
+        input.jobId,
+        u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
+        OWNED,
+      );
+    }
+    u.set(A.status, S('RUNNING'))
+      .set(A.leaseUntil, N(now + input.leaseMs))
+      .set(A.type, S(input.type))
+      .set(A.lane, S(input.lane))
+      .set(A.startedAt, S(iso(now)), `if_not_exists(#${A.startedAt}, :${A.startedAt})`)
+      .name(A.jobId)
+      .value(':succeeded', { S: 'SUCCEEDED' });
+    return this.conditional(input.jobId, u, NOT_SUCCEEDED);
+  }
+
+  /**
+   * One unowned write recording an outcome (optimistic and none modes, and dead-lettering before a
+   * claim). Never overwrites SUCCEEDED; with `respectLease` it also leaves a live RUNNING lease alone.
+   */
+  async recordOutcome(
+    input: OutcomeInput,
+    options: { readonly respectLease?: boolean } = {},
+  ): Promise<boolean> {
+    const now = this.now();
+    const u = this.stamp(new Update(), now)
+      .set(A.status, S(input.status))
+      .set(A.attempts, N(1), `if_not_exists(#${A.attempts}, :zero) + :${A.attempts}`)
+      .set(A.type, S(input.type))
+      .set(A.lane, S(input.lane))
+      .set(A.enqueuedAt, S(input.enqueuedAt), `if_not_exists(#${A.enqueuedAt}, :${A.enqueuedAt})`)
+      .set(A.startedAt, S(input.startedAt))
+      .set(A.finishedAt, input.status === 'FAILED' ? undefined : S(iso(now)))
+      .set(A.lastError, input.error === undefined ? undefined : S(encodeError(input.error)))
+      .set(A.result, S(encodeResult(input.result)))
+      .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
+      .remove(A.leaseOwner, A.leaseUntil)
+      .value(':zero', { N: '0' });
+    if (options.respectLease) {
+      this.claimableNames(u, now);
+      return this.conditional(input.jobId, u, CLAIMABLE);
+    }
+    u.name(A.jobId).value(':succeeded', { S: 'SUCCEEDED' });
+    return this.conditional(input.jobId, u, NOT_SUCCEEDED);
+  }
+
+  /**
+   * Producer, keyed jobs only: create the ENQUEUED item unless an unfinished job with this id
+   * exists (then return it). A finished (SUCCEEDED / DEAD) job is replaced: the key starts a new run.
+   */
+  async enqueue(input: {
+    readonly jobId: string;
+    readonly type: string;
+    readonly lane: string;
+    readonly enqueuedAt: string;
+  }): Promise<{ readonly created: true } | { readonly created: false; readonly existing: JobRecord }> {
+    const now = this.now();
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            [A.jobId]: { S: input.jobId },
+            [A.type]: { S: input.type },
+            [A.lane]: { S: input.lane },
+            [A.status]: { S: 'ENQUEUED' },
+            [A.attempts]: { N: '0' },
+            [A.enqueuedAt]: { S: input.enqueuedAt },
+            [A.updatedAt]: { S: iso(now) },
+            [A.expiresAt]: { N: String(this.expiresAt(now)) },
+          },
+          ConditionExpression: 'attribute_not_exists(#jobId) OR #status IN (:succeeded, :dead)',
+          ExpressionAttributeNames: { '#jobId': A.jobId, '#status': A.status },
+          ExpressionAttributeValues: { ':succeeded': { S: 'SUCCEEDED' }, ':dead': { S: 'DEAD' } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = decodeRecord(error.Item as Item | undefined) ?? { jobId: input.jobId, attempts: 0 };
+      return { created: false, existing };
+    }
+  }
+
+  /** Producer: undo `enqueue` when the send failed, so a retry with the same key is not swallowed. */
+  async removeEnqueued(jobId: string, enqueuedAt: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: key(jobId),
+          ConditionExpression: '#status = :enqueued AND #enqueuedAt = :enqueuedAt',
+          ExpressionAttributeNames: { '#status': A.status, '#enqueuedAt': A.enqueuedAt },
+          ExpressionAttributeValues: { ':enqueued': { S: 'ENQUEUED' }, ':enqueuedAt': { S: enqueuedAt } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Strongly consistent read (1 read unit for an item under 4 KB). */
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: key(jobId), ConsistentRead: true }),
+    );
+    return decodeRecord(out.Item);
+  }
+
+  private stamp(u: Update, now: number): Update {
+    return u.set(A.updatedAt, S(iso(now))).set(A.expiresAt, N(this.expiresAt(now)));
+  }
+
+  private claimableNames(u: Update, now: number): void {
+    u.name(A.jobId)
+      .name(A.status)
+      .name(A.leaseUntil)
+      .value(':enqueued', { S: 'ENQUEUED' })
+      .value(':failed', { S: 'FAILED' })
+      .value(':dead', { S: 'DEAD' })
+      .value(':running', { S: 'RUNNING' })
+      .value(':nowMs', { N: String(now) });
+  }
+
+  private expiresAt(now: number): number {
+    return Math.floor(now / 1000) + this.ttlSeconds;
+  }
+
+  private async conditional(jobId: string, u: Update, condition: string): Promise<boolean> {
+    for (const name of ['leaseOwner', 'status', 'jobId']) {
+      if (condition.includes(`#${name}`)) u.name(name);
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(jobId),
+          UpdateExpression: u.expression(),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: u.names,
+          ExpressionAttributeValues: u.values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+function key(jobId: string): Item {
+  return { [A.jobId]: { S: jobId } };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,49 @@
+/** A tiny UpdateItem builder: every attribute goes through `#name` (status, type, result are reserved words). */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
+export class Update {
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+
+  /** `SET #name = :name`, or a raw right-hand side using `#name`/`:name` placeholders. */
+  set(name: string, value: AttributeValue | undefined, rhs?: string): this {
+    if (value === undefined) return this;
+    this.names[`#${name}`] = name;
+    this.values[`:${name}`] = value;
+    this.sets.push(`#${name} = ${rhs ?? `:${name}`}`);
+    return this;
+  }
+
+  remove(...names: string[]): this {
+    for (const name of names) {
+      this.names[`#${name}`] = name;
+      this.removes.push(`#${name}`);
+    }
+    return this;
+  }
+
+  /** Register a name / value used only in the condition. */
+  name(name: string): this {
+    this.names[`#${name}`] = name;
+    return this;
+  }
+
+  value(placeholder: string, value: AttributeValue): this {
+    this.values[placeholder] = value;
+    return this;
+  }
+
+  expression(): string {
+    const parts = [];
+    if (this.sets.length > 0) parts.push(`SET ${this.sets.join(', ')}`);
+    if (this.removes.length > 0) parts.push(`REMOVE ${this.removes.join(', ')}`);
+    return parts.join(' ');
+  }
+}
+
+export const S = (value: string | undefined): AttributeValue | undefined =>
+  value === undefined ? undefined : { S: value };
+export const N = (value: number | undefined): AttributeValue | undefined =>
+  value === undefined ? undefined : { N: String(value) };

@@ -1,0 +1,2 @@
+export { defineJob, defineRegistry, parsePayload, requireJob } from './define-job';
+export * from './types';

@@ -1,0 +1,113 @@
+/** Types of the job registry: a job's payload type flows from its schema to producer and handler. */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { z } from 'zod';
+import type { BackoffOptions } from '../consumer/backoff';
+
+/**
+ * How the consumer uses the ledger for a job type (DynamoDB writes are most of the cost per job):
+ * - `strict`: claim (conditional UpdateItem) before, complete after: 2 writes, no concurrent double run.
+ * - `optimistic`: consistent GetItem before, one conditional write after: 1 read + 1 write; two
+ *   concurrent deliveries can both run, but a finished job is never run again.
+ * - `none`: no ledger on the happy path (failures are still recorded).
+ */
+export type IdempotencyMode = 'strict' | 'optimistic' | 'none';
+
+export const IDEMPOTENCY_MODES: readonly IdempotencyMode[] = ['strict', 'optimistic', 'none'];
+
+/** A small progress value: a percentage or a small JSON object. */
+export type JobProgress = number | Record<string, unknown>;
+
+/** What a handler receives besides its payload. */
+export interface JobContext {
+  readonly jobId: string;
+  readonly type: string;
+  /** 1-based delivery attempt (SQS ApproximateReceiveCount). */
+  readonly attempt: number;
+  readonly lane: string;
+  /** Aborted when the job's timeout or the Lambda's remaining time runs out. */
+  readonly signal: AbortSignal;
+  /** Powertools logger with jobId, type, lane, attempt and correlationId as persistent keys. */
+  readonly logger: Logger;
+  readonly correlationId?: string;
+  readonly idempotencyKey?: string;
+  /** ISO-8601 time the job was enqueued. */
+  readonly enqueuedAt: string;
+  /** Report progress to the ledger (throttled: at most one write per interval; the last value wins). */
+  progress(value: JobProgress): Promise<void>;
+  /** Milliseconds left before the handler's deadline. */
+  remainingMs(): number;
+}
+
+/** What `defineJob` takes. */
+export interface JobSpec<T extends string, S extends z.ZodType, R> {
+  /** Registry key and message `type`. */
+  readonly type: T;
+  /** zod schema of the payload; validated by the producer and again by the consumer. */
+  readonly schema: S;
+  /**
+   * Lane (queue) the producer sends to.
+   * @default - the config's default lane
+   */
+  readonly lane?: string;
+  /**
+   * Attempts before the job is dead-lettered. Effective value is min(this, the lane's max attempts),
+   * since SQS redrives after the lane's maxReceiveCount.
+   * @default - the lane's max attempts
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Backoff between attempts.
+   * @default - the lane's JOBS_BACKOFF_BASE_SECONDS / JOBS_BACKOFF_CAP_SECONDS
+   */
+  readonly backoff?: Partial<BackoffOptions>;
+  /**
+   * Handler deadline in seconds (also bounded by the Lambda's remaining time).
+   * @default - the Lambda's remaining time
+   */
+  readonly timeoutSeconds?: number;
+  /** @default 'strict' */
+  readonly idempotency?: IdempotencyMode;
+  /**
+   * Derives an idempotency key from the payload when `enqueue` gets none.
+   * @default - no key: every enqueue is a new job
+   */
+  idempotencyKey?(payload: z.output<S>): string | undefined;
+  handler(payload: z.output<S>, ctx: JobContext): Promise<R>;
+}
+
+/** A defined job. Method syntax keeps definitions with specific payloads assignable to `AnyJob`. */
+export interface JobDefinition<T extends string = string, S extends z.ZodType = z.ZodType, R = unknown> {
+  readonly type: T;
+  readonly schema: S;
+  readonly lane?: string;
+  readonly maxAttempts?: number;
+  readonly backoff?: Partial<BackoffOptions>;
+  readonly timeoutSeconds?: number;
+  readonly idempotency: IdempotencyMode;
+  idempotencyKey?(payload: z.output<S>): string | undefined;
+  handler(payload: z.output<S>, ctx: JobContext): Promise<R>;
+}
+
+export type AnyJob = JobDefinition<string, z.ZodType, unknown>;
+
+/** A typed registry of jobs, shared by the consumer and the producer. */
+export interface JobRegistry<J extends AnyJob = AnyJob> {
+  /** Job types, in definition order. */
+  readonly types: readonly J['type'][];
+  get<T extends string>(type: T): Extract<J, { type: T }> | undefined;
+  has(type: string): boolean;
+}
+
+/** Union of job types in a registry. */
+export type JobTypeOf<R> = R extends JobRegistry<infer J> ? J['type'] : never;
+/** The definition of job type `T` in registry `R`. */
+export type JobOf<R, T extends string> = R extends JobRegistry<infer J> ? Extract<J, { type: T }> : never;
+/** What a producer passes for job type `T` (schema input). */
+export type PayloadInputOf<R, T extends string> =
+  JobOf<R, T> extends JobDefinition<T, infer S, unknown> ? z.input<S> : never;
+/** What a handler of job type `T` receives (schema output). */
+export type PayloadOf<R, T extends string> =
+  JobOf<R, T> extends JobDefinition<T, infer S, unknown> ? z.output<S> : never;
+/** What a handler of job type `T` returns. */
+export type ResultOf<R, T extends string> =
+  JobOf<R, T> extends JobDefinition<T, z.ZodType, infer Res> ? Res : never;

@@ -1,0 +1,152 @@
+/**
+ * The runtime's error hierarchy: every error a user can catch is a `JobsError`, and the consumer
+ * classifies failures by class (permanent ones go to the DLQ at once, everything else retries).
+ */
+
+/** Base class of every error the runtime throws on purpose. */
+export class JobsError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'JobsError';
+  }
+}
+
+/**
+ * Thrown by a handler (or by the runtime) when retrying cannot help: the message is dead-lettered
+ * at once with the reason attached and never burns retries.
+ */
+export class PermanentJobError extends JobsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
+
+/** A message names a job type the registry does not know. Permanent. */
+export class UnknownJobTypeError extends PermanentJobError {
+  constructor(
+    readonly jobType: string,
+    known: readonly string[],
+  ) {
+    super(`Unknown job type '${jobType}'; the registry knows: ${known.join(', ') || '(none)'}`);
+    this.name = 'UnknownJobTypeError';
+  }
+}
+
+/** A payload does not match its job's schema. Permanent when the consumer sees it. */
+export class PayloadValidationError extends PermanentJobError {
+  constructor(
+    readonly jobType: string,
+    /** Dotted path of the first failing field (`(root)` for the payload itself). */
+    readonly path: string,
+    readonly issue: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Invalid payload for job '${jobType}' at '${path}': ${issue}`, options);
+    this.name = 'PayloadValidationError';
+  }
+}
+
+/** A message body is not JSON or not a job envelope. Permanent. */
+export class MalformedMessageError extends PermanentJobError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MalformedMessageError';
+  }
+}
+
+/** An envelope version this runtime does not understand. Permanent. */
+export class UnsupportedEnvelopeVersionError extends PermanentJobError {
+  constructor(
+    readonly version: unknown,
+    supported: number,
+  ) {
+    super(`Unsupported envelope version ${JSON.stringify(version)}; this runtime supports ${supported}`);
+    this.name = 'UnsupportedEnvelopeVersionError';
+  }
+}
+
+/** A handler ran past its deadline (job timeout or the Lambda's remaining time). Retryable. */
+export class JobTimeoutError extends JobsError {
+  constructor(readonly timeoutMs: number) {
+    super(`Job handler did not finish within ${timeoutMs} ms`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+/** A message would exceed the size limit; nothing was sent. */
+export class PayloadTooLargeError extends JobsError {
+  constructor(
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`Message is ${sizeBytes} bytes (body + attributes), over the limit of ${limitBytes} bytes`);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** The lane's backlog is over its configured limit; nothing was sent. */
+export class BacklogLimitError extends JobsError {
+  constructor(
+    readonly lane: string,
+    readonly depth: number,
+    readonly limit: number,
+  ) {
+    super(`Lane '${lane}' has about ${depth} messages waiting, over its backlog limit of ${limit}`);
+    this.name = 'BacklogLimitError';
+  }
+}
+
+/** A lane name that the configuration does not define. */
+export class UnknownLaneError extends JobsError {
+  constructor(
+    readonly lane: string,
+    known: readonly string[],
+  ) {
+    super(`Unknown lane '${lane}'; configured lanes: ${known.join(', ') || '(none)'}`);
+    this.name = 'UnknownLaneError';
+  }
+}
+
+/** Invalid configuration: names the setting, what is allowed and what was given. */
+export class ConfigError extends JobsError {
+  constructor(
+    readonly setting: string,
+    readonly allowed: string,
+    readonly given: unknown,
+    options?: ErrorOptions,
+  ) {
+    super(`${setting} must be ${allowed}; got ${JSON.stringify(given) ?? String(given)}`, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A job definition or registry is inconsistent (duplicate type, bad option). */
+export class JobDefinitionError extends JobsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'JobDefinitionError';
+  }
+}
+
+/** Sending to SQS / creating a schedule failed after retries. */
+export class EnqueueError extends JobsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EnqueueError';
+  }
+}
+
+/** Short, single-line description of any thrown value for logs and the ledger. */
+export function describeError(error: unknown): { type: string; message: string } {
+  if (error instanceof Error) return { type: error.name, message: error.message };
+  return {
+    type: 'NonError',
+    message: typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error)),
+  };
+}
+
+/** True when the failure must not be retried. */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof PermanentJobError;
+}
