@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/**
+ * CDK app: the example job queue stack, checked by cdk-nag's AwsSolutions and Serverless packs
+ * (any unacknowledged finding stops synthesis).
+ *
+ * Context: `-c stackName=...` (default SqsJobsExample), `-c destroyLedger=true` for throwaway stacks.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { ExampleJobsStack } from './example-stack';
+
+const app = new App();
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+new ExampleJobsStack(app, app.node.tryGetContext('stackName') ?? 'SqsJobsExample', {
+  destroyLedgerOnDelete: String(app.node.tryGetContext('destroyLedger')) === 'true',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});

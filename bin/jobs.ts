@@ -1,0 +1,100 @@
+/**
+ * The example stack's job registry: the module a JobQueue's `registryEntry` points at.
+ * It is bundled into the consumer Lambdas and imported by producers for typed enqueueing.
+ */
+import { z } from 'zod';
+import { defineJob, defineRegistry, PermanentJobError } from '../lambdas';
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+  });
+
+/** A user-facing email: high lane, strict idempotency so a duplicate delivery never sends twice. */
+export const sendEmail = defineJob({
+  type: 'send-email',
+  lane: 'high',
+  idempotency: 'strict',
+  schema: z.object({ to: z.string().email(), subject: z.string().min(1).max(200) }),
+  handler: async (payload, ctx) => {
+    ctx.logger.info('sending email', { to: payload.to });
+    return { messageId: `msg-${ctx.jobId.slice(-12)}`, to: payload.to };
+  },
+});
+
+/** A batch report: low lane, reports progress, optimistic idempotency (1 read + 1 write). */
+export const generateReport = defineJob({
+  type: 'generate-report',
+  lane: 'low',
+  idempotency: 'optimistic',
+  schema: z.object({ reportId: z.string().min(1), pages: z.number().int().min(1).max(50).default(3) }),
+  handler: async (payload, ctx) => {
+    for (let page = 1; page <= payload.pages; page++) {
+      await sleep(50, ctx.signal);
+      await ctx.progress(Math.round((100 * page) / payload.pages));
+    }
+    return { reportId: payload.reportId, pages: payload.pages };
+  },
+});
+
+/**
+ * A job whose failures are chosen by its payload, to show retries, backoff, dead-lettering and
+ * redrive: fail the first `failTimes` attempts, fail until `failUntil`, fail permanently, or sleep.
+ */
+export const flakyTask = defineJob({
+  type: 'flaky-task',
+  lane: 'default',
+  idempotency: 'strict',
+  schema: z.object({
+    failTimes: z.number().int().min(0).default(0),
+    failUntil: z.string().datetime().optional(),
+    permanent: z.boolean().default(false),
+    sleepMs: z.number().int().min(0).max(60_000).default(0),
+  }),
+  handler: async (payload, ctx) => {
+    if (payload.permanent) throw new PermanentJobError('payload asked for a permanent failure');
+    if (payload.sleepMs > 0) await sleep(payload.sleepMs, ctx.signal);
+    if (ctx.attempt <= payload.failTimes) {
+      throw new Error(`planned failure ${ctx.attempt} of ${payload.failTimes}`);
+    }
+    if (payload.failUntil && Date.now() < Date.parse(payload.failUntil)) {
+      throw new Error(`the downstream service is down until ${payload.failUntil}`);
+    }
+    return { attempt: ctx.attempt };
+  },
+});
+
+/** An entry applied in order per account: runs on the FIFO lane. */
+export const ledgerEntry = defineJob({
+  type: 'ledger-entry',
+  lane: 'ordered',
+  idempotency: 'strict',
+  schema: z.object({
+    account: z.string().min(1),
+    seq: z.number().int().min(0),
+    failTimes: z.number().int().min(0).default(0),
+  }),
+  handler: async (payload, ctx) => {
+    if (ctx.attempt <= payload.failTimes)
+      throw new Error(`entry ${payload.seq} failed on attempt ${ctx.attempt}`);
+    return { account: payload.account, seq: payload.seq, appliedAt: new Date().toISOString() };
+  },
+});
+
+/** Fired by the nightly cron schedule. */
+export const nightlyCleanup = defineJob({
+  type: 'nightly-cleanup',
+  lane: 'low',
+  idempotency: 'strict',
+  schema: z.object({ olderThanDays: z.number().int().min(1).default(30) }),
+  handler: async (payload, ctx) => {
+    ctx.logger.info('cleaning up', { olderThanDays: payload.olderThanDays });
+    return { cleaned: 0, olderThanDays: payload.olderThanDays };
+  },
+});
+
+export const registry = defineRegistry([sendEmail, generateReport, flakyTask, ledgerEntry, nightlyCleanup]);

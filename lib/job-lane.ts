@@ -1,0 +1,156 @@
+/**
+ * One priority lane: the SQS queue, its dead-letter queue and the consumer Lambda that drains it.
+ * Created by JobQueue in a loop over the resolved lane definitions; not meant to be built alone.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { CONSUMER_ENV } from '../lambdas/shared/contract';
+import { DLQ_RETENTION, type ResolvedLane } from './lanes';
+
+/** What every lane shares: the consumer's code and runtime settings. */
+export interface JobLaneProps {
+  readonly lane: ResolvedLane;
+  /** Generated consumer entry (runtime around the user's registry). */
+  readonly entry: string;
+  readonly consumerTimeout: Duration;
+  readonly memorySize: number;
+  readonly batchParallelism: number;
+  readonly backoffBase: Duration;
+  readonly backoffCap: Duration;
+  readonly ledgerTtl: Duration;
+  readonly ledgerTableName: string;
+  readonly serviceName: string;
+  readonly metricsNamespace: string;
+  readonly bundleAwsSdk: boolean;
+  readonly logRetention: logs.RetentionDays;
+  readonly runtime: lambda.Runtime;
+  readonly environment: Record<string, string>;
+}
+
+/** A lane's resources, as JobQueue exposes them. */
+export interface IJobLane {
+  readonly name: string;
+  readonly settings: ResolvedLane;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly consumer: lambda.IFunction;
+  /** The visibility timeout derived from the consumer timeout. */
+  readonly visibilityTimeout: Duration;
+}
+
+/** Visibility timeout: 6 × consumer timeout + batching window, as AWS recommends for SQS event sources. */
+export function deriveVisibilityTimeout(consumerTimeout: Duration, batchingWindow: Duration): Duration {
+  return Duration.seconds(6 * consumerTimeout.toSeconds() + batchingWindow.toSeconds());
+}
+
+export class JobLane extends Construct implements IJobLane {
+  public readonly name: string;
+  public readonly settings: ResolvedLane;
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly consumer: NodejsFunction;
+  public readonly visibilityTimeout: Duration;
+
+  constructor(scope: Construct, id: string, props: JobLaneProps) {
+    super(scope, id);
+    const { lane } = props;
+    this.name = lane.name;
+    this.settings = lane;
+    this.visibilityTimeout = deriveVisibilityTimeout(props.consumerTimeout, lane.maxBatchingWindow);
+
+    const queueSecurity = {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      fifo: lane.fifo || undefined,
+    };
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...queueSecurity,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...queueSecurity,
+      retentionPeriod: lane.retentionPeriod,
+      visibilityTimeout: this.visibilityTimeout,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: lane.maxAttempts },
+      // Scheduler can only target FIFO queues with content-based deduplication; explicit ids still win.
+      contentBasedDeduplication: lane.fifo ? true : undefined,
+    });
+    // Only this lane's queue may redrive into this DLQ (and back out of it with StartMessageMoveTask).
+    const dlqResource = this.deadLetterQueue.node.defaultChild as sqs.CfnQueue;
+    dlqResource.redriveAllowPolicy = {
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [this.queue.queueArn],
+    };
+
+    const logGroup = new logs.LogGroup(this, 'ConsumerLogs', { retention: props.logRetention });
+    // An explicit role keeps log permissions to this log group instead of the broad managed policy.
+    const role = new iam.Role(this, 'ConsumerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Consumer of the ${lane.name} job lane`,
+    });
+    logGroup.grantWrite(role);
+
+    this.consumer = new NodejsFunction(this, 'Consumer', {
+      entry: props.entry,
+      handler: 'handler',
+      runtime: props.runtime,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.consumerTimeout,
+      role,
+      logGroup,
+      description: `Runs jobs from the ${lane.name} lane`,
+      environment: {
+        ...props.environment,
+        [CONSUMER_ENV.ledgerTable]: props.ledgerTableName,
+        [CONSUMER_ENV.lane]: lane.name,
+        [CONSUMER_ENV.queueUrl]: this.queue.queueUrl,
+        [CONSUMER_ENV.dlqUrl]: this.deadLetterQueue.queueUrl,
+        [CONSUMER_ENV.maxAttempts]: String(lane.maxAttempts),
+        [CONSUMER_ENV.visibilityTimeoutSeconds]: String(this.visibilityTimeout.toSeconds()),
+        [CONSUMER_ENV.backoffBaseSeconds]: String(props.backoffBase.toSeconds()),
+        [CONSUMER_ENV.backoffCapSeconds]: String(props.backoffCap.toSeconds()),
+        [CONSUMER_ENV.ledgerTtlSeconds]: String(props.ledgerTtl.toSeconds()),
+        [CONSUMER_ENV.batchParallelism]: String(props.batchParallelism),
+        [CONSUMER_ENV.fifo]: String(lane.fifo),
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: OutputFormat.CJS,
+        // The Lambda Node.js runtime ships AWS SDK v3; leaving it out keeps the bundle small.
+        externalModules: props.bundleAwsSdk ? [] : ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+
+    this.consumer.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: lane.batchSize,
+        maxBatchingWindow: lane.maxBatchingWindow.toSeconds() > 0 ? lane.maxBatchingWindow : undefined,
+        reportBatchItemFailures: true,
+        // maxConcurrency (not reserved concurrency) caps the lane without throttling polled messages,
+        // which would burn receive counts and dead-letter good jobs.
+        maxConcurrency: lane.maxConcurrency,
+      }),
+    );
+    // The event source grants receive/delete; backoff and heartbeats also change visibility.
+    this.consumer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:ChangeMessageVisibility'],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    this.deadLetterQueue.grantSendMessages(this.consumer);
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * Alarms and the dashboard of a JobQueue, following the alerting table of the design docs:
+ * queue depth for 5 minutes, oldest message age over the lane objective, any message in a DLQ,
+ * DLQ growth over an hour, consumer errors/throttles, p99 duration over 2 × baseline, and
+ * scheduler delivery failures.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { IJobLane } from './job-lane';
+import { checkInt, checkSeconds } from './private/validate';
+
+export interface JobQueueAlarmOptions {
+  /**
+   * Create the alarms.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Messages added to a lane's DLQ within one hour above which the DLQ growth alarm fires.
+   *
+   * @default 50
+   */
+  readonly dlqGrowthPerHour?: number;
+
+  /**
+   * Consumer invocation errors in 5 minutes at or above which the errors alarm fires.
+   * The consumer reports job failures as batch item failures, so an error here means the
+   * consumer itself crashed or timed out.
+   *
+   * @default 1
+   */
+  readonly consumerErrors?: number;
+
+  /**
+   * Consumer throttles in 5 minutes at or above which the throttles alarm fires.
+   *
+   * @default 1
+   */
+  readonly consumerThrottles?: number;
+
+  /**
+   * Normal p99 consumer duration; the duration alarm fires when p99 exceeds twice this for 15 minutes.
+   *
+   * @default - a quarter of the consumer timeout
+   */
+  readonly durationP99Baseline?: Duration;
+}
+
+export interface JobQueueMonitoringProps {
+  readonly lanes: IJobLane[];
+  readonly scheduleGroupName: string;
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
+  readonly consumerTimeout: Duration;
+  readonly alarms?: JobQueueAlarmOptions;
+  readonly alarmTopic?: sns.ITopic;
+  readonly dashboard: boolean;
+  readonly metricsNamespace: string;
+  readonly serviceName: string;
+}
+
+/** Job outcome metrics the runtime emits, in dashboard order. */
+const JOB_METRICS = ['JobSucceeded', 'JobFailed', 'JobRetried', 'JobDeadLettered', 'JobDuplicateSkipped'];
+
+const SCHEDULER_ALARMS: { metric: string; what: string }[] = [
+  { metric: 'InvocationDroppedCount', what: 'dropped invocations (retries exhausted)' },
+  { metric: 'TargetErrorCount', what: 'failed deliveries to a lane' },
+  { metric: 'InvocationsSentToDeadLetterCount', what: 'invocations dead-lettered' },
+  { metric: 'InvocationsFailedToBeSentToDeadLetterCount', what: 'invocations lost (DLQ send failed)' },
+];
+
+export class JobQueueMonitoring extends Construct {
+  /** Receives every alarm's ALARM and OK notifications. */
+  public readonly alarmTopic: sns.ITopic;
+  /** Every alarm created, keyed by a stable name like `high/dlq-depth`. */
+  public readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  public readonly dashboard?: cloudwatch.Dashboard;
+
+  private readonly alarmMap = new Map<string, cloudwatch.Alarm>();
+  private readonly action?: SnsAction;
+
+  constructor(scope: Construct, id: string, props: JobQueueMonitoringProps) {
+    super(scope, id);
+    const options = props.alarms ?? {};
+    const dlqGrowthPerHour = options.dlqGrowthPerHour ?? 50;
+    checkInt('alarms.dlqGrowthPerHour', dlqGrowthPerHour, 1, 1_000_000);
+    const consumerErrors = options.consumerErrors ?? 1;
+    checkInt('alarms.consumerErrors', consumerErrors, 1, 1_000_000);
+    const consumerThrottles = options.consumerThrottles ?? 1;
+    checkInt('alarms.consumerThrottles', consumerThrottles, 1, 1_000_000);
+    const baseline =
+      options.durationP99Baseline ?? Duration.millis(props.consumerTimeout.toMilliseconds() / 4);
+    checkSeconds('alarms.durationP99Baseline', baseline, 0.001, props.consumerTimeout.toSeconds());
+
+    if (props.alarmTopic) {
+      this.alarmTopic = props.alarmTopic;
+    } else {
+      const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true, displayName: 'Job queue alarms' });
+      Validations.of(topic).acknowledge({
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'Alarm notifications carry only alarm metadata, and CloudWatch cannot publish to a topic under the AWS-managed SNS key; pass alarmTopic with a customer-managed key to require one.',
+      });
+      this.alarmTopic = topic;
+    }
+    this.alarms = this.alarmMap;
+    const enabled = options.enabled ?? true;
+    if (enabled) this.action = new SnsAction(this.alarmTopic);
+
+    for (const lane of props.lanes) {
+      if (!enabled) break;
+      const minute = Duration.minutes(1);
+      this.alarm(`${lane.name}/depth`, {
+        metric: lane.queue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
+        threshold: lane.settings.depthAlarmThreshold,
+        evaluationPeriods: 5,
+        alarmDescription: `More than ${lane.settings.depthAlarmThreshold} jobs waiting in the ${lane.name} lane for 5 minutes`,
+      });
+      this.alarm(`${lane.name}/age`, {
+        metric: lane.queue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: 'Maximum' }),
+        threshold: lane.settings.messageAgeObjective.toSeconds(),
+        evaluationPeriods: 3,
+        alarmDescription: `Oldest job in the ${lane.name} lane is older than its objective (${lane.settings.messageAgeObjective.toHumanString()})`,
+      });
+      // Visible count, not NumberOfMessagesSent: messages moved by redrive are never "sent".
+      const dlqVisible = lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: minute,
+        statistic: 'Maximum',
+      });
+      this.alarm(`${lane.name}/dlq-depth`, {
+        metric: dlqVisible,
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription: `Jobs are waiting in the ${lane.name} dead-letter queue`,
+      });
+      // DIFF of hourly maxima: how many more jobs sit in the DLQ than an hour before.
+      this.alarm(`${lane.name}/dlq-growth`, {
+        metric: new cloudwatch.MathExpression({
+          expression: 'DIFF(dlq)',
+          usingMetrics: {
+            dlq: lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              period: Duration.hours(1),
+              statistic: 'Maximum',
+            }),
+          },
+          period: Duration.hours(1),
+          label: `${lane.name} DLQ growth per hour`,
+        }),
+        threshold: dlqGrowthPerHour,
+        evaluationPeriods: 1,
+        alarmDescription: `The ${lane.name} dead-letter queue grew by more than ${dlqGrowthPerHour} jobs in an hour`,
+      });
+      const fiveMinutes = Duration.minutes(5);
+      this.alarm(`${lane.name}/consumer-errors`, {
+        metric: lane.consumer.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        threshold: consumerErrors - 1,
+        evaluationPeriods: 1,
+        alarmDescription: `The ${lane.name} consumer crashed or timed out`,
+      });
+      this.alarm(`${lane.name}/consumer-throttles`, {
+        metric: lane.consumer.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+        threshold: consumerThrottles - 1,
+        evaluationPeriods: 1,
+        alarmDescription: `The ${lane.name} consumer was throttled`,
+      });
+      this.alarm(`${lane.name}/duration-p99`, {
+        metric: lane.consumer.metricDuration({ period: fiveMinutes, statistic: 'p99' }),
+        threshold: 2 * baseline.toMilliseconds(),
+        evaluationPeriods: 3,
+        alarmDescription: `The ${lane.name} consumer's p99 duration is above twice its baseline (${baseline.toHumanString()})`,
+      });
+    }
+    if (enabled) {
+      for (const { metric, what } of SCHEDULER_ALARMS) {
+        this.alarm(`scheduler/${metric}`, {
+          metric: schedulerMetric(metric, props.scheduleGroupName),
+          threshold: 0,
+          evaluationPeriods: 1,
+          alarmDescription: `EventBridge Scheduler: ${what} in this queue's schedule group`,
+        });
+      }
+      this.alarm('scheduler/dlq-depth', {
+        metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription: 'Scheduled jobs could not be delivered and wait in the schedule dead-letter queue',
+      });
+    }
+
+    if (props.dashboard) {
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+        widgets: dashboardRows(props),
+      });
+    }
+  }
+
+  private alarm(
+    key: string,
+    props: Omit<cloudwatch.AlarmProps, 'comparisonOperator' | 'treatMissingData' | 'alarmName'>,
+  ): void {
+    const alarm = new cloudwatch.Alarm(this, key.replace(/\//g, '-'), {
+      ...props,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.action) {
+      alarm.addAlarmAction(this.action);
+      alarm.addOkAction(this.action);
+    }
+    this.alarmMap.set(key, alarm);
+  }
+}
+
+function schedulerMetric(metricName: string, scheduleGroupName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Scheduler',
+    metricName,
+    dimensionsMap: { ScheduleGroup: scheduleGroupName },
+    statistic: 'Sum',
+    period: Duration.minutes(5),
+  });
+}
+
+function dashboardRows(props: JobQueueMonitoringProps): cloudwatch.IWidget[][] {
+  const minute = Duration.minutes(1);
+  const rows: cloudwatch.IWidget[][] = [];
+  for (const lane of props.lanes) {
+    const { queue, deadLetterQueue: dlq, consumer } = lane;
+    rows.push([new cloudwatch.TextWidget({ markdown: `### Lane \`${lane.name}\``, width: 24, height: 1 })]);
+    rows.push([
+      new cloudwatch.GraphWidget({
+        title: `${lane.name}: depth and age`,
+        left: [
+          queue.metricApproximateNumberOfMessagesVisible({
+            period: minute,
+            statistic: 'Maximum',
+            label: 'visible',
+          }),
+          queue.metricApproximateNumberOfMessagesNotVisible({
+            period: minute,
+            statistic: 'Maximum',
+            label: 'in flight',
+          }),
+          dlq.metricApproximateNumberOfMessagesVisible({
+            period: minute,
+            statistic: 'Maximum',
+            label: 'DLQ',
+          }),
+        ],
+        right: [
+          queue.metricApproximateAgeOfOldestMessage({
+            period: minute,
+            statistic: 'Maximum',
+            label: 'age (s)',
+          }),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${lane.name}: sent and deleted`,
+        left: [
+          queue.metricNumberOfMessagesSent({ period: minute, statistic: 'Sum', label: 'sent' }),
+          queue.metricNumberOfMessagesDeleted({ period: minute, statistic: 'Sum', label: 'deleted' }),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${lane.name}: consumer duration`,
+        left: ['p50', 'p95', 'p99'].map((statistic) =>
+          consumer.metricDuration({ period: minute, statistic, label: statistic }),
+        ),
+        width: 8,
+      }),
+    ]);
+    rows.push([
+      new cloudwatch.GraphWidget({
+        title: `${lane.name}: errors, throttles, concurrency`,
+        left: [
+          consumer.metricErrors({ period: minute, statistic: 'Sum', label: 'errors' }),
+          consumer.metricThrottles({ period: minute, statistic: 'Sum', label: 'throttles' }),
+        ],
+        right: [
+          consumer.metric('ConcurrentExecutions', {
+            period: minute,
+            statistic: 'Maximum',
+            label: 'concurrency',
+          }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${lane.name}: jobs by type`,
+        left: JOB_METRICS.map(
+          (metricName) =>
+            new cloudwatch.MathExpression({
+              expression: `SEARCH('{${props.metricsNamespace}} MetricName="${metricName}" "${props.serviceName}" "${lane.name}"', 'Sum', 60)`,
+              label: metricName,
+              period: minute,
+            }),
+        ),
+        width: 12,
+      }),
+    ]);
+  }
+  rows.push([
+    new cloudwatch.GraphWidget({
+      title: 'Scheduler deliveries',
+      left: SCHEDULER_ALARMS.map(({ metric }) => schedulerMetric(metric, props.scheduleGroupName)),
+      right: [
+        props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: minute,
+          statistic: 'Maximum',
+          label: 'schedule DLQ',
+        }),
+      ],
+      width: 24,
+    }),
+  ]);
+  return rows;
+}

@@ -1,0 +1,435 @@
+/**
+ * JobQueue: priority lanes with DLQs and consumers, the DynamoDB job ledger, the schedule group
+ * and scheduler role, alarms and a dashboard, checked for cross-resource invariants at synth time.
+ */
+import { CfnOutput, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  CONFIG_OUTPUT_DESCRIPTION,
+  type JobQueueConfig,
+  type LaneConfig,
+  LEDGER_ATTR,
+} from '../lambdas/shared/contract';
+import { JobQueueConfigError } from './errors';
+import { type IJobLane, JobLane } from './job-lane';
+import { type JobQueueAlarmOptions, JobQueueMonitoring } from './job-queue-monitoring';
+import { JobSchedule, type JobScheduleOptions } from './job-schedule';
+import { DEFAULT_LANES, DLQ_RETENTION, type LaneOptions, resolveLanes } from './lanes';
+import { consumerEntry } from './private/consumer-entry';
+import { checkInt, checkSeconds } from './private/validate';
+
+/** Exponential backoff with full jitter between retries of a failed job. */
+export interface BackoffOptions {
+  /**
+   * Upper bound of the first retry's delay; it doubles with each attempt.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly base?: Duration;
+  /**
+   * Largest delay between two attempts; at most 12 hours (the SQS visibility limit).
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly cap?: Duration;
+}
+
+export interface JobQueueProps {
+  /**
+   * Path of the module that exports your job registry (see `defineRegistry` in the runtime).
+   * It is bundled with the consumer runtime into each lane's Lambda.
+   */
+  readonly registryEntry: string;
+
+  /**
+   * Name of the registry export in `registryEntry`.
+   *
+   * @default 'registry'
+   */
+  readonly registryExport?: string;
+
+  /**
+   * Priority lanes, each an SQS queue with its own DLQ and consumer.
+   *
+   * @default - `high` (weight 6), `default` (weight 3), `low` (weight 1)
+   */
+  readonly lanes?: LaneOptions[];
+
+  /**
+   * Lane for jobs whose definition names none.
+   *
+   * @default - `default` if such a lane exists, else the first lane
+   */
+  readonly defaultLane?: string;
+
+  /**
+   * Concurrency budget shared by all lanes by weight; each lane gets at least 2.
+   *
+   * @default 20
+   */
+  readonly totalConcurrency?: number;
+
+  /**
+   * Consumer Lambda timeout. Each lane's visibility timeout is derived from it
+   * (6 × timeout + batching window).
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly consumerTimeout?: Duration;
+
+  /**
+   * Consumer Lambda memory in MB.
+   *
+   * @default 256
+   */
+  readonly consumerMemorySize?: number;
+
+  /**
+   * Consumer runtime.
+   *
+   * @default lambda.Runtime.NODEJS_22_X
+   */
+  readonly consumerRuntime?: lambda.Runtime;
+
+  /**
+   * Messages per consumer invocation (standard lanes; FIFO lanes take at most 10).
+   *
+   * @default 10
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long each standard lane's event source gathers messages before invoking.
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Jobs of one batch run at once inside a consumer.
+   *
+   * @default 10
+   */
+  readonly batchParallelism?: number;
+
+  /**
+   * Default retry backoff; job definitions may override it.
+   *
+   * @default - base 5 seconds, cap 15 minutes
+   */
+  readonly backoff?: BackoffOptions;
+
+  /**
+   * An existing ledger table (partition key `jobId` of type string, TTL attribute `expiresAt`).
+   *
+   * @default - a new on-demand table with point-in-time recovery
+   */
+  readonly ledgerTable?: dynamodb.ITable;
+
+  /**
+   * How long ledger items live after their last write. Must cover the longest retry horizon.
+   *
+   * @default Duration.days(30)
+   */
+  readonly ledgerTtl?: Duration;
+
+  /**
+   * What happens to the ledger table when it leaves the stack. Only applies to a table this
+   * construct creates.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly ledgerRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * Alarm settings.
+   *
+   * @default - every alarm on, thresholds from the alerting table in the docs
+   */
+  readonly alarms?: JobQueueAlarmOptions;
+
+  /**
+   * Topic that receives alarm notifications.
+   *
+   * @default - a new TLS-only topic
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Create the CloudWatch dashboard.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
+
+  /**
+   * CloudWatch namespace of the job metrics the consumers emit.
+   *
+   * @default 'SqsJobs'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Bundle the AWS SDK into the consumer instead of using the copy the Lambda runtime provides.
+   *
+   * @default false
+   */
+  readonly bundleAwsSdk?: boolean;
+
+  /**
+   * Consumer log retention.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Extra environment variables for every consumer (e.g. configuration your handlers read).
+   *
+   * @default - none
+   */
+  readonly consumerEnvironment?: Record<string, string>;
+}
+
+/** Lambda's own limits for a function timeout. */
+const MAX_CONSUMER_TIMEOUT_SECONDS = 900;
+/** SQS's limit for a message's visibility, and so for a backoff delay. */
+export const MAX_BACKOFF_SECONDS = 12 * 60 * 60;
+
+/**
+ * The longest time a job can spend between its first and last attempt: the sum of the largest
+ * backoff delays over `maxAttempts - 1` retries.
+ */
+export function retryHorizonSeconds(maxAttempts: number, baseSeconds: number, capSeconds: number): number {
+  let total = 0;
+  for (let attempt = 1; attempt < maxAttempts; attempt++) {
+    total += Math.min(capSeconds, baseSeconds * 2 ** (attempt - 1));
+  }
+  return total;
+}
+
+export class JobQueue extends Construct {
+  /** The job ledger: idempotency and status record in one item per job. */
+  public readonly table: dynamodb.ITable;
+  /** Lanes by name, in the order they were defined. */
+  public readonly lanes: ReadonlyMap<string, IJobLane>;
+  /** Lane for jobs that name none. */
+  public readonly defaultLane: string;
+  /** Group holding this queue's schedules (cron and one-time delays). */
+  public readonly scheduleGroup: scheduler.IScheduleGroup;
+  /** Role EventBridge Scheduler assumes to send jobs to the lanes. */
+  public readonly schedulerRole: iam.IRole;
+  /** Where scheduler deliveries that failed after their retries end up. */
+  public readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /** Alarms and dashboard. */
+  public readonly monitoring: JobQueueMonitoring;
+  /** What clients need to reach this queue, as published in the stack output. */
+  public readonly config: JobQueueConfig;
+
+  constructor(scope: Construct, id: string, props: JobQueueProps) {
+    super(scope, id);
+
+    const consumerTimeout = props.consumerTimeout ?? Duration.seconds(60);
+    checkSeconds('consumerTimeout', consumerTimeout, 1, MAX_CONSUMER_TIMEOUT_SECONDS);
+    const memorySize = props.consumerMemorySize ?? 256;
+    checkInt('consumerMemorySize', memorySize, 128, 10_240);
+    const batchParallelism = props.batchParallelism ?? 10;
+    checkInt('batchParallelism', batchParallelism, 1, 100);
+    const backoffBase = props.backoff?.base ?? Duration.seconds(5);
+    const backoffCap = props.backoff?.cap ?? Duration.minutes(15);
+    checkSeconds('backoff.base', backoffBase, 1, MAX_BACKOFF_SECONDS);
+    checkSeconds('backoff.cap', backoffCap, backoffBase.toSeconds(), MAX_BACKOFF_SECONDS);
+    const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(0);
+    const ledgerTtl = props.ledgerTtl ?? Duration.days(30);
+
+    const lanes = resolveLanes(props.lanes ?? DEFAULT_LANES, {
+      batchSize: props.batchSize ?? 10,
+      maxBatchingWindow,
+      totalConcurrency: props.totalConcurrency ?? 20,
+    });
+    const laneNames = lanes.map((lane) => lane.name);
+    this.defaultLane = props.defaultLane ?? (laneNames.includes('default') ? 'default' : laneNames[0]);
+    if (!laneNames.includes(this.defaultLane)) {
+      throw new JobQueueConfigError('defaultLane', `one of ${laneNames.join(', ')}`, this.defaultLane);
+    }
+
+    // A ledger item must outlive every retry of its job, or a late retry would run a finished job again.
+    const horizon = Math.max(
+      ...lanes.map((lane) =>
+        retryHorizonSeconds(lane.maxAttempts, backoffBase.toSeconds(), backoffCap.toSeconds()),
+      ),
+    );
+    checkSeconds('ledgerTtl', ledgerTtl, Math.max(horizon, 3600), 365 * 24 * 3600);
+
+    const entry = consumerEntry(props.registryEntry, props.registryExport ?? 'registry');
+
+    this.table = props.ledgerTable ?? this.createLedger(props.ledgerRemovalPolicy ?? RemovalPolicy.RETAIN);
+
+    const serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
+    const metricsNamespace = props.metricsNamespace ?? 'SqsJobs';
+    const laneMap = new Map<string, JobLane>();
+    for (const lane of lanes) {
+      const jobLane = new JobLane(this, `Lane-${lane.name}`, {
+        lane,
+        entry,
+        consumerTimeout,
+        memorySize,
+        batchParallelism,
+        backoffBase,
+        backoffCap,
+        ledgerTtl,
+        ledgerTableName: this.table.tableName,
+        serviceName,
+        metricsNamespace,
+        bundleAwsSdk: props.bundleAwsSdk ?? false,
+        logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        runtime: props.consumerRuntime ?? lambda.Runtime.NODEJS_22_X,
+        environment: props.consumerEnvironment ?? {},
+      });
+      // Claim, complete, progress and read: exactly what the runtime's ledger does.
+      this.table.grant(jobLane.consumer, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+      laneMap.set(lane.name, jobLane);
+      Validations.of(jobLane).acknowledge(
+        {
+          id: 'AwsSolutions-L1',
+          reason: 'Consumers target Node.js 22 on purpose; set consumerRuntime to move to a newer runtime.',
+        },
+        {
+          id: 'Serverless-LambdaDLQ',
+          reason:
+            'SQS-triggered: failed messages go to the lane DLQ through its redrive policy, not a Lambda DLQ.',
+        },
+        {
+          id: 'Serverless-LambdaAsyncFailureDestination',
+          reason: 'Never invoked asynchronously; failures are handled by the lane queue and its DLQ.',
+        },
+        {
+          id: 'Serverless-LambdaTracing',
+          reason: 'Per-job structured logs and metrics cover tracing needs; X-Ray would add cost per job.',
+        },
+        {
+          id: 'Serverless-LambdaEventSourceMappingDestination',
+          reason:
+            'SQS event sources dead-letter through the queue redrive policy (ESM destinations do not apply).',
+        },
+      );
+    }
+    this.lanes = laneMap;
+
+    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    Validations.of(this.scheduleDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
+    });
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules');
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Lets EventBridge Scheduler deliver cron and delayed jobs to the lanes',
+    });
+    for (const jobLane of laneMap.values()) jobLane.queue.grantSendMessages(schedulerRole);
+    this.scheduleDeadLetterQueue.grantSendMessages(schedulerRole);
+    this.schedulerRole = schedulerRole;
+
+    this.monitoring = new JobQueueMonitoring(this, 'Monitoring', {
+      lanes: [...laneMap.values()],
+      scheduleGroupName: this.scheduleGroup.scheduleGroupName,
+      scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
+      consumerTimeout,
+      alarms: props.alarms,
+      alarmTopic: props.alarmTopic,
+      dashboard: props.dashboard ?? true,
+      metricsNamespace,
+      serviceName,
+    });
+
+    this.config = {
+      version: 1,
+      tableName: this.table.tableName,
+      defaultLane: this.defaultLane,
+      lanes: Object.fromEntries(
+        [...laneMap.values()].map((lane): [string, LaneConfig] => [
+          lane.name,
+          {
+            queueUrl: lane.queue.queueUrl,
+            queueArn: lane.queue.queueArn,
+            dlqUrl: lane.deadLetterQueue.queueUrl,
+            dlqArn: lane.deadLetterQueue.queueArn,
+            fifo: lane.settings.fifo,
+            maxAttempts: lane.settings.maxAttempts,
+            functionName: lane.consumer.functionName,
+          },
+        ]),
+      ),
+      scheduleGroup: this.scheduleGroup.scheduleGroupName,
+      schedulerRoleArn: schedulerRole.roleArn,
+      scheduleDlqArn: this.scheduleDeadLetterQueue.queueArn,
+      alarmTopicArn: this.monitoring.alarmTopic.topicArn,
+    };
+    new CfnOutput(this, 'Config', {
+      description: CONFIG_OUTPUT_DESCRIPTION,
+      value: Stack.of(this).toJsonString(this.config),
+    });
+  }
+
+  /** Returns the lane, or throws naming the lanes that exist. */
+  public lane(name: string): IJobLane {
+    const lane = this.lanes.get(name);
+    if (!lane) throw new JobQueueConfigError('lane', `one of ${[...this.lanes.keys()].join(', ')}`, name);
+    return lane;
+  }
+
+  /** Adds a cron, rate or one-time schedule that enqueues a job into one of the lanes. */
+  public addSchedule(id: string, options: JobScheduleOptions): JobSchedule {
+    return new JobSchedule(this, id, { ...options, jobQueue: this });
+  }
+
+  /**
+   * Grants what `JobClient.enqueue` needs: send to every lane, read the lane depth (backpressure),
+   * write and read the ledger (idempotency keys), and create one-time schedules for long delays.
+   */
+  public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    for (const lane of this.lanes.values()) lane.queue.grantSendMessages(grantee);
+    this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:GetItem');
+    this.schedulerRole.grantPassRole(grantee.grantPrincipal);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['scheduler:CreateSchedule'],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'scheduler',
+          resource: 'schedule',
+          resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+        }),
+      ],
+    });
+  }
+
+  /** Grants what `JobClient.getJob` needs: reading ledger items. */
+  public grantStatusRead(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grant(grantee, 'dynamodb:GetItem');
+  }
+
+  private createLedger(removalPolicy: RemovalPolicy): dynamodb.ITable {
+    return new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: LEDGER_ATTR.jobId, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: LEDGER_ATTR.expiresAt,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy,
+    });
+  }
+}

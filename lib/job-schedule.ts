@@ -1,0 +1,166 @@
+/**
+ * JobSchedule: an EventBridge Scheduler schedule (cron, rate or one-time) that enqueues a job
+ * into a JobQueue lane. The job id in the target input is built from the schedule's name and
+ * `<aws.scheduler.scheduled-time>`, so a retried firing is deduplicated by the ledger.
+ */
+import { Duration, Names } from 'aws-cdk-lib';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { SqsSendMessage } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { ENVELOPE_VERSION } from '../lambdas/shared/contract';
+import { JobQueueConfigError } from './errors';
+import type { JobQueue } from './job-queue';
+import { checkInt, checkSeconds } from './private/validate';
+
+export interface JobScheduleOptions {
+  /** When to fire: `ScheduleExpression.cron(...)`, `.rate(...)`, `.at(...)` or `.expression(...)`, with a time zone. */
+  readonly schedule: scheduler.ScheduleExpression;
+
+  /** Job type to enqueue: a key of the job registry. */
+  readonly jobType: string;
+
+  /**
+   * Job payload, validated by the job's schema when it runs.
+   *
+   * @default {}
+   */
+  readonly payload?: Record<string, unknown>;
+
+  /**
+   * Lane to enqueue into.
+   *
+   * @default - the JobQueue's default lane
+   */
+  readonly lane?: string;
+
+  /**
+   * Let Scheduler fire up to this long after the scheduled time, to spread load.
+   *
+   * @default - off: fire at the scheduled time
+   */
+  readonly flexibleWindow?: Duration;
+
+  /**
+   * Delivery retries when sending to the lane fails (0–185).
+   *
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+
+  /**
+   * How long Scheduler keeps retrying a firing (60 s – 24 h).
+   *
+   * @default Duration.hours(1)
+   */
+  readonly maxEventAge?: Duration;
+
+  /**
+   * Message group of the jobs when the lane is FIFO.
+   *
+   * @default - the schedule's name
+   */
+  readonly messageGroupId?: string;
+
+  /**
+   * Delete a one-time (`at`) schedule after it fired (ActionAfterCompletion DELETE).
+   *
+   * @default true
+   */
+  readonly deleteAfterCompletion?: boolean;
+
+  /**
+   * Whether the schedule is enabled.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Description shown in the Scheduler console.
+   *
+   * @default - names the job type and lane
+   */
+  readonly description?: string;
+}
+
+export interface JobScheduleProps extends JobScheduleOptions {
+  /** The queue whose lane receives the jobs. */
+  readonly jobQueue: JobQueue;
+}
+
+/** Scheduler's limit on a target's input. */
+const MAX_INPUT_CHARS = 8192;
+
+export class JobSchedule extends Construct {
+  public readonly schedule: scheduler.Schedule;
+  /** Stable name used in every firing's job id: `cron:<jobIdPrefix>:<scheduled time>`. */
+  public readonly jobIdPrefix: string;
+
+  constructor(scope: Construct, id: string, props: JobScheduleProps) {
+    super(scope, id);
+    const { jobQueue } = props;
+    const laneName = props.lane ?? jobQueue.defaultLane;
+    const lane = jobQueue.lanes.get(laneName);
+    if (!lane) {
+      throw new JobQueueConfigError('lane', `one of ${[...jobQueue.lanes.keys()].join(', ')}`, laneName);
+    }
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(props.jobType)) {
+      throw new JobQueueConfigError(
+        'jobType',
+        'a job type name (letters, digits, ".", "_", ":", "-"; at most 128)',
+        props.jobType,
+      );
+    }
+    const retryAttempts = props.retryAttempts ?? 10;
+    checkInt('retryAttempts', retryAttempts, 0, 185);
+    const maxEventAge = props.maxEventAge ?? Duration.hours(1);
+    checkSeconds('maxEventAge', maxEventAge, 60, 86_400);
+    if (props.flexibleWindow) checkSeconds('flexibleWindow', props.flexibleWindow, 60, 86_400);
+    const isOneTime = props.schedule.expressionString.startsWith('at(');
+
+    this.jobIdPrefix = Names.uniqueResourceName(this, { maxLength: 64 });
+    const scheduledTime = scheduler.ContextAttribute.scheduledTime;
+    const envelope = {
+      v: ENVELOPE_VERSION,
+      id: `cron:${this.jobIdPrefix}:${scheduledTime}`,
+      type: props.jobType,
+      payload: props.payload ?? {},
+      enqueuedAt: scheduledTime,
+    };
+    const input = JSON.stringify(envelope);
+    if (input.length > MAX_INPUT_CHARS) {
+      throw new JobQueueConfigError(
+        'payload',
+        `at most ${MAX_INPUT_CHARS} characters once wrapped in the job envelope`,
+        `${input.length} characters`,
+      );
+    }
+
+    const messageGroupId = props.messageGroupId ?? this.jobIdPrefix;
+    if (lane.settings.fifo) checkInt('messageGroupId.length', messageGroupId.length, 1, 128);
+    this.schedule = new scheduler.Schedule(this, 'Resource', {
+      schedule: props.schedule,
+      scheduleGroup: jobQueue.scheduleGroup,
+      enabled: props.enabled ?? true,
+      description: props.description ?? `Enqueues ${props.jobType} jobs into the ${laneName} lane`,
+      timeWindow: props.flexibleWindow
+        ? scheduler.TimeWindow.flexible(props.flexibleWindow)
+        : scheduler.TimeWindow.off(),
+      target: new SqsSendMessage(lane.queue, {
+        input: scheduler.ScheduleTargetInput.fromText(input),
+        role: jobQueue.schedulerRole,
+        deadLetterQueue: jobQueue.scheduleDeadLetterQueue,
+        retryAttempts,
+        maxEventAge,
+        messageGroupId: lane.settings.fifo ? messageGroupId : undefined,
+      }),
+    });
+    if (isOneTime && (props.deleteAfterCompletion ?? true)) {
+      // The L2 has no ActionAfterCompletion yet (aws-cdk issue 27455): set it on the L1.
+      (this.schedule.node.defaultChild as scheduler.CfnSchedule).addPropertyOverride(
+        'ActionAfterCompletion',
+        'DELETE',
+      );
+    }
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Lane definitions: what a user declares per priority lane, the defaults, and how the lane
+ * settings are resolved and validated before any resource exists.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { JobQueueConfigError } from './errors';
+import { checkInt, checkSeconds } from './private/validate';
+
+/** One priority lane: an SQS queue, its DLQ and its consumer. */
+export interface LaneOptions {
+  /** Lane name, used in job definitions and the stack output: lowercase letters, digits and `-`, at most 32. */
+  readonly name: string;
+
+  /**
+   * Share of the consumer concurrency budget (`totalConcurrency`) this lane gets.
+   * Every lane gets at least 2 concurrent consumers, so no lane starves.
+   *
+   * @default 1
+   */
+  readonly weight?: number;
+
+  /**
+   * Deliveries before a job is dead-lettered; also the queue's redrive `maxReceiveCount`.
+   *
+   * @default 5
+   */
+  readonly maxAttempts?: number;
+
+  /**
+   * How long a message may wait in the lane before SQS drops it. At most 14 days, the DLQ's retention.
+   *
+   * @default Duration.days(4)
+   */
+  readonly retentionPeriod?: Duration;
+
+  /**
+   * Age of the oldest message above which the lane's age alarm fires.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly messageAgeObjective?: Duration;
+
+  /**
+   * Visible messages above which, for 5 minutes, the lane's depth alarm fires.
+   *
+   * @default 1000
+   */
+  readonly depthAlarmThreshold?: number;
+
+  /**
+   * Make the lane a FIFO queue (ordering per message group). FIFO lanes take no batching
+   * window and at most 10 messages per batch.
+   *
+   * @default false
+   */
+  readonly fifo?: boolean;
+
+  /**
+   * Messages per consumer invocation for this lane.
+   *
+   * @default - the JobQueue's `batchSize`, capped at 10 on FIFO lanes
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long the event source mapping gathers messages before invoking the consumer.
+   *
+   * @default - the JobQueue's `maxBatchingWindow` on standard lanes; none on FIFO lanes
+   */
+  readonly maxBatchingWindow?: Duration;
+}
+
+/** The lanes a JobQueue gets when `lanes` is not given: weighted 6 : 3 : 1. */
+export const DEFAULT_LANES: readonly LaneOptions[] = [
+  { name: 'high', weight: 6, messageAgeObjective: Duration.minutes(1) },
+  { name: 'default', weight: 3, messageAgeObjective: Duration.minutes(5) },
+  { name: 'low', weight: 1, messageAgeObjective: Duration.hours(1) },
+];
+
+/** A lane with every default applied. */
+export interface ResolvedLane {
+  readonly name: string;
+  readonly weight: number;
+  readonly maxAttempts: number;
+  readonly retentionPeriod: Duration;
+  readonly messageAgeObjective: Duration;
+  readonly depthAlarmThreshold: number;
+  readonly fifo: boolean;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  /** The event source mapping's maxConcurrency, derived from the weight. */
+  readonly maxConcurrency: number;
+}
+
+/** Lambda's bounds for an SQS event source mapping's maxConcurrency. */
+export const MIN_LANE_CONCURRENCY = 2;
+export const MAX_LANE_CONCURRENCY = 1000;
+/** DLQ retention: the SQS maximum, so a dead job is kept as long as SQS can keep it. */
+export const DLQ_RETENTION = Duration.days(14);
+
+const LANE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+export interface LaneDefaults {
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly totalConcurrency: number;
+}
+
+/**
+ * Applies defaults, validates each lane and derives maxConcurrency:
+ * `max(2, floor(totalConcurrency × weight / Σweights))`, capped at 1000.
+ */
+export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaults): ResolvedLane[] {
+  if (lanes.length === 0) {
+    throw new JobQueueConfigError('lanes', 'a non-empty list of lane definitions', []);
+  }
+  const seen = new Set<string>();
+  lanes.forEach((lane, i) => {
+    if (!LANE_NAME.test(lane.name)) {
+      throw new JobQueueConfigError(
+        `lanes[${i}].name`,
+        'lowercase letters, digits and "-", starting with a letter, at most 32 characters',
+        lane.name,
+      );
+    }
+    if (seen.has(lane.name)) {
+      throw new JobQueueConfigError(`lanes[${i}].name`, 'unique among lanes', lane.name);
+    }
+    seen.add(lane.name);
+    checkInt(`lanes[${i}].weight`, lane.weight ?? 1, 1, 100);
+  });
+
+  const totalWeight = lanes.reduce((sum, lane) => sum + (lane.weight ?? 1), 0);
+  checkInt(
+    'totalConcurrency',
+    defaults.totalConcurrency,
+    MIN_LANE_CONCURRENCY * lanes.length,
+    MAX_LANE_CONCURRENCY * lanes.length,
+  );
+
+  return lanes.map((lane, i) => {
+    const at = `lanes[${i}]`;
+    const fifo = lane.fifo ?? false;
+    const weight = lane.weight ?? 1;
+    const maxAttempts = lane.maxAttempts ?? 5;
+    checkInt(`${at}.maxAttempts`, maxAttempts, 1, 1000);
+    const retentionPeriod = lane.retentionPeriod ?? Duration.days(4);
+    // A redriven message keeps its original enqueue time, so the DLQ must keep messages at least as long.
+    checkSeconds(`${at}.retentionPeriod`, retentionPeriod, 60, DLQ_RETENTION.toSeconds());
+    const messageAgeObjective = lane.messageAgeObjective ?? Duration.minutes(5);
+    checkSeconds(`${at}.messageAgeObjective`, messageAgeObjective, 60, retentionPeriod.toSeconds());
+    const depthAlarmThreshold = lane.depthAlarmThreshold ?? 1000;
+    checkInt(`${at}.depthAlarmThreshold`, depthAlarmThreshold, 1, 100_000_000);
+
+    const batchSize = lane.batchSize ?? (fifo ? Math.min(defaults.batchSize, 10) : defaults.batchSize);
+    checkInt(`${at}.batchSize`, batchSize, 1, fifo ? 10 : 10_000);
+    const maxBatchingWindow =
+      lane.maxBatchingWindow ?? (fifo ? Duration.seconds(0) : defaults.maxBatchingWindow);
+    if (fifo && maxBatchingWindow.toSeconds() > 0) {
+      throw new JobQueueConfigError(
+        `${at}.maxBatchingWindow`,
+        '0 seconds on a FIFO lane (SQS FIFO event sources take no batching window)',
+        maxBatchingWindow.toHumanString(),
+      );
+    }
+    checkSeconds(`${at}.maxBatchingWindow`, maxBatchingWindow, 0, 300);
+    if (batchSize > 10 && maxBatchingWindow.toSeconds() < 1) {
+      throw new JobQueueConfigError(
+        `${at}.maxBatchingWindow`,
+        'at least 1 second when batchSize is above 10 (a Lambda SQS event source rule)',
+        maxBatchingWindow.toHumanString(),
+      );
+    }
+
+    const share = Math.floor((defaults.totalConcurrency * weight) / totalWeight);
+    const maxConcurrency = Math.min(MAX_LANE_CONCURRENCY, Math.max(MIN_LANE_CONCURRENCY, share));
+
+    return {
+      name: lane.name,
+      weight,
+      maxAttempts,
+      retentionPeriod,
+      messageAgeObjective,
+      depthAlarmThreshold,
+      fifo,
+      batchSize,
+      maxBatchingWindow,
+      maxConcurrency,
+    };
+  });
+}

@@ -1,0 +1,23 @@
+import { type Duration, Token } from 'aws-cdk-lib';
+import { JobQueueConfigError } from '../errors';
+
+/** Throws unless `value` is an integer in [min, max]; unresolved tokens pass (checked at deploy). */
+export function checkInt(prop: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new JobQueueConfigError(prop, `an integer from ${min} to ${max}`, value);
+  }
+}
+
+/** Throws unless the duration, in seconds, lies in [minSeconds, maxSeconds]. */
+export function checkSeconds(prop: string, value: Duration, minSeconds: number, maxSeconds: number): void {
+  if (value.isUnresolved()) return;
+  const seconds = value.toSeconds();
+  if (seconds < minSeconds || seconds > maxSeconds) {
+    throw new JobQueueConfigError(
+      prop,
+      `between ${minSeconds} and ${maxSeconds} seconds`,
+      `${value.toHumanString()} (${seconds} s)`,
+    );
+  }
+}
