@@ -1,0 +1,176 @@
+/**
+ * `createConsumerHandler(registry)`: the SQS → Lambda handler for one lane. Configuration and
+ * clients are built once per container; each invocation processes its batch with bounded
+ * parallelism (standard lanes) or in order per message group (FIFO lanes) and returns a partial
+ * batch response.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Ledger } from '../ledger/ledger';
+import type { JobRegistry } from '../registry/types';
+import { JOB_METRICS } from '../shared/contract';
+import { describeError } from '../shared/errors';
+import type { Random } from './backoff';
+import { mapWithConcurrency } from './concurrency';
+import { type ConsumerConfig, readConsumerConfig } from './config';
+import { type ProcessDeps, processRecord, type RecordOutcome } from './process-record';
+import { SqsActions } from './sqs-actions';
+import { BatchTelemetry } from './telemetry';
+
+export interface ConsumerOptions {
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default - a new SQSClient (region and endpoint from the environment) */
+  readonly sqs?: SQSClient;
+  /** @default - a new DynamoDBClient */
+  readonly dynamodb?: DynamoDBClient;
+  /** @default - a Powertools Logger with serviceName 'sqs-jobs' */
+  readonly logger?: Logger;
+  /** @default - Powertools Metrics, namespace POWERTOOLS_METRICS_NAMESPACE or 'SqsJobs' */
+  readonly metrics?: Metrics;
+  /** @default Math.random */
+  readonly random?: Random;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Minimum time between progress writes of one job, ms. @default 5000 */
+  readonly progressIntervalMs?: number;
+  /** Heartbeat tick, ms. @default - a third of the visibility timeout, at least 1000 */
+  readonly heartbeatIntervalMs?: number;
+  /** Kept back from the Lambda's remaining time for the final writes, ms. @default 3000 */
+  readonly safetyMarginMs?: number;
+  /** Lease = handler deadline + this, ms. @default 10000 */
+  readonly leaseGraceMs?: number;
+}
+
+export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export function createConsumerHandler(registry: JobRegistry, options: ConsumerOptions = {}): ConsumerHandler {
+  const env = options.env ?? process.env;
+  const config = readConsumerConfig(env);
+  const logger =
+    options.logger ?? new Logger({ serviceName: 'sqs-jobs', persistentKeys: { lane: config.lane } });
+  const metrics = options.metrics ?? defaultMetrics(env);
+  const sqsClient = options.sqs ?? new SQSClient({});
+  const ledger = new Ledger({
+    client: options.dynamodb ?? new DynamoDBClient({}),
+    tableName: config.tableName,
+    ttlSeconds: config.ledgerTtlSeconds,
+    now: options.now,
+  });
+  const deps: ProcessDeps = {
+    registry,
+    config,
+    ledger,
+    sqs: new SqsActions({
+      sqs: sqsClient,
+      queueUrl: config.queueUrl,
+      dlqUrl: config.dlqUrl,
+      fifo: config.fifo,
+      logger,
+    }),
+    logger,
+    random: options.random ?? Math.random,
+    now: options.now ?? Date.now,
+    progressIntervalMs: options.progressIntervalMs ?? 5000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    safetyMarginMs: options.safetyMarginMs ?? 3000,
+    leaseGraceMs: options.leaseGraceMs ?? 10_000,
+  };
+
+  return async (event, context) => {
+    const invokedAt = deps.now();
+    const telemetry = new BatchTelemetry(logger, metrics, config.lane, (type) => registry.has(type));
+    const records = event.Records ?? [];
+    const outcomes = config.fifo
+      ? await processFifo(records, context, invokedAt, deps, config)
+      : await mapWithConcurrency(records, config.batchParallelism, (record) =>
+          safeProcess(record, context, invokedAt, deps),
+        );
+    for (const outcome of outcomes) telemetry.record(outcome);
+    telemetry.flush();
+    return {
+      batchItemFailures: outcomes
+        .filter((outcome) => outcome.itemFailure)
+        .map((outcome) => ({ itemIdentifier: outcome.messageId })),
+    };
+  };
+}
+
+/**
+ * FIFO: groups run in parallel, each group strictly in order. Once a message of a group fails,
+ * it and every later message of that group are reported as failures (not run), so SQS hands them
+ * back in the same order; the later ones get the same visibility delay as the failed one.
+ */
+async function processFifo(
+  records: readonly SQSRecord[],
+  context: Context,
+  invokedAt: number,
+  deps: ProcessDeps,
+  config: ConsumerConfig,
+): Promise<RecordOutcome[]> {
+  const groups = new Map<string, number[]>();
+  records.forEach((record, index) => {
+    const group = record.attributes.MessageGroupId ?? '';
+    groups.set(group, [...(groups.get(group) ?? []), index]);
+  });
+  const outcomes: RecordOutcome[] = new Array(records.length);
+  await mapWithConcurrency([...groups.values()], config.batchParallelism, async (indexes) => {
+    for (let i = 0; i < indexes.length; i++) {
+      const index = indexes[i];
+      const outcome = await safeProcess(records[index], context, invokedAt, deps);
+      outcomes[index] = outcome;
+      if (!outcome.itemFailure) continue;
+      const rest = indexes.slice(i + 1);
+      for (const later of rest) {
+        outcomes[later] = {
+          messageId: records[later].messageId,
+          attempt: Number.parseInt(records[later].attributes.ApproximateReceiveCount, 10) || 1,
+          status: 'FIFO_BLOCKED',
+          itemFailure: true,
+          detail: { blockedBy: outcome.messageId },
+        };
+      }
+      if (rest.length > 0 && outcome.retryAfterSeconds !== undefined) {
+        await deps.sqs.setVisibilityBatch(
+          rest.map((later) => records[later]),
+          outcome.retryAfterSeconds,
+        );
+      }
+      return;
+    }
+  });
+  return outcomes;
+}
+
+async function safeProcess(
+  record: SQSRecord,
+  context: Context,
+  invokedAt: number,
+  deps: ProcessDeps,
+): Promise<RecordOutcome> {
+  try {
+    return await processRecord(record, context, invokedAt, deps);
+  } catch (error) {
+    // processRecord handles expected failures; anything else keeps the message on the lane.
+    return {
+      messageId: record.messageId,
+      attempt: Number.parseInt(record.attributes.ApproximateReceiveCount, 10) || 1,
+      status: 'ERROR',
+      itemFailure: true,
+      error: describeError(error),
+    };
+  }
+}
+
+function defaultMetrics(env: Readonly<Record<string, string | undefined>>): Metrics {
+  const metrics = new Metrics({
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE || JOB_METRICS.defaultNamespace,
+    serviceName: 'sqs-jobs',
+  });
+  // Exactly {JobType, Lane} on every metric, so alarms can address them (see JOB_METRICS).
+  metrics.clearDefaultDimensions();
+  return metrics;
+}

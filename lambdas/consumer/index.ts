@@ -1,0 +1,11 @@
+export {
+  type BackoffOptions,
+  backoffCeilingSeconds,
+  fullJitterBackoffSeconds,
+  MAX_BACKOFF_SECONDS,
+  type Random,
+  retryHorizonSeconds,
+} from './backoff';
+export { CONSUMER_DEFAULTS, type ConsumerConfig, readConsumerConfig } from './config';
+export { type ConsumerHandler, type ConsumerOptions, createConsumerHandler } from './handler';
+export type { JobOutcome, JobOutcomeStatus } from './telemetry';

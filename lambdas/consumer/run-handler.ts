@@ -1,0 +1,234 @@
+/**
+ * Runs one handler under a deadline (AbortSignal), with a heartbeat that keeps the message
+ * invisible and the lease alive when the run could outlast them, and throttled progress writes.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSRecord } from 'aws-lambda';
+import type { Ledger } from '../ledger/ledger';
+import type { AnyJob, JobContext, JobProgress } from '../registry/types';
+import type { JobEnvelope } from '../shared/contract';
+import { describeError, JobTimeoutError } from '../shared/errors';
+import type { SqsActions } from './sqs-actions';
+
+export interface RunInput {
+  readonly job: AnyJob;
+  readonly payload: unknown;
+  readonly envelope: JobEnvelope;
+  readonly record: SQSRecord;
+  readonly attempt: number;
+  readonly lane: string;
+  /** How long the handler may run. */
+  readonly timeoutMs: number;
+  /** Lease owner token (strict mode); progress writes are then owner-conditional. */
+  readonly owner?: string;
+  readonly leaseMs: number;
+  /** Epoch ms at which the message becomes visible again unless extended. */
+  readonly visibleUntil: number;
+}
+
+export interface RunDeps {
+  readonly ledger: Ledger;
+  readonly sqs: SqsActions;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly progressIntervalMs: number;
+  /** @default - a third of the visibility timeout, at least 1 s */
+  readonly heartbeatIntervalMs?: number;
+}
+
+export type RunResult =
+  | {
+      readonly ok: true;
+      readonly result: unknown;
+      readonly durationMs: number;
+      readonly progress: ProgressState;
+    }
+  | {
+      readonly ok: false;
+      readonly error: unknown;
+      readonly durationMs: number;
+      readonly progress: ProgressState;
+    };
+
+export interface ProgressState {
+  /** Latest value reported, if any. */
+  readonly latest?: JobProgress;
+  /** True once a progress write reached the ledger. */
+  readonly written: boolean;
+  /** True when the latest value has not been written (the final ledger write should carry it). */
+  readonly pending: boolean;
+}
+
+export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunResult> {
+  const started = deps.now();
+  const deadline = started + input.timeoutMs;
+  const controller = new AbortController();
+  const logger = deps.logger.createChild({
+    persistentKeys: {
+      jobId: input.envelope.id,
+      jobType: input.job.type,
+      lane: input.lane,
+      attempt: input.attempt,
+      ...(input.envelope.correlationId ? { correlationId: input.envelope.correlationId } : {}),
+    },
+  });
+  const progress = new ProgressWriter(input, deps, logger);
+  const heartbeat = new Heartbeat(input, deps, logger, deadline);
+
+  const ctx: JobContext = {
+    jobId: input.envelope.id,
+    type: input.job.type,
+    attempt: input.attempt,
+    lane: input.lane,
+    signal: controller.signal,
+    logger,
+    correlationId: input.envelope.correlationId,
+    idempotencyKey: input.envelope.key,
+    enqueuedAt: input.envelope.enqueuedAt,
+    progress: (value) => progress.report(value),
+    remainingMs: () => Math.max(0, deadline - deps.now()),
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new JobTimeoutError(input.timeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, input.timeoutMs);
+  });
+  heartbeat.start();
+  try {
+    const running = Promise.resolve().then(() => input.job.handler(input.payload, ctx));
+    // A handler that ignores the signal keeps running after the deadline; its late rejection must
+    // not become an unhandled rejection.
+    running.catch(() => undefined);
+    const result = await Promise.race([running, timedOut]);
+    return { ok: true, result, durationMs: deps.now() - started, progress: progress.stop() };
+  } catch (error) {
+    return { ok: false, error, durationMs: deps.now() - started, progress: progress.stop() };
+  } finally {
+    clearTimeout(timer);
+    heartbeat.stop();
+    if (!controller.signal.aborted) controller.abort(new Error('job finished'));
+  }
+}
+
+/** Leading write, then at most one write per interval; the final ledger write carries the rest. */
+class ProgressWriter {
+  private latest: JobProgress | undefined;
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private written = false;
+  private pending = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly input: RunInput,
+    private readonly deps: RunDeps,
+    private readonly logger: Logger,
+  ) {}
+
+  async report(value: JobProgress): Promise<void> {
+    if (this.stopped) return;
+    this.latest = value;
+    this.pending = true;
+    const wait = this.lastWriteAt + this.deps.progressIntervalMs - this.deps.now();
+    if (wait <= 0) {
+      await this.write();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.write();
+    }, wait);
+  }
+
+  stop(): ProgressState {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    return { latest: this.latest, written: this.written, pending: this.pending };
+  }
+
+  private async write(): Promise<void> {
+    if (this.stopped || this.latest === undefined) return;
+    const value = this.latest;
+    this.lastWriteAt = this.deps.now();
+    this.pending = false;
+    try {
+      const ok = await this.deps.ledger.progress({
+        jobId: this.input.envelope.id,
+        owner: this.input.owner,
+        type: this.input.job.type,
+        lane: this.input.lane,
+        leaseMs: this.input.leaseMs,
+        progress: value,
+      });
+      if (ok) this.written = true;
+      else this.logger.warn('progress not recorded: the job is no longer ours');
+    } catch (error) {
+      // Progress is advisory: a throttled write must not fail the job.
+      this.logger.warn('progress write failed', { error: describeError(error) });
+    }
+  }
+}
+
+/**
+ * Extends the message visibility (and the lease) when they would lapse before the next tick.
+ * With the construct's derived settings (visibility ≥ 6 × function timeout, lease ≥ deadline)
+ * it never has to call anything; it protects hand-made queues and long jobs.
+ */
+class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+  private visibleUntil: number;
+  private leaseUntil: number;
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly input: RunInput,
+    private readonly deps: RunDeps,
+    private readonly logger: Logger,
+    private readonly deadline: number,
+  ) {
+    this.visibleUntil = input.visibleUntil;
+    this.leaseUntil = deps.now() + input.leaseMs;
+    this.intervalMs = deps.heartbeatIntervalMs ?? Math.max(1000, (deps.visibilityTimeoutSeconds * 1000) / 3);
+  }
+
+  start(): void {
+    if (
+      this.visibleUntil > this.deadline &&
+      (this.input.owner === undefined || this.leaseUntil > this.deadline)
+    )
+      return;
+    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async beat(): Promise<void> {
+    const now = this.deps.now();
+    const soon = now + 2 * this.intervalMs;
+    if (this.visibleUntil < soon && this.deps.visibilityTimeoutSeconds > 0) {
+      if (await this.deps.sqs.setVisibility(this.input.record, this.deps.visibilityTimeoutSeconds)) {
+        this.visibleUntil = now + this.deps.visibilityTimeoutSeconds * 1000;
+      }
+    }
+    if (this.input.owner !== undefined && this.leaseUntil < soon) {
+      try {
+        const ok = await this.deps.ledger.extendLease({
+          jobId: this.input.envelope.id,
+          owner: this.input.owner,
+          leaseMs: this.input.leaseMs,
+        });
+        if (ok) this.leaseUntil = now + this.input.leaseMs;
+        else this.logger.warn('lease lost: another consumer took the job over');
+      } catch (error) {
+        this.logger.warn('lease extension failed', { error: describeError(error) });
+      }
+    }
+  }
+}
