@@ -1,0 +1,3 @@
+export { parseJobQueueConfig } from './config';
+export { JobClient } from './job-client';
+export * from './types';

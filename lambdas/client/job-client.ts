@@ -1,0 +1,445 @@
+/**
+ * JobClient: the typed producer. Validates, sizes and routes a job, then sends it to its lane
+ * (SQS, DelaySeconds ≤ 900 s) or a one-time self-deleting EventBridge Scheduler schedule.
+ *
+ * Cost: an unkeyed job costs no ledger write at enqueue (the consumer's claim creates the item);
+ * a keyed job costs one conditional PutItem (that is how "same key → same job" is enforced).
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { Ledger } from '../ledger/ledger';
+import { parsePayload } from '../registry/define-job';
+import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
+import {
+  CONFIG_OUTPUT_DESCRIPTION,
+  type JobQueueConfig,
+  type JobRecord,
+  type LaneConfig,
+} from '../shared/contract';
+import { createEnvelope, jobIdForKey, newJobId } from '../shared/envelope';
+import {
+  ConfigError,
+  EnqueueError,
+  PayloadTooLargeError,
+  UnknownJobTypeError,
+  UnknownLaneError,
+} from '../shared/errors';
+import { BacklogGuard } from './backlog';
+import { parseJobQueueConfig } from './config';
+import {
+  type BatchEnqueueResult,
+  type BatchItem,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type FromStackOptions,
+  type JobClientOptions,
+  MAX_SQS_DELAY_SECONDS,
+  SQS_MAX_MESSAGE_BYTES,
+} from './types';
+
+/** Job types a client accepts: the registry's, or any string without one. */
+type TypeOf<R extends JobRegistry> = string extends JobTypeOf<R> ? string : JobTypeOf<R>;
+type InputOf<R extends JobRegistry, T extends string> =
+  string extends JobTypeOf<R> ? unknown : PayloadInputOf<R, T>;
+
+interface Prepared {
+  readonly type: string;
+  readonly jobId: string;
+  readonly key?: string;
+  readonly lane: string;
+  readonly laneConfig: LaneConfig;
+  readonly body: string;
+  readonly enqueuedAt: string;
+  readonly delaySeconds: number;
+  readonly runAt?: Date;
+  readonly groupId?: string;
+}
+
+export class JobClient<R extends JobRegistry = JobRegistry> {
+  /** From the stack's config output JSON (or the parsed object). */
+  static fromConfig<R extends JobRegistry = JobRegistry>(
+    config: string | JobQueueConfig,
+    options: JobClientOptions<R> = {},
+  ): JobClient<R> {
+    return new JobClient(parseJobQueueConfig(config), options);
+  }
+
+  /** Reads the stack's outputs and uses the one described as CONFIG_OUTPUT_DESCRIPTION. */
+  static async fromStack<R extends JobRegistry = JobRegistry>(
+    stackName: string,
+    options: FromStackOptions<R> = {},
+  ): Promise<JobClient<R>> {
+    const cfn = options.cloudformation ?? new CloudFormationClient({});
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs = out.Stacks?.[0]?.Outputs ?? [];
+    const output = outputs.find((o) => o.Description === CONFIG_OUTPUT_DESCRIPTION);
+    if (!output?.OutputValue) {
+      throw new ConfigError(
+        `Stack '${stackName}' outputs`,
+        `an output with Description '${CONFIG_OUTPUT_DESCRIPTION}' (a JobQueue's config)`,
+        outputs.map((o) => o.OutputKey),
+      );
+    }
+    return JobClient.fromConfig(output.OutputValue, options);
+  }
+
+  readonly config: JobQueueConfig;
+  private readonly registry?: R;
+  private readonly sqs: SQSClient;
+  private readonly scheduler: SchedulerClient;
+  private readonly ledger: Ledger;
+  private readonly backlog: BacklogGuard;
+  private readonly maxMessageBytes: number;
+  private readonly batchRetries: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(config: JobQueueConfig, options: JobClientOptions<R> = {}) {
+    this.config = config;
+    this.registry = options.registry;
+    this.sqs = options.sqs ?? new SQSClient({});
+    this.scheduler = options.scheduler ?? new SchedulerClient({});
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.ledger = new Ledger({
+      client: options.dynamodb ?? new DynamoDBClient({}),
+      tableName: config.tableName,
+      // Matches the consumer's default; the consumer's writes reset it to the lane's configured TTL.
+      ttlSeconds: 7 * 24 * 3600,
+      now: this.now,
+    });
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (
+      !Number.isInteger(this.maxMessageBytes) ||
+      this.maxMessageBytes < 1 ||
+      this.maxMessageBytes > SQS_MAX_MESSAGE_BYTES
+    ) {
+      throw new ConfigError(
+        'JobClient maxMessageBytes',
+        `an integer from 1 to ${SQS_MAX_MESSAGE_BYTES}`,
+        this.maxMessageBytes,
+      );
+    }
+    for (const [lane, limit] of Object.entries(options.backlogLimits ?? {})) {
+      this.laneConfig(lane);
+      if (!Number.isInteger(limit) || limit < 0)
+        throw new ConfigError(`JobClient backlogLimits.${lane}`, 'an integer ≥ 0', limit);
+    }
+    this.batchRetries = options.batchRetries ?? 3;
+    this.backlog = new BacklogGuard(
+      this.sqs,
+      options.backlogLimits ?? {},
+      options.backlogCacheMs ?? 5000,
+      this.now,
+    );
+  }
+
+  /** Validate and send one job. */
+  async enqueue<T extends TypeOf<R>>(
+    type: T,
+    payload: InputOf<R, T>,
+    options: EnqueueOptions = {},
+  ): Promise<EnqueueResult> {
+    const job = this.prepare(type, payload, options);
+    await this.backlog.check(job.lane, job.laneConfig.queueUrl);
+    if (job.key !== undefined) {
+      const claim = await this.ledger.enqueue({
+        jobId: job.jobId,
+        type,
+        lane: job.lane,
+        enqueuedAt: job.enqueuedAt,
+      });
+      if (!claim.created) return this.result(job, { status: 'duplicate', existing: claim.existing });
+    }
+    try {
+      if (this.needsSchedule(job)) return await this.schedule(job);
+      const out = await this.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: job.laneConfig.queueUrl,
+          MessageBody: job.body,
+          ...this.sqsExtras(job),
+        }),
+      );
+      return this.result(job, { status: 'enqueued', messageId: out.MessageId });
+    } catch (error) {
+      await this.undoKey(job);
+      throw new EnqueueError(`Could not enqueue job ${job.jobId} (${type}) on lane '${job.lane}'`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Enqueue many jobs: SendMessageBatch per lane in groups of 10, failed entries retried with
+   * backoff. Never throws for one job: each result says ok or carries its error.
+   */
+  async enqueueBatch<T extends TypeOf<R>>(
+    items: readonly BatchItem<T, InputOf<R, T>>[],
+  ): Promise<BatchEnqueueResult[]> {
+    const results: BatchEnqueueResult[] = new Array(items.length);
+    const direct: { index: number; job: Prepared }[] = [];
+    await Promise.all(
+      items.map(async (item, index) => {
+        let job: Prepared | undefined;
+        try {
+          job = this.prepare(item.type, item.payload, item.options ?? {});
+          await this.backlog.check(job.lane, job.laneConfig.queueUrl);
+          if (job.key !== undefined) {
+            const claim = await this.ledger.enqueue({
+              jobId: job.jobId,
+              type: job.type,
+              lane: job.lane,
+              enqueuedAt: job.enqueuedAt,
+            });
+            if (!claim.created) {
+              results[index] = {
+                ...this.result(job, { status: 'duplicate', existing: claim.existing }),
+                index,
+                ok: true,
+              };
+              return;
+            }
+          }
+          if (this.needsSchedule(job)) {
+            results[index] = { ...(await this.schedule(job)), index, ok: true };
+            return;
+          }
+          direct.push({ index, job });
+        } catch (error) {
+          if (job) await this.undoKey(job);
+          results[index] = { index, ok: false, type: item.type, jobId: job?.jobId, error: asError(error) };
+        }
+      }),
+    );
+    const byQueue = new Map<string, { index: number; job: Prepared }[]>();
+    for (const entry of direct.sort((a, b) => a.index - b.index)) {
+      const url = entry.job.laneConfig.queueUrl;
+      byQueue.set(url, [...(byQueue.get(url) ?? []), entry]);
+    }
+    for (const [queueUrl, entries] of byQueue) {
+      for (const group of chunk(entries, this.maxMessageBytes))
+        await this.sendGroup(queueUrl, group, results);
+    }
+    return results;
+  }
+
+  /** The job's ledger record, or undefined for an unknown id (unkeyed jobs appear once a consumer claims them). */
+  getJob(jobId: string): Promise<JobRecord | undefined> {
+    return this.ledger.get(jobId);
+  }
+
+  private prepare(type: string, payload: unknown, options: EnqueueOptions): Prepared {
+    const job = this.jobFor(type);
+    const parsed = job ? parsePayload(job, payload) : payload;
+    const lane = options.lane ?? job?.lane ?? this.config.defaultLane;
+    const laneConfig = this.laneConfig(lane);
+    const key = options.idempotencyKey ?? job?.idempotencyKey?.(parsed);
+    const jobId = key !== undefined ? jobIdForKey(type, key) : newJobId();
+    if (laneConfig.fifo && !options.groupId) {
+      throw new ConfigError(
+        `enqueue('${type}') options.groupId`,
+        `set: lane '${lane}' is FIFO`,
+        options.groupId,
+      );
+    }
+    const now = this.now();
+    let delaySeconds = options.delaySeconds ?? 0;
+    if (options.runAt !== undefined)
+      delaySeconds = Math.max(0, Math.ceil((options.runAt.getTime() - now) / 1000));
+    if (!Number.isInteger(delaySeconds) || delaySeconds < 0) {
+      throw new ConfigError(
+        `enqueue('${type}') options.delaySeconds`,
+        'an integer ≥ 0',
+        options.delaySeconds,
+      );
+    }
+    const enqueuedAt = new Date(now);
+    // The producer sends the payload as given; the consumer parses it with the same schema.
+    const envelope = createEnvelope({
+      id: jobId,
+      type,
+      payload,
+      key,
+      correlationId: options.correlationId,
+      enqueuedAt,
+    });
+    const body = JSON.stringify(envelope);
+    const size = Buffer.byteLength(body);
+    if (size > this.maxMessageBytes) throw new PayloadTooLargeError(size, this.maxMessageBytes);
+    return {
+      type,
+      jobId,
+      key,
+      lane,
+      laneConfig,
+      body,
+      enqueuedAt: envelope.enqueuedAt,
+      delaySeconds,
+      runAt: options.runAt,
+      groupId: options.groupId,
+    };
+  }
+
+  private jobFor(type: string): AnyJob | undefined {
+    if (!this.registry) return undefined;
+    const job = this.registry.get(type);
+    if (!job) throw new UnknownJobTypeError(type, this.registry.types);
+    return job;
+  }
+
+  private laneConfig(lane: string): LaneConfig {
+    const config = this.config.lanes[lane];
+    if (!config) throw new UnknownLaneError(lane, Object.keys(this.config.lanes));
+    return config;
+  }
+
+  private needsSchedule(job: Prepared): boolean {
+    // FIFO queues have no per-message delay.
+    return job.delaySeconds > MAX_SQS_DELAY_SECONDS || (job.laneConfig.fifo && job.delaySeconds > 0);
+  }
+
+  private sqsExtras(job: Prepared) {
+    if (job.laneConfig.fifo) return { MessageGroupId: job.groupId, MessageDeduplicationId: job.jobId };
+    return job.delaySeconds > 0 ? { DelaySeconds: job.delaySeconds } : {};
+  }
+
+  private async schedule(job: Prepared): Promise<EnqueueResult> {
+    const at = job.runAt ?? new Date(this.now() + job.delaySeconds * 1000);
+    const scheduleName = `job-${job.jobId}`.slice(0, 64);
+    try {
+      await this.scheduler.send(
+        new CreateScheduleCommand({
+          Name: scheduleName,
+          GroupName: this.config.scheduleGroup,
+          ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
+          ScheduleExpressionTimezone: 'UTC',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          ActionAfterCompletion: 'DELETE',
+          Target: {
+            Arn: job.laneConfig.queueArn,
+            RoleArn: this.config.schedulerRoleArn,
+            Input: job.body,
+            ...(job.laneConfig.fifo ? { SqsParameters: { MessageGroupId: job.groupId } } : {}),
+            ...(this.config.scheduleDlqArn ? { DeadLetterConfig: { Arn: this.config.scheduleDlqArn } } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      // Same keyed job scheduled before (its ledger item was replaced after it finished): keep it.
+      if (error instanceof ConflictException && job.key !== undefined) {
+        return this.result(job, { status: 'duplicate', scheduleName });
+      }
+      throw error;
+    }
+    return this.result(job, { status: 'scheduled', scheduleName });
+  }
+
+  private async sendGroup(
+    queueUrl: string,
+    group: { index: number; job: Prepared }[],
+    results: BatchEnqueueResult[],
+  ): Promise<void> {
+    let pending = group;
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.batchRetries && pending.length > 0; attempt++) {
+      // Full jitter: random(0, 100 ms × 2^attempt).
+      if (attempt > 0) await this.sleep(Math.floor(Math.random() * 100 * 2 ** attempt));
+      const entries: SendMessageBatchRequestEntry[] = pending.map(({ index, job }) => ({
+        Id: String(index),
+        MessageBody: job.body,
+        ...this.sqsExtras(job),
+      }));
+      try {
+        const out = await this.sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+        );
+        const retry: typeof pending = [];
+        for (const ok of out.Successful ?? []) {
+          const entry = pending.find((p) => String(p.index) === ok.Id);
+          if (entry)
+            results[entry.index] = {
+              ...this.result(entry.job, { status: 'enqueued', messageId: ok.MessageId }),
+              index: entry.index,
+              ok: true,
+            };
+        }
+        for (const failed of out.Failed ?? []) {
+          const entry = pending.find((p) => String(p.index) === failed.Id);
+          if (!entry) continue;
+          lastError = new EnqueueError(
+            `SendMessageBatch entry failed: ${failed.Code} ${failed.Message ?? ''}`.trim(),
+          );
+          if (failed.SenderFault) await this.failEntry(entry, lastError as Error, results);
+          else retry.push(entry);
+        }
+        pending = retry;
+      } catch (error) {
+        // Throttling or a network error: the whole group is retried.
+        lastError = error;
+      }
+    }
+    for (const entry of pending) {
+      await this.failEntry(
+        entry,
+        new EnqueueError(`Could not enqueue job ${entry.job.jobId} after retries`, { cause: lastError }),
+        results,
+      );
+    }
+  }
+
+  private async failEntry(
+    entry: { index: number; job: Prepared },
+    error: Error,
+    results: BatchEnqueueResult[],
+  ): Promise<void> {
+    await this.undoKey(entry.job);
+    results[entry.index] = {
+      index: entry.index,
+      ok: false,
+      type: entry.job.type,
+      jobId: entry.job.jobId,
+      error,
+    };
+  }
+
+  /** Keyed job whose send failed: remove our ENQUEUED item so a retry with the key is not swallowed. */
+  private async undoKey(job: Prepared): Promise<void> {
+    if (job.key === undefined) return;
+    await this.ledger.removeEnqueued(job.jobId, job.enqueuedAt).catch(() => false);
+  }
+
+  private result(job: Prepared, extra: Omit<EnqueueResult, 'jobId' | 'type' | 'lane'>): EnqueueResult {
+    return { jobId: job.jobId, type: job.type, lane: job.lane, ...extra };
+  }
+}
+
+/** Groups of at most 10 entries and at most `maxBytes` of bodies. */
+function chunk<T extends { job: Prepared }>(entries: readonly T[], maxBytes: number): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(entry.job.body);
+    if (current.length === 10 || (current.length > 0 && bytes + size > maxBytes)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new EnqueueError(String(error));
+}

@@ -1,0 +1,101 @@
+/** Producer-side types. */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { JobRegistry } from '../registry/types';
+import type { JobRecord } from '../shared/contract';
+
+/** SQS's hard limit for one message (body + attributes). */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+/** Default limit: 256 KiB, the classic SQS limit that LocalStack and older tooling still enforce. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 262_144;
+/** DelaySeconds above this go through EventBridge Scheduler. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+
+export interface JobClientOptions<R extends JobRegistry = JobRegistry> {
+  /**
+   * The registry: enables payload validation, typed `enqueue` and per-job lanes / keys.
+   * @default - untyped: any type string, no validation, lane from options or the default lane
+   */
+  readonly registry?: R;
+  /** @default - new SQSClient({}) (region, credentials and AWS_ENDPOINT_URL from the environment) */
+  readonly sqs?: SQSClient;
+  /** @default - new DynamoDBClient({}) */
+  readonly dynamodb?: DynamoDBClient;
+  /** @default - new SchedulerClient({}) */
+  readonly scheduler?: SchedulerClient;
+  /**
+   * Largest message (body + attributes) `enqueue` sends, bytes; at most 1,048,576.
+   * @default 262144
+   */
+  readonly maxMessageBytes?: number;
+  /**
+   * Per-lane backlog limits (approximate visible messages); enqueue fails with BacklogLimitError above.
+   * @default - no limits
+   */
+  readonly backlogLimits?: Readonly<Record<string, number>>;
+  /** How long a lane depth reading is reused, ms. @default 5000 */
+  readonly backlogCacheMs?: number;
+  /** Retries of throttled / failed SendMessageBatch entries. @default 3 */
+  readonly batchRetries?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default - setTimeout-based */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface FromStackOptions<R extends JobRegistry = JobRegistry> extends JobClientOptions<R> {
+  /** @default - new CloudFormationClient({}) */
+  readonly cloudformation?: CloudFormationClient;
+}
+
+export interface EnqueueOptions {
+  /** @default - the job's lane, else the config's default lane */
+  readonly lane?: string;
+  /**
+   * Same key (per type) = same job id; enqueueing it again while the job is unfinished returns the
+   * existing job. Costs one conditional ledger write.
+   * @default - the job's `idempotencyKey(payload)`, else none
+   */
+  readonly idempotencyKey?: string;
+  /** Delay in whole seconds; above 900 (or on FIFO lanes) a one-time schedule is used. @default 0 */
+  readonly delaySeconds?: number;
+  /** Run at (or soon after, 60 s scheduler precision) this time. Overrides delaySeconds. */
+  readonly runAt?: Date;
+  /** FIFO lanes: the message group. Required there, ignored elsewhere. */
+  readonly groupId?: string;
+  /** Carried into every log line of the job. */
+  readonly correlationId?: string;
+}
+
+export type EnqueueStatus = 'enqueued' | 'scheduled' | 'duplicate';
+
+export interface EnqueueResult {
+  readonly jobId: string;
+  readonly type: string;
+  readonly lane: string;
+  readonly status: EnqueueStatus;
+  /** SQS message id (status `enqueued`). */
+  readonly messageId?: string;
+  /** Scheduler schedule name (status `scheduled`). */
+  readonly scheduleName?: string;
+  /** The unfinished job this key already names (status `duplicate`). */
+  readonly existing?: JobRecord;
+}
+
+export type BatchEnqueueResult =
+  | (EnqueueResult & { readonly index: number; readonly ok: true })
+  | {
+      readonly index: number;
+      readonly ok: false;
+      readonly type: string;
+      readonly jobId?: string;
+      readonly error: Error;
+    };
+
+export interface BatchItem<T extends string = string, P = unknown> {
+  readonly type: T;
+  readonly payload: P;
+  readonly options?: EnqueueOptions;
+}
