@@ -1,0 +1,100 @@
+/** Builders for SQS events, Lambda contexts, envelopes and a quiet logger / metrics pair. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { vi } from 'vitest';
+import { CONSUMER_ENV, ENVELOPE_VERSION } from '../../../../lambdas/shared/contract';
+
+export const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs-default';
+export const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs-default-dlq';
+
+export function consumerEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    [CONSUMER_ENV.ledgerTable]: 'ledger',
+    [CONSUMER_ENV.lane]: 'default',
+    [CONSUMER_ENV.queueUrl]: QUEUE_URL,
+    [CONSUMER_ENV.dlqUrl]: DLQ_URL,
+    [CONSUMER_ENV.maxAttempts]: '5',
+    [CONSUMER_ENV.visibilityTimeoutSeconds]: '180',
+    [CONSUMER_ENV.backoffBaseSeconds]: '2',
+    [CONSUMER_ENV.backoffCapSeconds]: '900',
+    [CONSUMER_ENV.ledgerTtlSeconds]: '86400',
+    [CONSUMER_ENV.batchParallelism]: '4',
+    [CONSUMER_ENV.fifo]: 'false',
+    ...overrides,
+  };
+}
+
+export function envelopeBody(
+  id: string,
+  type: string,
+  payload: unknown,
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    v: ENVELOPE_VERSION,
+    id,
+    type,
+    payload,
+    enqueuedAt: '2025-01-01T00:00:00.000Z',
+    ...extra,
+  });
+}
+
+export function record(
+  messageId: string,
+  body: string,
+  options: { receiveCount?: number; groupId?: string } = {},
+): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(options.receiveCount ?? 1),
+      SentTimestamp: '1735689600000',
+      SenderId: 'AIDA',
+      ApproximateFirstReceiveTimestamp: '1735689600000',
+      ...(options.groupId ? { MessageGroupId: options.groupId, MessageDeduplicationId: messageId } : {}),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jobs-default',
+    awsRegion: 'us-east-1',
+  };
+}
+
+export function lambdaContext(remainingMs = 60_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'consumer',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:consumer',
+    memoryLimitInMB: '256',
+    awsRequestId: 'req-1',
+    logGroupName: '/aws/lambda/consumer',
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** A silent logger and metrics whose calls the tests can read. */
+export function quietTelemetry() {
+  const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+  const metrics = new Metrics({ namespace: 'Test', serviceName: 'test' });
+  metrics.clearDefaultDimensions();
+  const addMetric = vi.spyOn(metrics, 'addMetric');
+  const addDimensions = vi.spyOn(metrics, 'addDimensions');
+  vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+    metrics.clearMetrics();
+    metrics.clearDimensions();
+    return metrics;
+  });
+  const outcomes = vi.spyOn(logger, 'info');
+  return { logger, metrics, addMetric, addDimensions, outcomes };
+}
