@@ -1,0 +1,1 @@
+"""Project-owned LocalStack Lambda runtime executor: Node.js functions as host processes."""

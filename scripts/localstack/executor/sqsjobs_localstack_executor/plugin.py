@@ -1,0 +1,12 @@
+from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
+
+
+class HostNodeRuntimeExecutorPlugin(RuntimeExecutorPlugin):
+    """Selected with LAMBDA_RUNTIME_EXECUTOR=host-node."""
+
+    name = "host-node"
+
+    def load(self, *args, **kwargs):
+        from sqsjobs_localstack_executor.executor import HostNodeRuntimeExecutor
+
+        return HostNodeRuntimeExecutor

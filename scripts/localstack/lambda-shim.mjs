@@ -1,0 +1,212 @@
+// Node.js stand-in for the Lambda runtime inside LocalStack's host-node executor
+// (scripts/localstack/executor). One process = one execution environment.
+//
+// Started by the executor with cwd = the unzipped function code and the function's
+// environment (_HANDLER, AWS_LAMBDA_FUNCTION_*, AWS_ENDPOINT_URL, credentials, user vars) plus
+//   LOCALSTACK_RUNTIME_ENDPOINT  http://127.0.0.1:4566/_localstack_lambda/<executor id>
+//   LOCALSTACK_RUNTIME_ID        the executor id
+//   LAMBDA_HOST_SHIM_PORT        port to serve POST /invoke on (127.0.0.1)
+//   LAMBDA_TASK_ROOT             the code directory
+//   NODE_PATH                    the project's node_modules (for @aws-sdk/* left external)
+// Command-line flags (--function=..., --runtime-id=...) are only there so that tests can find
+// a function's process (e.g. `pgrep -f -- '--function=<name>'`).
+//
+// Flow: load the handler, POST <endpoint>/status/<id>/ready (or /status/<id>/error on an
+// init failure, then exit 1), then for each POST /invoke answer 202 and later POST the result
+// to <endpoint>/invocations/<request id>/response or /error.
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const env = process.env;
+const runtimeEndpoint = env.LOCALSTACK_RUNTIME_ENDPOINT;
+const runtimeId = env.LOCALSTACK_RUNTIME_ID;
+const port = Number(env.LAMBDA_HOST_SHIM_PORT);
+const taskRoot = env.LAMBDA_TASK_ROOT || process.cwd();
+const handlerSpec = env._HANDLER || 'index.handler';
+const timeoutSec = Number(env.AWS_LAMBDA_FUNCTION_TIMEOUT || 3);
+
+if (!runtimeEndpoint || !runtimeId || !port) {
+  console.error('lambda-shim: LOCALSTACK_RUNTIME_ENDPOINT, LOCALSTACK_RUNTIME_ID and LAMBDA_HOST_SHIM_PORT are required');
+  process.exit(2);
+}
+// Lambda's working directory is the task root; LocalStack sets /var/task, we use the real dir
+process.env.LAMBDA_TASK_ROOT = taskRoot;
+
+async function post(p, body) {
+  const res = await fetch(`${runtimeEndpoint}${p}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  if (res.status >= 300) console.error(`lambda-shim: POST ${p} -> HTTP ${res.status}`);
+}
+
+function errorPayload(err, type) {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return {
+    errorType: type || e.name || 'Error',
+    errorMessage: e.message,
+    stackTrace: (e.stack || '').split('\n').slice(1).map((l) => l.trim()),
+  };
+}
+
+async function loadHandler() {
+  // "dir/file.fn" -> module dir/file, export fn (nested exports "a.b" allowed after the file)
+  const slash = handlerSpec.lastIndexOf('/');
+  const dot = handlerSpec.indexOf('.', slash + 1);
+  if (dot < 0) throw Object.assign(new Error(`Bad handler ${handlerSpec}`), { name: 'Runtime.MalformedHandlerName' });
+  const modulePart = handlerSpec.slice(0, dot);
+  const exportPath = handlerSpec.slice(dot + 1).split('.');
+  const base = path.resolve(taskRoot, modulePart);
+  const file = ['.js', '.mjs', '.cjs', ''].map((ext) => base + ext).find((f) => existsSync(f));
+  if (!file) {
+    throw Object.assign(new Error(`Cannot find module '${modulePart}' in ${taskRoot}`), {
+      name: 'Runtime.ImportModuleError',
+    });
+  }
+  let mod;
+  if (file.endsWith('.mjs')) {
+    mod = await import(pathToFileURL(file).href);
+  } else {
+    const require = createRequire(path.join(taskRoot, 'noop.js'));
+    try {
+      mod = require(file);
+    } catch (err) {
+      if (err && (err.code === 'ERR_REQUIRE_ESM' || err.code === 'ERR_REQUIRE_ASYNC_MODULE')) {
+        mod = await import(pathToFileURL(file).href);
+      } else {
+        throw Object.assign(err instanceof Error ? err : new Error(String(err)), {
+          name: err?.code === 'MODULE_NOT_FOUND' ? 'Runtime.ImportModuleError' : err?.name,
+        });
+      }
+    }
+  }
+  let fn = mod;
+  for (const key of exportPath) fn = fn?.[key];
+  if (typeof fn !== 'function' && mod?.default) {
+    fn = mod.default;
+    for (const key of exportPath) fn = fn?.[key];
+  }
+  if (typeof fn !== 'function') {
+    throw Object.assign(new Error(`${modulePart}.${exportPath.join('.')} is undefined or not exported`), {
+      name: 'Runtime.HandlerNotFound',
+    });
+  }
+  return fn;
+}
+
+let handler;
+try {
+  handler = await loadHandler();
+} catch (err) {
+  console.error('lambda-shim: init failed', err);
+  await post(`/status/${runtimeId}/error`, errorPayload(err, err?.name)).catch(() => {});
+  process.exit(1);
+}
+
+let current = null; // { id, done }
+
+function makeContext(inv, deadline) {
+  return {
+    awsRequestId: inv['invoke-id'],
+    invokedFunctionArn: inv['invoked-function-arn'],
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
+    memoryLimitInMB: String(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || '128'),
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    succeed: () => {},
+    fail: () => {},
+  };
+}
+
+async function finish(id, ok, value) {
+  if (!current || current.id !== id || current.done) return;
+  current.done = true;
+  try {
+    if (ok) await post(`/invocations/${id}/response`, JSON.stringify(value === undefined ? null : value));
+    else await post(`/invocations/${id}/error`, value);
+  } catch (err) {
+    console.error('lambda-shim: could not post the result', err);
+  }
+  current = null;
+}
+
+async function runInvocation(inv) {
+  const id = inv['invoke-id'];
+  const deadline = Date.now() + timeoutSec * 1000;
+  current = { id, done: false };
+  process.env._X_AMZN_TRACE_ID = inv['trace-id'] || '';
+  let event;
+  try {
+    event = inv.payload ? JSON.parse(inv.payload) : {};
+  } catch {
+    event = inv.payload;
+  }
+  const context = makeContext(inv, deadline);
+  console.log(`START RequestId: ${id} Version: ${context.functionVersion}`);
+  const started = Date.now();
+  try {
+    const result = await new Promise((resolve, reject) => {
+      const callback = (err, res) => (err ? reject(err) : resolve(res));
+      context.done = callback;
+      context.succeed = (res) => resolve(res);
+      context.fail = (err) => reject(err);
+      const ret = handler(event, context, callback);
+      if (ret && typeof ret.then === 'function') ret.then(resolve, reject);
+      else if (handler.length < 3) resolve(ret);
+    });
+    await finish(id, true, result);
+  } catch (err) {
+    console.error(`${new Date().toISOString()}\t${id}\tERROR\t`, err);
+    await finish(id, false, errorPayload(err));
+  }
+  console.log(`END RequestId: ${id}`);
+  console.log(`REPORT RequestId: ${id}\tDuration: ${Date.now() - started} ms`);
+}
+
+// A crash inside the handler's async work: report it for the current request, then exit like
+// the Node runtime does; the executor starts a fresh process for the next invocation.
+for (const evt of ['uncaughtException', 'unhandledRejection']) {
+  process.on(evt, async (err) => {
+    console.error(`lambda-shim: ${evt}`, err);
+    if (current) await finish(current.id, false, errorPayload(err, evt === 'unhandledRejection' ? 'Runtime.UnhandledPromiseRejection' : undefined));
+    process.exit(129);
+  });
+}
+
+const server = createServer((req, res) => {
+  if (req.method !== 'POST' || req.url !== '/invoke') {
+    res.writeHead(404).end();
+    return;
+  }
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    let inv;
+    try {
+      inv = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      res.writeHead(400).end('bad json');
+      return;
+    }
+    if (current) {
+      res.writeHead(409).end('busy');
+      return;
+    }
+    res.writeHead(202).end();
+    runInvocation(inv);
+  });
+});
+server.listen(port, '127.0.0.1', () => {
+  post(`/status/${runtimeId}/ready`, {}).catch((err) => {
+    console.error('lambda-shim: could not report ready', err);
+    process.exit(1);
+  });
+});
