@@ -1,0 +1,369 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import { JobClient, type JobClientOptions } from '../../../lambdas/client';
+import { defineJob, defineRegistry } from '../../../lambdas/registry';
+import { CONFIG_OUTPUT_DESCRIPTION, type JobQueueConfig } from '../../../lambdas/shared/contract';
+import { jobIdForKey } from '../../../lambdas/shared/envelope';
+import {
+  BacklogLimitError,
+  ConfigError,
+  EnqueueError,
+  PayloadTooLargeError,
+  PayloadValidationError,
+  UnknownJobTypeError,
+  UnknownLaneError,
+} from '../../../lambdas/shared/errors';
+
+const sqs = mockClient(SQSClient);
+const ddb = mockClient(DynamoDBClient);
+const scheduler = mockClient(SchedulerClient);
+const cfn = mockClient(CloudFormationClient);
+
+const lane = (name: string, fifo = false) => ({
+  queueUrl: `https://sqs.local/${name}`,
+  queueArn: `arn:aws:sqs:us-east-1:1:${name}`,
+  dlqUrl: `https://sqs.local/${name}-dlq`,
+  dlqArn: `arn:aws:sqs:us-east-1:1:${name}-dlq`,
+  fifo,
+  maxAttempts: 5,
+  functionName: `fn-${name}`,
+});
+const config: JobQueueConfig = {
+  version: 1,
+  tableName: 'ledger',
+  defaultLane: 'default',
+  lanes: { high: lane('high'), default: lane('default'), ordered: lane('ordered.fifo', true) },
+  scheduleGroup: 'jobs',
+  schedulerRoleArn: 'arn:aws:iam::1:role/scheduler',
+  scheduleDlqArn: 'arn:aws:sqs:us-east-1:1:schedule-dlq',
+  alarmTopicArn: 'arn:aws:sns:us-east-1:1:alarms',
+};
+
+const sendEmail = defineJob({
+  type: 'send-email',
+  lane: 'high',
+  schema: z.object({ to: z.string().email(), body: z.string().default('') }),
+  handler: async () => undefined,
+});
+const entry = defineJob({
+  type: 'entry',
+  lane: 'ordered',
+  schema: z.object({ seq: z.number() }),
+  idempotencyKey: (p) => `seq-${p.seq}`,
+  handler: async () => undefined,
+});
+const registry = defineRegistry([sendEmail, entry]);
+const NOW = Date.parse('2025-06-01T12:00:00.000Z');
+
+function client(options: Omit<JobClientOptions, 'registry'> = {}) {
+  return JobClient.fromConfig(JSON.stringify(config), {
+    registry,
+    now: () => NOW,
+    sleep: async () => undefined,
+    ...options,
+  });
+}
+
+beforeEach(() => {
+  sqs.reset();
+  ddb.reset();
+  scheduler.reset();
+  cfn.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
+  ddb.on(PutItemCommand).resolves({});
+  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+});
+
+describe('JobClient.enqueue', () => {
+  it('sends a validated envelope to the job’s lane without touching the ledger', async () => {
+    // Act
+    const result = await client().enqueue('send-email', { to: 'a@b.co' }, { correlationId: 'c-1' });
+
+    // Assess
+    expect(result).toMatchObject({
+      type: 'send-email',
+      lane: 'high',
+      status: 'enqueued',
+      messageId: 'msg-1',
+    });
+    const input = sqs.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(input.QueueUrl).toBe('https://sqs.local/high');
+    expect(JSON.parse(input.MessageBody ?? '')).toEqual({
+      v: 1,
+      id: result.jobId,
+      type: 'send-email',
+      payload: { to: 'a@b.co' },
+      enqueuedAt: '2025-06-01T12:00:00.000Z',
+      correlationId: 'c-1',
+    });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('types the payload by job type', async () => {
+    const c = client();
+    expectTypeOf(c.enqueue<'send-email'>)
+      .parameter(1)
+      .toEqualTypeOf<{ to: string; body?: string | undefined }>();
+    // @ts-expect-error: unknown job type
+    await expect(c.enqueue('nope', {})).rejects.toThrow(UnknownJobTypeError);
+  });
+
+  it('rejects an invalid payload naming the field', async () => {
+    await expect(client().enqueue('send-email', { to: 'nope' })).rejects.toThrow(PayloadValidationError);
+    await expect(client().enqueue('send-email', { to: 'nope' })).rejects.toThrow(/at 'to'/);
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it('rejects an oversize message before sending, naming the size and the limit', async () => {
+    // Prepare
+    const c = client({ maxMessageBytes: 1024 });
+
+    // Act
+    const attempt = c.enqueue('send-email', { to: 'a@b.co', body: 'x'.repeat(2000) });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(PayloadTooLargeError);
+    await expect(c.enqueue('send-email', { to: 'a@b.co', body: 'x'.repeat(2000) })).rejects.toThrow(
+      /Message is \d{4} bytes \(body \+ attributes\), over the limit of 1024 bytes/,
+    );
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it('refuses a maxMessageBytes above the SQS limit', () => {
+    expect(() => client({ maxMessageBytes: 2_000_000 })).toThrow(
+      /maxMessageBytes must be an integer from 1 to 1048576/,
+    );
+  });
+
+  it('rejects unknown lanes and a missing FIFO group id', async () => {
+    await expect(client().enqueue('send-email', { to: 'a@b.co' }, { lane: 'urgent' })).rejects.toThrow(
+      UnknownLaneError,
+    );
+    await expect(client().enqueue('entry', { seq: 1 })).rejects.toThrow(
+      /options.groupId must be set: lane 'ordered' is FIFO/,
+    );
+  });
+
+  it('fails with BacklogLimitError when the lane is over its limit, and caches the depth', async () => {
+    // Prepare
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1500' } });
+    const c = client({ backlogLimits: { high: 1000 } });
+
+    // Act
+    const first = c.enqueue('send-email', { to: 'a@b.co' });
+    const second = c.enqueue('send-email', { to: 'a@b.co' });
+
+    // Assess
+    await expect(first).rejects.toThrow(BacklogLimitError);
+    await expect(second).rejects.toThrow(
+      /Lane 'high' has about 1500 messages waiting, over its backlog limit of 1000/,
+    );
+    expect(sqs.commandCalls(GetQueueAttributesCommand)).toHaveLength(1);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('uses DelaySeconds up to 900 s and a self-deleting one-time schedule beyond', async () => {
+    // Act
+    await client().enqueue('send-email', { to: 'a@b.co' }, { delaySeconds: 900 });
+    const later = await client().enqueue('send-email', { to: 'a@b.co' }, { delaySeconds: 3600 });
+
+    // Assess
+    expect(sqs.commandCalls(SendMessageCommand)[0].args[0].input.DelaySeconds).toBe(900);
+    expect(later.status).toBe('scheduled');
+    const schedule = scheduler.commandCalls(CreateScheduleCommand)[0].args[0].input;
+    expect(schedule).toMatchObject({
+      Name: `job-${later.jobId}`,
+      GroupName: 'jobs',
+      ScheduleExpression: 'at(2025-06-01T13:00:00)',
+      ScheduleExpressionTimezone: 'UTC',
+      ActionAfterCompletion: 'DELETE',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: 'arn:aws:sqs:us-east-1:1:high',
+        RoleArn: 'arn:aws:iam::1:role/scheduler',
+        DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:1:schedule-dlq' },
+      },
+    });
+    expect(JSON.parse(schedule.Target?.Input ?? '').id).toBe(later.jobId);
+  });
+
+  it('sends FIFO jobs with the group id and the job id as dedup id', async () => {
+    // Act
+    const result = await client().enqueue('entry', { seq: 7 }, { groupId: 'acct-1' });
+
+    // Assess
+    expect(result.jobId).toBe(jobIdForKey('entry', 'seq-7'));
+    expect(sqs.commandCalls(SendMessageCommand)[0].args[0].input).toMatchObject({
+      MessageGroupId: 'acct-1',
+      MessageDeduplicationId: result.jobId,
+    });
+  });
+
+  it('returns the existing unfinished job for a repeated idempotency key', async () => {
+    // Prepare
+    ddb.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'conditional',
+        $metadata: {},
+        Item: { jobId: { S: 'k' }, status: { S: 'RUNNING' }, attempts: { N: '1' } },
+      }),
+    );
+
+    // Act
+    const result = await client().enqueue('send-email', { to: 'a@b.co' }, { idempotencyKey: 'welcome-42' });
+
+    // Assess
+    expect(result).toMatchObject({ status: 'duplicate', jobId: jobIdForKey('send-email', 'welcome-42') });
+    expect(result.existing?.status).toBe('RUNNING');
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('removes its ENQUEUED ledger item when the send fails, so a retry with the key is not swallowed', async () => {
+    // Prepare
+    sqs.on(SendMessageCommand).rejects(new Error('ECONNREFUSED'));
+    ddb.on(DeleteItemCommand).resolves({});
+
+    // Act
+    const attempt = client().enqueue('send-email', { to: 'a@b.co' }, { idempotencyKey: 'k' });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(EnqueueError);
+    const del = ddb.commandCalls(DeleteItemCommand)[0].args[0].input;
+    expect(del.ConditionExpression).toBe('#status = :enqueued AND #enqueuedAt = :enqueuedAt');
+  });
+});
+
+describe('JobClient.enqueueBatch', () => {
+  it('sends groups of 10 and retries throttled entries with per-job results', async () => {
+    // Prepare: the first call fails entry 3 (throttled) and entry 4 (sender fault); the retry succeeds.
+    let call = 0;
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => {
+      call++;
+      const failedIds = call === 1 ? ['3', '4'] : [];
+      return {
+        Successful: input.Entries.filter((e) => !failedIds.includes(e.Id)).map((e) => ({
+          Id: e.Id,
+          MessageId: `m${e.Id}`,
+        })),
+        Failed: [
+          ...(failedIds.includes('3') ? [{ Id: '3', Code: 'ThrottlingException', SenderFault: false }] : []),
+          ...(failedIds.includes('4') ? [{ Id: '4', Code: 'InvalidParameterValue', SenderFault: true }] : []),
+        ],
+      };
+    });
+    const items = Array.from({ length: 12 }, (_, i) => ({
+      type: 'send-email' as const,
+      payload: { to: `u${i}@b.co` },
+    }));
+
+    // Act
+    const results = await client().enqueueBatch([...items, { type: 'send-email', payload: { to: 'bad' } }]);
+
+    // Assess
+    const sizes = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length);
+    // The first group retries its throttled entry before the second group goes out.
+    expect(sizes).toEqual([10, 1, 2]);
+    expect(results.map((r) => r.ok)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(results[3]).toMatchObject({ ok: true, status: 'enqueued', messageId: 'm3' });
+    expect(results[4].ok === false && results[4].error.message).toMatch(/InvalidParameterValue/);
+    expect(results[12].ok === false && results[12].error).toBeInstanceOf(PayloadValidationError);
+  });
+
+  it('gives up after the retries when every call is throttled', async () => {
+    // Prepare
+    const throttled = new Error('Rate exceeded');
+    throttled.name = 'ThrottlingException';
+    sqs.on(SendMessageBatchCommand).rejects(throttled);
+
+    // Act
+    const results = await client({ batchRetries: 2 }).enqueueBatch([
+      { type: 'send-email', payload: { to: 'a@b.co' } },
+    ]);
+
+    // Assess
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(3);
+    expect(results[0].ok).toBe(false);
+    expect(results[0].ok === false && (results[0].error.cause as Error).name).toBe('ThrottlingException');
+  });
+});
+
+describe('JobClient configuration', () => {
+  it('finds the config output of a stack by its description', async () => {
+    // Prepare
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Jobs',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'Other', OutputValue: 'x', Description: 'something else' },
+            {
+              OutputKey: 'JobsConfig',
+              OutputValue: JSON.stringify(config),
+              Description: CONFIG_OUTPUT_DESCRIPTION,
+            },
+          ],
+        },
+      ],
+    });
+
+    // Act
+    const c = await JobClient.fromStack('Jobs', { registry });
+
+    // Assess
+    expect(c.config.tableName).toBe('ledger');
+  });
+
+  it('says which output is missing', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'Jobs', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
+    });
+    await expect(JobClient.fromStack('Jobs')).rejects.toThrow(/an output with Description 'sqs-jobs:config'/);
+  });
+
+  it.each([
+    ['not json', /JobQueue config must be the JSON of the stack config output/],
+    [JSON.stringify({ ...config, version: 2 }), /field 'version'/],
+    [
+      JSON.stringify({ ...config, defaultLane: 'nope' }),
+      /'defaultLane' must be one of high, default, ordered; got "nope"/,
+    ],
+    [
+      JSON.stringify({ ...config, lanes: { x: { ...lane('x'), maxAttempts: 0 } }, defaultLane: 'x' }),
+      /field 'lanes.x.maxAttempts'/,
+    ],
+  ])('rejects a bad config: %s', (json, message) => {
+    expect(() => JobClient.fromConfig(json)).toThrow(ConfigError);
+    expect(() => JobClient.fromConfig(json)).toThrow(message);
+  });
+});
