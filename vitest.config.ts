@@ -13,6 +13,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           exclude: ['test/unit/**/*.ddb.test.ts'],
           testTimeout: 60_000,
+          // Synthesizing a stack bundles its consumers with esbuild: seconds on a busy machine.
+          hookTimeout: 120_000,
         },
       },
       {

@@ -2,7 +2,7 @@
  * One priority lane: the SQS queue, its dead-letter queue and the consumer Lambda that drains it.
  * Created by JobQueue in a loop over the resolved lane definitions; not meant to be built alone.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -12,12 +12,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONSUMER_ENV } from '../lambdas/shared/contract';
 import { DLQ_RETENTION, type ResolvedLane } from './lanes';
+import type { ConsumerEntry } from './private/consumer-entry';
 
 /** What every lane shares: the consumer's code and runtime settings. */
 export interface JobLaneProps {
   readonly lane: ResolvedLane;
-  /** Generated consumer entry (runtime around the user's registry). */
-  readonly entry: string;
+  /** Generated consumer entry (runtime around the user's registry) and its project. */
+  readonly entry: ConsumerEntry;
   readonly consumerTimeout: Duration;
   readonly memorySize: number;
   readonly batchParallelism: number;
@@ -73,19 +74,24 @@ export class JobLane extends Construct implements IJobLane {
       ...queueSecurity,
       retentionPeriod: DLQ_RETENTION,
     });
+    // The DLQ's redrive-allow policy names its source queue, and the source's redrive policy names
+    // the DLQ: referencing both ways would be a cycle, so the source queue gets a name generated
+    // from its construct path (unique per stack, never hand-written) and its ARN is built from it.
+    const queueName =
+      Names.uniqueResourceName(this, { maxLength: lane.fifo ? 75 : 80 }) + (lane.fifo ? '.fifo' : '');
     this.queue = new sqs.Queue(this, 'Queue', {
       ...queueSecurity,
+      queueName,
       retentionPeriod: lane.retentionPeriod,
       visibilityTimeout: this.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: lane.maxAttempts },
       // Scheduler can only target FIFO queues with content-based deduplication; explicit ids still win.
       contentBasedDeduplication: lane.fifo ? true : undefined,
     });
-    // Only this lane's queue may redrive into this DLQ (and back out of it with StartMessageMoveTask).
     const dlqResource = this.deadLetterQueue.node.defaultChild as sqs.CfnQueue;
     dlqResource.redriveAllowPolicy = {
       redrivePermission: 'byQueue',
-      sourceQueueArns: [this.queue.queueArn],
+      sourceQueueArns: [Stack.of(this).formatArn({ service: 'sqs', resource: queueName })],
     };
 
     const logGroup = new logs.LogGroup(this, 'ConsumerLogs', { retention: props.logRetention });
@@ -97,7 +103,9 @@ export class JobLane extends Construct implements IJobLane {
     logGroup.grantWrite(role);
 
     this.consumer = new NodejsFunction(this, 'Consumer', {
-      entry: props.entry,
+      entry: props.entry.entry,
+      projectRoot: props.entry.projectRoot,
+      depsLockFilePath: props.entry.depsLockFilePath,
       handler: 'handler',
       runtime: props.runtime,
       architecture: lambda.Architecture.ARM_64,

@@ -302,6 +302,14 @@ export class JobQueue extends Construct {
           reason: 'Consumers target Node.js 22 on purpose; set consumerRuntime to move to a newer runtime.',
         },
         {
+          id: 'Serverless-LambdaLatestVersion',
+          reason: 'Consumers target Node.js 22 on purpose; set consumerRuntime to move to a newer runtime.',
+        },
+        {
+          id: 'Serverless-SQSRedrivePolicy',
+          reason: 'The lane DLQ is the end of the line: jobs leave it only by an operator redrive.',
+        },
+        {
           id: 'Serverless-LambdaDLQ',
           reason:
             'SQS-triggered: failed messages go to the lane DLQ through its redrive policy, not a Lambda DLQ.',
@@ -328,10 +336,16 @@ export class JobQueue extends Construct {
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
     });
-    Validations.of(this.scheduleDeadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
-    });
+    Validations.of(this.scheduleDeadLetterQueue).acknowledge(
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
+      },
+      {
+        id: 'Serverless-SQSRedrivePolicy',
+        reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
+      },
+    );
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules');
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

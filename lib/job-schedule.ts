@@ -3,7 +3,7 @@
  * into a JobQueue lane. The job id in the target input is built from the schedule's name and
  * `<aws.scheduler.scheduled-time>`, so a retried firing is deduplicated by the ledger.
  */
-import { Duration, Names } from 'aws-cdk-lib';
+import { Annotations, Duration, Names } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { SqsSendMessage } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
@@ -60,13 +60,6 @@ export interface JobScheduleOptions {
    * @default - the schedule's name
    */
   readonly messageGroupId?: string;
-
-  /**
-   * Delete a one-time (`at`) schedule after it fired (ActionAfterCompletion DELETE).
-   *
-   * @default true
-   */
-  readonly deleteAfterCompletion?: boolean;
 
   /**
    * Whether the schedule is enabled.
@@ -155,11 +148,13 @@ export class JobSchedule extends Construct {
         messageGroupId: lane.settings.fifo ? messageGroupId : undefined,
       }),
     });
-    if (isOneTime && (props.deleteAfterCompletion ?? true)) {
-      // The L2 has no ActionAfterCompletion yet (aws-cdk issue 27455): set it on the L1.
-      (this.schedule.node.defaultChild as scheduler.CfnSchedule).addPropertyOverride(
-        'ActionAfterCompletion',
-        'DELETE',
+    if (isOneTime) {
+      // CloudFormation has no ActionAfterCompletion (aws-cdk issue 27455), and a stack resource that
+      // deleted itself would drift: a stack-managed one-time schedule stays until removed from the app.
+      // Delays created at run time (JobClient) use the API, where DELETE is set.
+      Annotations.of(this).addWarningV2(
+        'sqs-jobs:one-time-schedule',
+        'A one-time schedule in the stack is not deleted after it fires; remove it from the app afterwards, or enqueue with JobClient (runAt / delay) for self-deleting one-time jobs.',
       );
     }
   }

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { JobQueueConfigError } from '../errors';
 
@@ -22,8 +21,32 @@ function consumerModule(): string {
 
 const EXPORT_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-/** Writes (once per content) and returns the path of the entry that bundles `registryEntry`. */
-export function consumerEntry(registryEntry: string, registryExport: string): string {
+const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'];
+
+/** The generated entry and the project it belongs to (NodejsFunction wants the entry under the project root). */
+export interface ConsumerEntry {
+  readonly entry: string;
+  readonly projectRoot: string;
+  readonly depsLockFilePath: string;
+}
+
+/** The nearest directory at or above `start` holding a package manager lock file. */
+function findLockFile(start: string): string | undefined {
+  let dir = start;
+  for (;;) {
+    const found = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => fs.existsSync(file));
+    if (found) return found;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Writes (once per content) the entry that bundles `registryEntry` with the consumer runtime, in
+ * `node_modules/.cache/sqs-jobs/` of the registry's project, and returns it with that project.
+ */
+export function consumerEntry(registryEntry: string, registryExport: string): ConsumerEntry {
   const registryPath = path.resolve(registryEntry);
   if (!fs.existsSync(registryPath)) {
     throw new JobQueueConfigError(
@@ -43,12 +66,21 @@ export function consumerEntry(registryEntry: string, registryExport: string): st
     'export const handler = createConsumerHandler(registry);',
     '',
   ].join('\n');
-  const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const dir = path.join(os.tmpdir(), 'sqs-jobs-entries');
-  const file = path.join(dir, `consumer-${digest}.ts`);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, source);
+  const depsLockFilePath = findLockFile(path.dirname(registryPath));
+  if (!depsLockFilePath) {
+    throw new JobQueueConfigError(
+      'registryEntry',
+      'a file inside an npm, yarn, pnpm or bun project (with a lock file)',
+      registryEntry,
+    );
   }
-  return file;
+  const projectRoot = path.dirname(depsLockFilePath);
+  const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const dir = path.join(projectRoot, 'node_modules', '.cache', 'sqs-jobs');
+  const entry = path.join(dir, `consumer-${digest}.ts`);
+  if (!fs.existsSync(entry)) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(entry, source);
+  }
+  return { entry, projectRoot, depsLockFilePath };
 }

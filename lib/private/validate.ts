@@ -12,7 +12,7 @@ export function checkInt(prop: string, value: number, min: number, max: number):
 /** Throws unless the duration, in seconds, lies in [minSeconds, maxSeconds]. */
 export function checkSeconds(prop: string, value: Duration, minSeconds: number, maxSeconds: number): void {
   if (value.isUnresolved()) return;
-  const seconds = value.toSeconds();
+  const seconds = value.toSeconds({ integral: false });
   if (seconds < minSeconds || seconds > maxSeconds) {
     throw new JobQueueConfigError(
       prop,

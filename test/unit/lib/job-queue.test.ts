@@ -1,5 +1,5 @@
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
@@ -45,15 +45,19 @@ describe('lanes', () => {
   });
 
   it('keeps DLQ messages 14 days and lets only the source lane redrive into it', () => {
-    const dlq = template.toJSON().Resources[laneQueueId('default', 'DeadLetterQueue')];
+    const resources = template.toJSON().Resources;
+    const dlq = resources[laneQueueId('default', 'DeadLetterQueue')];
     expect(dlq.Properties).toMatchObject({
       MessageRetentionPeriod: 14 * 24 * 3600,
       SqsManagedSseEnabled: true,
-      RedriveAllowPolicy: {
-        redrivePermission: 'byQueue',
-        sourceQueueArns: [{ 'Fn::GetAtt': [laneQueueId('default'), 'Arn'] }],
-      },
+      RedriveAllowPolicy: { redrivePermission: 'byQueue' },
     });
+    // The allowed source is exactly the lane queue: its ARN is built from the queue's generated name.
+    const sources = dlq.Properties.RedriveAllowPolicy.sourceQueueArns;
+    expect(sources).toHaveLength(1);
+    expect(JSON.stringify(sources[0])).toContain(
+      `:${resources[laneQueueId('default')].Properties.QueueName}"`,
+    );
   });
 
   it('makes a FIFO lane and its DLQ FIFO, with content-based deduplication for Scheduler', () => {
@@ -81,10 +85,13 @@ describe('lanes', () => {
     }
   });
 
-  it('sets no physical queue names', () => {
-    for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
-      expect(queue.Properties.QueueName).toBeUndefined();
-    }
+  it('names only lane queues, from the construct path (the redrive-allow policy needs the name)', () => {
+    const names = Object.values(template.findResources('AWS::SQS::Queue'))
+      .map((queue) => queue.Properties.QueueName)
+      .filter(Boolean);
+    expect(names).toHaveLength(4);
+    for (const name of names) expect(name).toMatch(/^ExampleJobsLane\w+[0-9A-F]{8}(\.fifo)?$/);
+    expect(names.filter((n) => n.endsWith('.fifo'))).toHaveLength(1);
   });
 });
 
@@ -203,7 +210,7 @@ describe('schedules', () => {
     expect(input.enqueuedAt).toBe('<aws.scheduler.scheduled-time>');
   });
 
-  it('makes one-time schedules delete themselves after firing', () => {
+  it('warns that a stack-managed one-time schedule is not deleted after firing', () => {
     const { stack: s, queue } = oneLaneQueue();
     queue.addSchedule('Once', {
       schedule: ScheduleExpression.at(new Date('2030-01-01T00:00:00Z')),
@@ -212,8 +219,11 @@ describe('schedules', () => {
     });
     Template.fromStack(s).hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'at(2030-01-01T00:00:00)',
-      ActionAfterCompletion: 'DELETE',
     });
+    Annotations.fromStack(s).hasWarning(
+      '*',
+      Match.stringLikeRegexp('one-time schedule in the stack is not deleted'),
+    );
   });
 
   it('lets Scheduler send only to the lanes and the schedule DLQ, from this account', () => {
