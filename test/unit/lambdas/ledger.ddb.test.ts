@@ -1,0 +1,320 @@
+/**
+ * Every ledger transition and every conditional failure against a real DynamoDB engine
+ * (DynamoDB Local, started by the `ledger` project's globalSetup).
+ */
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { Ledger } from '../../../lambdas/ledger/ledger';
+
+const endpoint = inject('dynamodbEndpoint') ?? process.env.DYNAMODB_ENDPOINT;
+const client = new DynamoDBClient({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+const tableName = `ledger-${Date.now()}`;
+let now = Date.parse('2025-06-01T12:00:00.000Z');
+const ledger = new Ledger({ client, tableName, ttlSeconds: 3600, now: () => now });
+let seq = 0;
+let jobId = '';
+const claimInput = (owner: string, leaseMs = 60_000) => ({
+  jobId,
+  type: 'resize',
+  lane: 'default',
+  enqueuedAt: '2025-06-01T11:59:00.000Z',
+  owner,
+  leaseMs,
+});
+
+async function rawItem() {
+  const out = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: { jobId: { S: jobId } }, ConsistentRead: true }),
+  );
+  return out.Item;
+}
+
+beforeAll(async () => {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+});
+
+beforeEach(() => {
+  jobId = `job-${++seq}`;
+  now = Date.parse('2025-06-01T12:00:00.000Z');
+});
+
+describe('strict: claim → complete', () => {
+  it('claims a new job: RUNNING with lease, owner, attempts 1, TTL', async () => {
+    // Act
+    const claim = await ledger.claim(claimInput('owner-a'));
+
+    // Assess
+    expect(claim).toEqual({ kind: 'claimed', attempts: 1, takeover: false });
+    const record = await ledger.get(jobId);
+    expect(record).toMatchObject({
+      status: 'RUNNING',
+      attempts: 1,
+      leaseOwner: 'owner-a',
+      leaseUntil: now + 60_000,
+      type: 'resize',
+      lane: 'default',
+      enqueuedAt: '2025-06-01T11:59:00.000Z',
+      startedAt: '2025-06-01T12:00:00.000Z',
+      expiresAt: now / 1000 + 3600,
+    });
+  });
+
+  it('completes: SUCCEEDED with result, lease removed; a second claim finds it finished', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a'));
+
+    // Act
+    const completed = await ledger.complete({
+      jobId,
+      owner: 'owner-a',
+      result: { url: 's3://x' },
+      progress: 100,
+    });
+    const again = await ledger.claim(claimInput('owner-b'));
+
+    // Assess
+    expect(completed).toBe(true);
+    expect(again.kind).toBe('finished');
+    const record = await ledger.get(jobId);
+    expect(record).toMatchObject({
+      status: 'SUCCEEDED',
+      result: { url: 's3://x' },
+      progress: 100,
+      attempts: 1,
+    });
+    expect(record?.leaseOwner).toBeUndefined();
+    expect(record?.leaseUntil).toBeUndefined();
+    expect(record?.finishedAt).toBe('2025-06-01T12:00:00.000Z');
+  });
+
+  it('refuses a second claim under a live lease and reports the remaining lease', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a', 60_000));
+    now += 20_000;
+
+    // Act
+    const second = await ledger.claim(claimInput('owner-b'));
+
+    // Assess
+    expect(second).toMatchObject({ kind: 'busy', leaseRemainingMs: 40_000 });
+    expect((await ledger.get(jobId))?.leaseOwner).toBe('owner-a');
+  });
+
+  it('lets an expired lease be taken over, and the stale owner can no longer write', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a', 10_000));
+    now += 10_001;
+
+    // Act
+    const takeover = await ledger.claim(claimInput('owner-b'));
+    const staleComplete = await ledger.complete({ jobId, owner: 'owner-a', result: 'stale' });
+    const staleFail = await ledger.fail({
+      jobId,
+      owner: 'owner-a',
+      status: 'FAILED',
+      error: new Error('stale'),
+    });
+    const staleExtend = await ledger.extendLease({ jobId, owner: 'owner-a', leaseMs: 60_000 });
+    const ownerComplete = await ledger.complete({ jobId, owner: 'owner-b', result: 'fresh' });
+
+    // Assess
+    expect(takeover).toEqual({ kind: 'claimed', attempts: 2, takeover: true });
+    expect([staleComplete, staleFail, staleExtend]).toEqual([false, false, false]);
+    expect(ownerComplete).toBe(true);
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'SUCCEEDED', result: 'fresh', attempts: 2 });
+  });
+
+  it('extends the owned lease', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a', 10_000));
+    now += 5_000;
+
+    // Act
+    const extended = await ledger.extendLease({ jobId, owner: 'owner-a', leaseMs: 30_000 });
+
+    // Assess
+    expect(extended).toBe(true);
+    expect((await ledger.get(jobId))?.leaseUntil).toBe(now + 30_000);
+  });
+
+  it('fails: FAILED with truncated lastError; FAILED is claimable again with attempts 2', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a'));
+
+    // Act
+    const failed = await ledger.fail({
+      jobId,
+      owner: 'owner-a',
+      status: 'FAILED',
+      error: new Error('x'.repeat(5000)),
+    });
+    const retry = await ledger.claim(claimInput('owner-b'));
+
+    // Assess
+    expect(failed).toBe(true);
+    expect(retry).toMatchObject({ kind: 'claimed', attempts: 2 });
+    const record = await ledger.get(jobId);
+    expect(record?.lastError?.startsWith('Error: xxx')).toBe(true);
+    expect(record?.lastError?.length).toBe(300);
+  });
+
+  it('DEAD: records finishedAt; a redriven message may claim it again', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a'));
+
+    // Act
+    await ledger.fail({ jobId, owner: 'owner-a', status: 'DEAD', error: new Error('card declined') });
+    const dead = await ledger.get(jobId);
+    const redrive = await ledger.claim(claimInput('owner-b'));
+
+    // Assess
+    expect(dead).toMatchObject({
+      status: 'DEAD',
+      lastError: 'Error: card declined',
+      finishedAt: '2025-06-01T12:00:00.000Z',
+    });
+    expect(redrive.kind).toBe('claimed');
+  });
+
+  it('stores a note instead of a large result, keeping the item under 1 KB', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a'));
+
+    // Act
+    await ledger.complete({ jobId, owner: 'owner-a', result: { blob: 'y'.repeat(10_000) } });
+
+    // Assess
+    const record = await ledger.get(jobId);
+    expect(record?.result).toEqual({ omitted: expect.stringMatching(/over the 400-byte ledger limit/) });
+    expect(JSON.stringify(await rawItem()).length).toBeLessThan(1024);
+  });
+
+  it('owner-conditional progress: written by the owner, refused to anyone else', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a'));
+    const base = { jobId, type: 'resize', lane: 'default', leaseMs: 60_000 };
+
+    // Act
+    const mine = await ledger.progress({ ...base, owner: 'owner-a', progress: { page: 3, of: 9 } });
+    const theirs = await ledger.progress({ ...base, owner: 'owner-b', progress: 99 });
+
+    // Assess
+    expect([mine, theirs]).toEqual([true, false]);
+    expect((await ledger.get(jobId))?.progress).toEqual({ page: 3, of: 9 });
+  });
+});
+
+describe('optimistic / none: unowned writes', () => {
+  it('records SUCCEEDED once; a second SUCCEEDED write is refused', async () => {
+    // Act
+    const first = await ledger.recordOutcome({
+      jobId,
+      type: 'resize',
+      lane: 'default',
+      status: 'SUCCEEDED',
+      result: 1,
+    });
+    const second = await ledger.recordOutcome({
+      jobId,
+      type: 'resize',
+      lane: 'default',
+      status: 'SUCCEEDED',
+      result: 2,
+    });
+    const lateFailure = await ledger.recordOutcome({
+      jobId,
+      lane: 'default',
+      status: 'FAILED',
+      error: new Error('late'),
+    });
+
+    // Assess
+    expect([first, second, lateFailure]).toEqual([true, false, false]);
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'SUCCEEDED', result: 1, attempts: 1 });
+  });
+
+  it('unowned progress marks the job RUNNING under a lease that a strict claim respects', async () => {
+    // Act
+    await ledger.progress({ jobId, type: 'resize', lane: 'default', leaseMs: 30_000, progress: 10 });
+    const claim = await ledger.claim(claimInput('owner-a'));
+
+    // Assess
+    expect(claim).toMatchObject({ kind: 'busy', leaseRemainingMs: 30_000 });
+  });
+
+  it('dead-lettering before a claim leaves a live lease alone but overwrites FAILED', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a'));
+
+    // Act
+    const whileRunning = await ledger.recordOutcome(
+      { jobId, lane: 'default', status: 'DEAD', error: new Error('bad payload') },
+      { respectLease: true },
+    );
+    await ledger.fail({ jobId, owner: 'owner-a', status: 'FAILED', error: new Error('x') });
+    const afterFailure = await ledger.recordOutcome(
+      { jobId, lane: 'default', status: 'DEAD', error: new Error('bad payload') },
+      { respectLease: true },
+    );
+
+    // Assess
+    expect([whileRunning, afterFailure]).toEqual([false, true]);
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'DEAD', lastError: 'Error: bad payload' });
+  });
+});
+
+describe('producer: keyed enqueue', () => {
+  const enqueue = () =>
+    ledger.enqueue({ jobId, type: 'resize', lane: 'default', enqueuedAt: '2025-06-01T12:00:00.000Z' });
+
+  it('creates ENQUEUED once and returns the existing job while it is unfinished', async () => {
+    // Act
+    const first = await enqueue();
+    const second = await enqueue();
+    await ledger.claim(claimInput('owner-a'));
+    const whileRunning = await enqueue();
+
+    // Assess
+    expect(first).toEqual({ created: true });
+    expect(second).toMatchObject({ created: false, existing: { status: 'ENQUEUED', attempts: 0 } });
+    expect(whileRunning).toMatchObject({ created: false, existing: { status: 'RUNNING' } });
+  });
+
+  it('starts a new run once the job has finished', async () => {
+    // Prepare
+    await enqueue();
+    await ledger.claim(claimInput('owner-a'));
+    await ledger.complete({ jobId, owner: 'owner-a', result: 1 });
+
+    // Act
+    const again = await enqueue();
+
+    // Assess
+    expect(again).toEqual({ created: true });
+    expect((await ledger.get(jobId))?.status).toBe('ENQUEUED');
+  });
+
+  it('removes only its own ENQUEUED item', async () => {
+    // Prepare
+    await enqueue();
+
+    // Act
+    const wrongTime = await ledger.removeEnqueued(jobId, '1999-01-01T00:00:00.000Z');
+    const own = await ledger.removeEnqueued(jobId, '2025-06-01T12:00:00.000Z');
+
+    // Assess
+    expect([wrongTime, own]).toEqual([false, true]);
+    expect(await ledger.get(jobId)).toBeUndefined();
+  });
+});
