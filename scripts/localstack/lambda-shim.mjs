@@ -14,9 +14,10 @@
 // Flow: load the handler, POST <endpoint>/status/<id>/ready (or /status/<id>/error on an
 // init failure, then exit 1), then for each POST /invoke answer 202 and later POST the result
 // to <endpoint>/invocations/<request id>/response or /error.
+
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -29,7 +30,9 @@ const handlerSpec = env._HANDLER || 'index.handler';
 const timeoutSec = Number(env.AWS_LAMBDA_FUNCTION_TIMEOUT || 3);
 
 if (!runtimeEndpoint || !runtimeId || !port) {
-  console.error('lambda-shim: LOCALSTACK_RUNTIME_ENDPOINT, LOCALSTACK_RUNTIME_ID and LAMBDA_HOST_SHIM_PORT are required');
+  console.error(
+    'lambda-shim: LOCALSTACK_RUNTIME_ENDPOINT, LOCALSTACK_RUNTIME_ID and LAMBDA_HOST_SHIM_PORT are required',
+  );
   process.exit(2);
 }
 // Lambda's working directory is the task root; LocalStack sets /var/task, we use the real dir
@@ -49,7 +52,10 @@ function errorPayload(err, type) {
   return {
     errorType: type || e.name || 'Error',
     errorMessage: e.message,
-    stackTrace: (e.stack || '').split('\n').slice(1).map((l) => l.trim()),
+    stackTrace: (e.stack || '')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim()),
   };
 }
 
@@ -57,7 +63,8 @@ async function loadHandler() {
   // "dir/file.fn" -> module dir/file, export fn (nested exports "a.b" allowed after the file)
   const slash = handlerSpec.lastIndexOf('/');
   const dot = handlerSpec.indexOf('.', slash + 1);
-  if (dot < 0) throw Object.assign(new Error(`Bad handler ${handlerSpec}`), { name: 'Runtime.MalformedHandlerName' });
+  if (dot < 0)
+    throw Object.assign(new Error(`Bad handler ${handlerSpec}`), { name: 'Runtime.MalformedHandlerName' });
   const modulePart = handlerSpec.slice(0, dot);
   const exportPath = handlerSpec.slice(dot + 1).split('.');
   const base = path.resolve(taskRoot, modulePart);
@@ -176,7 +183,12 @@ async function runInvocation(inv) {
 for (const evt of ['uncaughtException', 'unhandledRejection']) {
   process.on(evt, async (err) => {
     console.error(`lambda-shim: ${evt}`, err);
-    if (current) await finish(current.id, false, errorPayload(err, evt === 'unhandledRejection' ? 'Runtime.UnhandledPromiseRejection' : undefined));
+    if (current)
+      await finish(
+        current.id,
+        false,
+        errorPayload(err, evt === 'unhandledRejection' ? 'Runtime.UnhandledPromiseRejection' : undefined),
+      );
     process.exit(129);
   });
 }
@@ -201,7 +213,7 @@ const server = createServer((req, res) => {
       return;
     }
     res.writeHead(202).end();
-    runInvocation(inv);
+    runInvocation(inv).catch((err) => console.error('lambda-shim: invocation failed', err));
   });
 });
 server.listen(port, '127.0.0.1', () => {

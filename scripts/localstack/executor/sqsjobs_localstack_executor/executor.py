@@ -137,7 +137,11 @@ class HostNodeRuntimeExecutor(RuntimeExecutor):
         code = process.wait()
         if self.stopped or process is not self.process:
             return
-        reason = f"signal: {signal.Signals(-code).name.lower().removeprefix('sig')}" if code < 0 else f"exit status {code}"
+        if code < 0:
+            names = {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGSEGV: "segmentation fault"}
+            reason = f"signal: {names.get(-code, signal.Signals(-code).name)}"
+        else:
+            reason = f"exit status {code}"
         LOG.info(
             "host-node: process of %s (env %s) exited (%s)",
             self.function_version.id.function_name,
