@@ -112,8 +112,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     this.ledger = new Ledger({
       client: options.dynamodb ?? new DynamoDBClient({}),
       tableName: config.tableName,
-      // Matches the consumer's default; the consumer's writes reset it to the lane's configured TTL.
-      ttlSeconds: 7 * 24 * 3600,
+      ttlSeconds: options.ledgerTtlSeconds ?? 7 * 24 * 3600,
       now: this.now,
     });
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;

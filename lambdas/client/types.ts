@@ -35,6 +35,12 @@ export interface JobClientOptions<R extends JobRegistry = JobRegistry> {
    * @default - no limits
    */
   readonly backlogLimits?: Readonly<Record<string, number>>;
+  /**
+   * TTL of the ENQUEUED ledger item a keyed job creates, seconds (the consumer's writes then use
+   * the lane's JOBS_LEDGER_TTL_SECONDS). Keep it ≥ the longest delay you enqueue with.
+   * @default 604800 (7 days)
+   */
+  readonly ledgerTtlSeconds?: number;
   /** How long a lane depth reading is reused, ms. @default 5000 */
   readonly backlogCacheMs?: number;
   /** Retries of throttled / failed SendMessageBatch entries. @default 3 */
