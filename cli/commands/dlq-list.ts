@@ -1,0 +1,103 @@
+/** `dlq list <lane>`: what is dead and why, without consuming or reordering the DLQ. */
+import type { JobRecord } from '../../lambdas/shared/contract';
+import { failureAttributes, receiveMessages, release } from '../dlq';
+import { UsageError } from '../errors';
+import { clip, json, table } from '../render';
+import { attributes } from '../stats';
+import type { CommandSpec } from './types';
+
+export interface DlqEntry {
+  readonly jobId?: string;
+  readonly messageId: string;
+  readonly type?: string;
+  readonly attempts?: number;
+  readonly error?: string;
+  readonly firstFailedAt?: string;
+  readonly lastFailedAt?: string;
+  readonly ledgerStatus?: string;
+  readonly malformed?: string;
+}
+
+export const dlqListCommand: CommandSpec = {
+  name: 'dlq list',
+  args: ['<lane>'],
+  summary: "List a lane's dead jobs: id, type, attempts, error, first and last failure",
+  description: [
+    'Messages are received with a 30 s visibility timeout and released (visibility 0) right after',
+    'reading, so the DLQ is left as it was. Error and times come from the message attributes the',
+    'consumer sets when it dead-letters a job, else from the ledger (jobs SQS redrove after the',
+    "lane's max attempts). FIFO DLQs show at most one message per message group.",
+  ].join('\n'),
+  options: {
+    limit: { type: 'string', valueName: 'n', description: 'Read at most n messages (default 100)' },
+  },
+  examples: ['sqs-jobs dlq list default', 'sqs-jobs dlq list high --limit 10 --json'],
+  async run({ args, values, stack, globals, out, note }) {
+    const limit = parseLimit(values.limit as string | undefined);
+    const lane = await stack.lane(args[0]);
+    const client = await stack.jobClient();
+    const { ApproximateNumberOfMessages: depth } = await attributes(stack, lane.dlqUrl, [
+      'ApproximateNumberOfMessages',
+    ]);
+    const messages = await receiveMessages(stack.clients.sqs, lane.dlqUrl, { limit });
+    await release(stack.clients.sqs, lane.dlqUrl, messages);
+    const records = await mapLimit(messages, 8, (m) =>
+      m.jobId ? client.getJob(m.jobId).catch(() => undefined) : Promise.resolve(undefined),
+    );
+    const entries = messages.map((m, i) => entry(m, records[i]));
+    if (globals.json) {
+      out(json({ lane: lane.name, approximateDepth: depth, shown: entries.length, jobs: entries }));
+      return 0;
+    }
+    out(
+      table(
+        ['JOB ID', 'TYPE', 'ATTEMPTS', 'ERROR', 'FIRST FAILURE', 'LAST FAILURE'],
+        entries.map((e) => [
+          e.jobId ?? `(message ${e.messageId})`,
+          e.type,
+          e.attempts,
+          clip(e.error ?? e.malformed, 60),
+          e.firstFailedAt,
+          e.lastFailedAt,
+        ]),
+      ),
+    );
+    note(`${entries.length} shown; about ${depth} in the ${lane.name} DLQ\n`);
+    return 0;
+  },
+};
+
+function entry(m: Parameters<typeof failureAttributes>[0], record: JobRecord | undefined): DlqEntry {
+  const f = failureAttributes(m);
+  return {
+    jobId: m.jobId,
+    messageId: m.messageId,
+    type: m.type ?? record?.type,
+    attempts: record?.attempts ?? f.attempts,
+    error: f.error ?? record?.lastError,
+    firstFailedAt: f.firstFailedAt,
+    lastFailedAt: f.failedAt ?? record?.finishedAt ?? record?.updatedAt,
+    ledgerStatus: record?.status,
+    malformed: m.malformed,
+  };
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 100;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new UsageError(`--limit must be a whole number ≥ 1; got '${raw}'`);
+  return Number(raw);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

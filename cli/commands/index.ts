@@ -1,0 +1,25 @@
+/** Every command, in the order `--help` lists them. */
+import { dlqListCommand } from './dlq-list';
+import { dlqPurgeCommand } from './dlq-purge';
+import { dlqRedriveCommand } from './dlq-redrive';
+import { dlqDeleteCommand, dlqRetryCommand } from './dlq-retry';
+import { enqueueCommand } from './enqueue';
+import { schedulesCommand } from './schedules';
+import { statsCommand, topCommand } from './stats';
+import { statusCommand } from './status';
+import type { CommandSpec } from './types';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  statusCommand,
+  enqueueCommand,
+  statsCommand,
+  topCommand,
+  dlqListCommand,
+  dlqRetryCommand,
+  dlqDeleteCommand,
+  dlqRedriveCommand,
+  dlqPurgeCommand,
+  schedulesCommand,
+];
+
+export type { CommandSpec, RunContext } from './types';

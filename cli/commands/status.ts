@@ -1,0 +1,57 @@
+/** `status <jobId>`: the job's ledger record. */
+import type { JobRecord } from '../../lambdas/shared/contract';
+import { NotFoundError } from '../errors';
+import { json, keyValues } from '../render';
+import type { CommandSpec } from './types';
+
+export const statusCommand: CommandSpec = {
+  name: 'status',
+  args: ['<jobId>'],
+  summary: "Show a job's ledger record: status, attempts, timestamps, last error, result, progress",
+  description:
+    'Reads the DynamoDB job ledger (strongly consistent). Unkeyed jobs get a record when a consumer first claims them.',
+  options: {},
+  examples: ['sqs-jobs status 0b6f1c2e-...', 'sqs-jobs status k-3f2a... --json | jq .status'],
+  async run({ args, stack, globals, out }) {
+    const client = await stack.jobClient();
+    const record = await client.getJob(args[0]);
+    if (!record) {
+      throw new NotFoundError(`No ledger record for job '${args[0]}' in table ${client.config.tableName}`, {
+        hint: 'Check the id and --stack. An unkeyed job has no record until a consumer claims it.',
+      });
+    }
+    out(globals.json ? json(record) : renderRecord(record));
+    return 0;
+  },
+};
+
+export function renderRecord(r: JobRecord): string {
+  return keyValues([
+    ['jobId', r.jobId],
+    ['type', r.type],
+    ['lane', r.lane],
+    ['status', r.status],
+    ['attempts', r.attempts],
+    ['enqueuedAt', r.enqueuedAt],
+    ['startedAt', r.startedAt],
+    ['finishedAt', r.finishedAt],
+    ['updatedAt', r.updatedAt],
+    [
+      'lease',
+      r.leaseUntil === undefined
+        ? undefined
+        : `until ${new Date(r.leaseUntil).toISOString()}${r.leaseOwner ? ` (owner ${r.leaseOwner})` : ''}`,
+    ],
+    ['lastError', r.lastError],
+    ['result', r.result === undefined ? undefined : JSON.stringify(r.result)],
+    [
+      'progress',
+      r.progress === undefined
+        ? undefined
+        : typeof r.progress === 'number'
+          ? String(r.progress)
+          : JSON.stringify(r.progress),
+    ],
+    ['expiresAt', r.expiresAt === undefined ? undefined : new Date(r.expiresAt * 1000).toISOString()],
+  ]);
+}

@@ -1,0 +1,113 @@
+/**
+ * Finds the stack's JobQueue config and builds the AWS clients every command shares. Region,
+ * profile and endpoint come from flags, else the SDK's usual sources (AWS_REGION, AWS_PROFILE,
+ * AWS_ENDPOINT_URL, ~/.aws/config).
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { JobClient } from '../lambdas/client/job-client';
+import type { JobRegistry } from '../lambdas/registry/types';
+import type { JobQueueConfig, LaneConfig } from '../lambdas/shared/contract';
+import type { ErrorContext } from './classify';
+import { NotFoundError } from './errors';
+import type { CliIo } from './io';
+
+export const DEFAULT_STACK = 'SqsJobsExample';
+
+export interface GlobalOptions {
+  readonly stack: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly endpoint?: string;
+  readonly json: boolean;
+}
+
+export interface AwsClients {
+  readonly cloudformation: CloudFormationClient;
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly scheduler: SchedulerClient;
+  readonly cloudwatch: CloudWatchClient;
+}
+
+export type Lane = LaneConfig & { readonly name: string };
+
+export class StackContext {
+  readonly clients: AwsClients;
+  private client?: Promise<JobClient>;
+
+  constructor(
+    readonly options: GlobalOptions,
+    readonly io: CliIo,
+  ) {
+    const config = {
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    };
+    this.clients = {
+      cloudformation: new CloudFormationClient(config),
+      sqs: new SQSClient(config),
+      dynamodb: new DynamoDBClient(config),
+      scheduler: new SchedulerClient(config),
+      cloudwatch: new CloudWatchClient(config),
+    };
+  }
+
+  /** For error messages. */
+  errorContext(): ErrorContext {
+    return {
+      stackName: this.options.stack,
+      endpoint: this.options.endpoint ?? this.io.env.AWS_ENDPOINT_URL,
+      region: this.options.region ?? this.io.env.AWS_REGION ?? this.io.env.AWS_DEFAULT_REGION,
+      profile: this.options.profile ?? this.io.env.AWS_PROFILE,
+    };
+  }
+
+  /** The JobClient for the stack's config output (untyped: no registry). */
+  jobClient(): Promise<JobClient> {
+    this.client ??= JobClient.fromStack(this.options.stack, { ...this.clients }).catch((error: unknown) => {
+      if (error instanceof Error && error.name === 'ConfigError' && /^Stack '/.test(error.message)) {
+        throw new NotFoundError(`Stack '${this.options.stack}' has no JobQueue config output`, {
+          cause: error,
+          hint: "Is this a stack with a JobQueue? Its config output has the description 'sqs-jobs:config'.",
+        });
+      }
+      throw error;
+    });
+    return this.client;
+  }
+
+  async config(): Promise<JobQueueConfig> {
+    return (await this.jobClient()).config;
+  }
+
+  /** A client that validates payloads against `registry`, sharing this context's AWS clients. */
+  async typedClient(registry: JobRegistry): Promise<JobClient> {
+    const config = await this.config();
+    return JobClient.fromConfig(config, { ...this.clients, registry });
+  }
+
+  async lane(name: string): Promise<Lane> {
+    const config = await this.config();
+    const lane = config.lanes[name];
+    if (!lane) {
+      throw new NotFoundError(
+        `Unknown lane '${name}'; stack '${this.options.stack}' has lanes: ${Object.keys(config.lanes).join(', ')}`,
+      );
+    }
+    return { ...lane, name };
+  }
+
+  async lanes(): Promise<Lane[]> {
+    const config = await this.config();
+    return Object.entries(config.lanes).map(([name, lane]) => ({ ...lane, name }));
+  }
+
+  destroy(): void {
+    for (const client of Object.values(this.clients)) client.destroy();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The `sqs-jobs` operator CLI. `main(argv, io)` parses, runs one command and returns its exit
+ * code; it never calls process.exit, so tests run it in-process with captured output.
+ */
+import { parseArgs } from 'node:util';
+import { toCliError } from './classify';
+import { COMMANDS, type CommandSpec } from './commands';
+import { DEFAULT_STACK, type GlobalOptions, StackContext } from './context';
+import { type CliError, EXIT, UsageError } from './errors';
+import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp } from './help';
+import { type CliIo, withDefaults } from './io';
+import { packageVersion } from './package-root';
+
+export const STACK_ENV = 'SQS_JOBS_STACK';
+
+type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+export async function main(argv: readonly string[], ioOverrides: Partial<CliIo> = {}): Promise<number> {
+  const io = withDefaults(ioOverrides);
+  const wantsJson = argv.includes('--json');
+  let parsed: Parsed;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    return report(toCliError(error), io, wantsJson);
+  }
+  if (parsed.kind === 'text') {
+    (parsed.exitCode === EXIT.ok ? io.stdout : io.stderr)(parsed.text);
+    return parsed.exitCode;
+  }
+  const { command, args, values } = parsed;
+  const globals: GlobalOptions = {
+    stack: (values.stack as string | undefined) ?? io.env[STACK_ENV] ?? DEFAULT_STACK,
+    region: values.region as string | undefined,
+    profile: values.profile as string | undefined,
+    endpoint: values['endpoint-url'] as string | undefined,
+    json: Boolean(values.json),
+  };
+  const stack = new StackContext(globals, io);
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  const onAbort = () => interrupt.abort();
+  io.signal?.addEventListener('abort', onAbort, { once: true });
+  const watchesSigint = command.name === 'top' || command.name === 'dlq redrive';
+  if (watchesSigint) process.once('SIGINT', onSigint);
+  try {
+    const code = await command.run({
+      args,
+      values,
+      globals,
+      stack,
+      io,
+      signal: interrupt.signal,
+      out: io.stdout,
+      note: io.stderr,
+    });
+    return code ?? EXIT.ok;
+  } catch (error) {
+    return report(toCliError(error, stack.errorContext()), io, globals.json);
+  } finally {
+    if (watchesSigint) process.removeListener('SIGINT', onSigint);
+    io.signal?.removeEventListener('abort', onAbort);
+    stack.destroy();
+  }
+}
+
+type Parsed =
+  | { readonly kind: 'text'; readonly text: string; readonly exitCode: number }
+  | {
+      readonly kind: 'run';
+      readonly command: CommandSpec;
+      readonly args: string[];
+      readonly values: Record<string, string | boolean | undefined>;
+    };
+
+/** Exported for tests: the command, its positionals and flags, or a help/usage text. */
+export function parse(argv: readonly string[]): Parsed {
+  // First pass, lenient: find the command words among the positionals.
+  const all: ParseOptions = { ...GLOBAL_OPTIONS, version: { type: 'boolean' } };
+  for (const c of COMMANDS) Object.assign(all, c.options);
+  const loose = parseArgs({ args: [...argv], options: all, strict: false, allowPositionals: true });
+  const words = loose.positionals;
+  if (words.length === 0) {
+    if (loose.values.version) return { kind: 'text', text: `${packageVersion()}\n`, exitCode: EXIT.ok };
+    if (loose.values.help) return { kind: 'text', text: mainHelp(COMMANDS), exitCode: EXIT.ok };
+    throw new UsageError('No command given', { hint: "Run 'sqs-jobs --help' for the commands." });
+  }
+  if (words[0] === 'help') {
+    const target = words.slice(1).join(' ');
+    if (!target) return { kind: 'text', text: mainHelp(COMMANDS), exitCode: EXIT.ok };
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${target} `));
+    const command = COMMANDS.find((c) => c.name === target);
+    if (command) return { kind: 'text', text: commandHelp(command), exitCode: EXIT.ok };
+    if (group.length) return { kind: 'text', text: groupHelp(target, group), exitCode: EXIT.ok };
+    throw unknownCommand(target);
+  }
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${words[0]} `));
+  let command: CommandSpec | undefined;
+  let used = 1;
+  if (group.length > 0) {
+    command = words[1] === undefined ? undefined : group.find((c) => c.name === `${words[0]} ${words[1]}`);
+    used = 2;
+    if (!command) {
+      if (loose.values.help || words[1] === undefined) {
+        return {
+          kind: 'text',
+          text: groupHelp(words[0], group),
+          exitCode: loose.values.help ? EXIT.ok : EXIT.usage,
+        };
+      }
+      throw unknownCommand(`${words[0]} ${words[1]}`);
+    }
+  } else {
+    command = COMMANDS.find((c) => c.name === words[0]);
+    if (!command) throw unknownCommand(words[0]);
+  }
+  if (loose.values.help) return { kind: 'text', text: commandHelp(command), exitCode: EXIT.ok };
+
+  // Second pass, strict: only this command's flags and the global ones.
+  let strict: ReturnType<typeof parseArgs>;
+  try {
+    strict = parseArgs({
+      args: [...argv],
+      options: { ...GLOBAL_OPTIONS, ...command.options } as ParseOptions,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    // Node's own text goes on about '--' for positionals; the first sentence says it all.
+    const message = (error as Error).message.split(/\. To specify|\n/)[0];
+    throw new UsageError(message, {
+      cause: error,
+      hint: `Run 'sqs-jobs ${command.name} --help' for its options.`,
+    });
+  }
+  const args = strict.positionals.slice(used);
+  if (args.length < command.args.length) {
+    throw new UsageError(`'${command.name}' needs ${command.args.slice(args.length).join(' ')}`, {
+      hint: `Usage: sqs-jobs ${command.name} ${command.args.join(' ')}`,
+    });
+  }
+  if (args.length > command.args.length) {
+    throw new UsageError(`Unexpected argument '${args[command.args.length]}' for '${command.name}'`, {
+      hint: `Usage: sqs-jobs ${command.name} ${command.args.join(' ')}`,
+    });
+  }
+  return {
+    kind: 'run',
+    command,
+    args,
+    values: strict.values as Record<string, string | boolean | undefined>,
+  };
+}
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(`Unknown command '${name}'`, { hint: "Run 'sqs-jobs --help' for the commands." });
+}
+
+function report(error: CliError, io: CliIo, asJson: boolean): number {
+  if (asJson) {
+    io.stderr(
+      `${JSON.stringify({ error: { type: error.name, exitCode: error.exitCode, message: error.message, hint: error.hint } })}\n`,
+    );
+  } else {
+    io.stderr(`sqs-jobs: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+  }
+  return error.exitCode;
+}

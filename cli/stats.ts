@@ -1,0 +1,192 @@
+/**
+ * Gathers what `stats` and `top` show: per-lane depths (SQS attributes), age of the oldest
+ * message (CloudWatch, the only place SQS publishes it) and the queue's alarm states.
+ */
+import {
+  DescribeAlarmsCommand,
+  type DescribeAlarmsCommandOutput,
+  GetMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
+import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
+import type { Lane, StackContext } from './context';
+import { clip, duration, table } from './render';
+
+export interface LaneStats {
+  readonly lane: string;
+  readonly fifo: boolean;
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+  /** Seconds, from CloudWatch's latest ApproximateAgeOfOldestMessage; null when it has no data. */
+  readonly oldestAgeSeconds: number | null;
+  /** Messages in the lane's DLQ (visible + in flight). */
+  readonly dlq: number;
+}
+
+export interface AlarmStatus {
+  readonly name: string;
+  readonly state: string;
+  readonly reason?: string;
+  readonly updatedAt?: string;
+}
+
+export interface Stats {
+  readonly stack: string;
+  readonly at: string;
+  readonly lanes: readonly LaneStats[];
+  readonly alarms: readonly AlarmStatus[];
+  /** Parts that could not be read (CloudWatch): the rest is still shown. */
+  readonly warnings: readonly string[];
+}
+
+export async function gatherStats(stack: StackContext): Promise<Stats> {
+  const config = await stack.config();
+  const lanes = await stack.lanes();
+  const warnings: string[] = [];
+  const [depths, ages, alarms] = await Promise.all([
+    Promise.all(lanes.map((lane) => laneDepths(stack, lane))),
+    oldestAges(stack, lanes).catch((error: unknown) => {
+      warnings.push(`age of oldest message unavailable: ${(error as Error).message}`);
+      return new Map<string, number>();
+    }),
+    alarmStates(stack, config.alarmTopicArn).catch((error: unknown) => {
+      warnings.push(`alarm states unavailable: ${(error as Error).message}`);
+      return [];
+    }),
+  ]);
+  return {
+    stack: stack.options.stack,
+    at: new Date(stack.io.now()).toISOString(),
+    lanes: depths.map((d, i) => ({ ...d, oldestAgeSeconds: ages.get(lanes[i].name) ?? null })),
+    alarms,
+    warnings,
+  };
+}
+
+async function laneDepths(stack: StackContext, lane: Lane): Promise<Omit<LaneStats, 'oldestAgeSeconds'>> {
+  const [queue, dlq] = await Promise.all([
+    attributes(stack, lane.queueUrl, [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ]),
+    attributes(stack, lane.dlqUrl, ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']),
+  ]);
+  return {
+    lane: lane.name,
+    fifo: lane.fifo,
+    visible: queue.ApproximateNumberOfMessages,
+    inFlight: queue.ApproximateNumberOfMessagesNotVisible,
+    delayed: queue.ApproximateNumberOfMessagesDelayed,
+    dlq: dlq.ApproximateNumberOfMessages + dlq.ApproximateNumberOfMessagesNotVisible,
+  };
+}
+
+export async function attributes<N extends QueueAttributeName>(
+  stack: StackContext,
+  queueUrl: string,
+  names: readonly N[],
+): Promise<Record<N, number>> {
+  const out = await stack.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [...names] }),
+  );
+  return Object.fromEntries(names.map((n) => [n, Number(out.Attributes?.[n] ?? 0)])) as Record<N, number>;
+}
+
+export function queueName(queueUrl: string): string {
+  return queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
+}
+
+async function oldestAges(stack: StackContext, lanes: readonly Lane[]): Promise<Map<string, number>> {
+  const now = stack.io.now();
+  const out = await stack.clients.cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(now - 15 * 60_000),
+      EndTime: new Date(now),
+      ScanBy: 'TimestampDescending',
+      MetricDataQueries: lanes.map((lane, i) => ({
+        Id: `age${i}`,
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/SQS',
+            MetricName: 'ApproximateAgeOfOldestMessage',
+            Dimensions: [{ Name: 'QueueName', Value: queueName(lane.queueUrl) }],
+          },
+          Period: 60,
+          Stat: 'Maximum',
+        },
+      })),
+    }),
+  );
+  const ages = new Map<string, number>();
+  for (const result of out.MetricDataResults ?? []) {
+    const index = Number(result.Id?.slice(3));
+    const latest = latestValue(result.Timestamps ?? [], result.Values ?? []);
+    if (latest !== undefined && lanes[index]) ages.set(lanes[index].name, latest);
+  }
+  return ages;
+}
+
+function latestValue(timestamps: readonly Date[], values: readonly number[]): number | undefined {
+  let best: number | undefined;
+  let bestAt = -1;
+  values.forEach((v, i) => {
+    const at = new Date(timestamps[i] ?? 0).getTime();
+    if (at > bestAt) {
+      bestAt = at;
+      best = v;
+    }
+  });
+  return best;
+}
+
+/** Alarms that notify the queue's alarm topic, or are named after the stack. */
+async function alarmStates(stack: StackContext, topicArn: string): Promise<AlarmStatus[]> {
+  const prefix = `${stack.options.stack}-`;
+  const alarms: AlarmStatus[] = [];
+  let token: string | undefined;
+  do {
+    const page: DescribeAlarmsCommandOutput = await stack.clients.cloudwatch.send(
+      new DescribeAlarmsCommand({ NextToken: token, MaxRecords: 100 }),
+    );
+    for (const a of page.MetricAlarms ?? []) {
+      const actions = [...(a.AlarmActions ?? []), ...(a.OKActions ?? [])];
+      const ours = (topicArn !== '' && actions.includes(topicArn)) || a.AlarmName?.startsWith(prefix);
+      if (!ours || !a.AlarmName) continue;
+      alarms.push({
+        name: a.AlarmName,
+        state: a.StateValue ?? 'UNKNOWN',
+        reason: a.StateReason,
+        updatedAt: a.StateUpdatedTimestamp ? new Date(a.StateUpdatedTimestamp).toISOString() : undefined,
+      });
+    }
+    token = page.NextToken;
+  } while (token);
+  // Firing alarms first, then by name.
+  const rank = (s: string) => (s === 'ALARM' ? 0 : s === 'INSUFFICIENT_DATA' ? 1 : 2);
+  return alarms.sort((a, b) => rank(a.state) - rank(b.state) || a.name.localeCompare(b.name));
+}
+
+export function renderStats(stats: Stats): string {
+  const lanes = table(
+    ['LANE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'OLDEST', 'DLQ'],
+    stats.lanes.map((l) => [
+      l.fifo ? `${l.lane} (fifo)` : l.lane,
+      l.visible,
+      l.inFlight,
+      l.delayed,
+      l.oldestAgeSeconds === null ? undefined : duration(l.oldestAgeSeconds),
+      l.dlq,
+    ]),
+  );
+  const firing = stats.alarms.filter((a) => a.state === 'ALARM').length;
+  const alarms =
+    stats.alarms.length === 0
+      ? 'no alarms found\n'
+      : table(
+          ['ALARM', 'STATE', 'SINCE', 'REASON'],
+          stats.alarms.map((a) => [a.name, a.state, a.updatedAt, clip(a.reason, 70)]),
+        );
+  const warnings = stats.warnings.map((w) => `warning: ${w}\n`).join('');
+  return `${lanes}\nalarms: ${firing} firing of ${stats.alarms.length}\n${alarms}${warnings}`;
+}
