@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: 'integ',
           include: ['test/integ/**/*.test.ts'],
-          globalSetup: ['test/support/localstack.global-setup.ts'],
+          globalSetup: ['test/support/localstack.global-setup.ts', 'test/support/deploy.global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 900_000,
           fileParallelism: false,

@@ -3,7 +3,7 @@
  * It is bundled into the consumer Lambdas and imported by producers for typed enqueueing.
  */
 import { z } from 'zod';
-import { defineJob, defineRegistry, PermanentJobError } from '../lambdas';
+import { defineJob, defineRegistry, PermanentJobError } from '../lambdas/jobs';
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {

@@ -1,0 +1,105 @@
+/**
+ * Deploys the example stack to LocalStack with cdklocal: bootstrap when the CDKToolkit stack is
+ * missing, then `cdk deploy` (idempotent: an unchanged stack is a quick no-op).
+ *
+ * LocalStack's endpoint is used for every service, S3 included: an IP-address endpoint makes the
+ * SDK use path-style bucket URLs, so no `*.localhost.localstack.cloud` DNS name is needed offline.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const DEFAULT_STACK = 'SqsJobsExample';
+export const LOCAL_ACCOUNT = '000000000000';
+
+/** Environment for AWS SDK clients and the CDK CLI pointed at LocalStack. */
+export function localAwsEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_DEFAULT_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+  };
+}
+
+function run(command: string, args: string[], env: Record<string, string>, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      tail = (tail + text).slice(-4000);
+      for (const line of text.split('\n')) {
+        if (line.trim() && !line.includes('nodedir')) log(line);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${tail}`)),
+    );
+  });
+}
+
+async function stackExists(cfn: CloudFormationClient, stackName: string): Promise<boolean> {
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const status = out.Stacks?.[0]?.StackStatus ?? '';
+    return !status.endsWith('_FAILED') && status !== 'ROLLBACK_COMPLETE' && status !== 'DELETE_COMPLETE';
+  } catch {
+    return false;
+  }
+}
+
+export interface DeployOptions {
+  readonly endpoint: string;
+  readonly stackName?: string;
+  /** Progress lines (default: console.log with a prefix). */
+  readonly log?: (line: string) => void;
+}
+
+/** Bootstraps (once) and deploys the example stack; resolves when CloudFormation is done. */
+export async function deployExampleStack(options: DeployOptions): Promise<void> {
+  const stackName = options.stackName ?? DEFAULT_STACK;
+  const log = options.log ?? ((line: string) => console.log(`[deploy] ${line}`));
+  const env = localAwsEnv(options.endpoint);
+  const cfn = new CloudFormationClient({ endpoint: options.endpoint, region: env.AWS_REGION });
+  const cdklocal = path.join(ROOT, 'node_modules', '.bin', 'cdklocal');
+  if (!(await stackExists(cfn, 'CDKToolkit'))) {
+    log(`bootstrapping aws://${LOCAL_ACCOUNT}/${env.AWS_REGION} on ${options.endpoint}`);
+    await run(cdklocal, ['bootstrap', `aws://${LOCAL_ACCOUNT}/${env.AWS_REGION}`], env, log);
+  }
+  // A stack left failed by an interrupted run cannot be updated: delete it first.
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const status = out.Stacks?.[0]?.StackStatus ?? '';
+    if (status.endsWith('_FAILED') || status === 'ROLLBACK_COMPLETE') {
+      log(`stack ${stackName} is ${status}; deleting it before deploying again`);
+      await run(cdklocal, ['destroy', stackName, '--force', '-c', `stackName=${stackName}`], env, log);
+    }
+  } catch {
+    // not deployed yet
+  }
+  log(`deploying ${stackName} with cdklocal (first deploy takes a few minutes)`);
+  await run(
+    cdklocal,
+    [
+      'deploy',
+      stackName,
+      '-c',
+      `stackName=${stackName}`,
+      '-c',
+      'destroyLedger=true',
+      '--require-approval',
+      'never',
+      '--progress',
+      'events',
+    ],
+    env,
+    log,
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * Failure recovery on the deployed stack: a consumer killed mid-job, DLQ redrive after the cause
+ * is fixed, and the DLQ-depth alarm.
+ */
+import { DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { ListMessageMoveTasksCommand, SendMessageCommand, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type DeployedStack, deployedStack } from '../support/deployed-stack';
+import { consumerPids, envelopeId, peekMessages, sleep, waitFor, waitForStatus } from './helpers';
+
+let stack: DeployedStack;
+beforeAll(async () => {
+  stack = await deployedStack();
+});
+
+/** The alarm on "any message in this DLQ". */
+async function dlqDepthAlarm(dlqUrl: string): Promise<MetricAlarm> {
+  const dlqName = dlqUrl.split('/').pop();
+  const { MetricAlarms = [] } = await stack.cloudwatch.send(new DescribeAlarmsCommand({ MaxRecords: 100 }));
+  const alarm = MetricAlarms.find(
+    (a) =>
+      a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+      a.Threshold === 0 &&
+      a.Dimensions?.some((d) => d.Name === 'QueueName' && d.Value === dlqName),
+  );
+  if (!alarm) throw new Error(`no DLQ-depth alarm for ${dlqName} among ${MetricAlarms.length} alarms`);
+  return alarm;
+}
+
+describe.concurrent('recovery', () => {
+  it('finishes a job exactly once after its consumer process is killed mid-job', async () => {
+    const lane = stack.config.lanes.default;
+    const { jobId } = await stack.client.enqueue('flaky-task', { sleepMs: 8_000 });
+    const running = await waitForStatus(stack, jobId, ['RUNNING']);
+    expect(running.attempts).toBe(1);
+    const pids = consumerPids(lane.functionName);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+    // The message reappears after the visibility timeout (60 s), the dead lease is taken over.
+    const done = await waitForStatus(stack, jobId, ['SUCCEEDED'], 180_000);
+    expect(Date.now() - killedAt).toBeGreaterThan(30_000);
+    expect(done).toMatchObject({ attempts: 2, result: { attempt: 2 } });
+  });
+
+  it('redrives a DLQ back to its lane once the cause is fixed, and the job succeeds', async () => {
+    const lane = stack.config.lanes.low;
+    // The downstream is "down" for 40 s: four attempts (backoff ≤ 2 + 4 + 8 s) all fail.
+    const failUntil = new Date(Date.now() + 40_000).toISOString();
+    const { jobId } = await stack.client.enqueue('flaky-task', { failUntil }, { lane: 'low' });
+    await waitForStatus(stack, jobId, ['DEAD'], 120_000);
+    await waitFor('the job in the low DLQ', async () =>
+      (await peekMessages(stack.sqs, lane.dlqUrl)).find((m) => envelopeId(m) === jobId),
+    );
+    const wait = Date.parse(failUntil) - Date.now();
+    if (wait > 0) await sleep(wait + 1_000);
+    await waitFor(
+      'a redrive task to start',
+      async () => {
+        try {
+          return await stack.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: lane.dlqArn }));
+        } catch (error) {
+          // One task per DLQ at a time: another test's task may still be running.
+          if ((error as Error).name.includes('Unsupported') || /running/i.test(String(error))) return undefined;
+          throw error;
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000 },
+    );
+    const done = await waitForStatus(stack, jobId, ['SUCCEEDED'], 120_000);
+    expect(done.attempts).toBeGreaterThan(stack.config.lanes.low.maxAttempts);
+    const tasks = await stack.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: lane.dlqArn }));
+    expect(tasks.Results?.[0]?.Status).toMatch(/RUNNING|COMPLETED/);
+  });
+
+  it('raises the DLQ-depth alarm when a job is dead-lettered', async () => {
+    const lane = stack.config.lanes.high;
+    const before = await dlqDepthAlarm(lane.dlqUrl);
+    expect(before.AlarmActions?.[0]).toBe(stack.config.alarmTopicArn);
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: lane.queueUrl, MessageBody: '{"v":1,"truncated' }));
+    const alarm = await waitFor(
+      'the high DLQ-depth alarm to reach ALARM',
+      async () => {
+        const current = await dlqDepthAlarm(lane.dlqUrl);
+        return current.StateValue === 'ALARM' ? current : undefined;
+      },
+      { timeoutMs: 300_000, intervalMs: 5_000 },
+    );
+    expect(alarm.StateReason).toBeTruthy();
+  });
+});
