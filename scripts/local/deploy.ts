@@ -103,3 +103,16 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
     log,
   );
 }
+
+// `tsx scripts/local/deploy.ts`: deploy to the LocalStack named by AWS_ENDPOINT_URL.
+if (require.main === module) {
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  if (!endpoint) {
+    console.error('[deploy] AWS_ENDPOINT_URL is not set: start LocalStack first (bash scripts/localstack/up.sh)');
+    process.exit(2);
+  }
+  deployExampleStack({ endpoint, stackName: process.env.SQS_JOBS_STACK }).catch((error: Error) => {
+    console.error(`[deploy] failed: ${error.message}`);
+    process.exit(1);
+  });
+}
