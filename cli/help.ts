@@ -77,6 +77,8 @@ export function groupHelp(group: string, commands: readonly CommandSpec[]): stri
     '',
     `Run 'sqs-jobs ${group} <subcommand> --help' for details.`,
     '',
+    EXIT_CODE_HELP,
+    '',
   ].join('\n');
 }
 

@@ -1,0 +1,242 @@
+/** Exit codes and messages for AWS failures, with the SDK clients mocked. */
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { toCliError } from '../../../cli/classify';
+import { EXIT } from '../../../cli/errors';
+import { CONFIG, mocks, resetMocks, run, serviceError } from './support/harness';
+
+beforeEach(resetMocks);
+
+describe('AWS error paths', () => {
+  it('exits 3 naming the stack when it does not exist', async () => {
+    // Prepare
+    mocks.cfn
+      .on(DescribeStacksCommand)
+      .rejects(serviceError('ValidationError', 'Stack with id Nope does not exist'));
+
+    // Act
+    const result = await run(['stats', '--stack', 'Nope', '--endpoint-url', 'http://127.0.0.1:4566']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.notFound);
+    expect(result.stderr).toMatch(/Stack 'Nope' not found at the AWS endpoint http:\/\/127.0.0.1:4566/);
+    expect(result.stderr).toMatch(/hint: .*--stack/);
+  });
+
+  it('exits 3 when the stack has no JobQueue config output', async () => {
+    // Prepare
+    mocks.cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'S', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
+    });
+
+    // Act
+    const result = await run(['status', 'j1', '--stack', 'S']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.notFound);
+    expect(result.stderr).toMatch(/Stack 'S' has no JobQueue config output/);
+  });
+
+  it('exits 5 with a hint when no credentials can be found', async () => {
+    // Prepare
+    const error = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    mocks.cfn.on(DescribeStacksCommand).rejects(error);
+
+    // Act
+    const result = await run(['stats']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.aws);
+    expect(result.stderr).toMatch(/No AWS credentials found/);
+    expect(result.stderr).toMatch(/hint: Set AWS_PROFILE/);
+  });
+
+  it('exits 5 naming the endpoint when it is unreachable', async () => {
+    // Prepare
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4599'), { code: 'ECONNREFUSED' });
+    mocks.cfn.on(DescribeStacksCommand).rejects(refused);
+
+    // Act
+    const result = await run(['dlq', 'list', 'default', '--endpoint-url', 'http://127.0.0.1:4599', '--json']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.aws);
+    expect(JSON.parse(result.stderr).error).toMatchObject({
+      type: 'AwsError',
+      exitCode: 5,
+      message: 'Cannot reach the AWS endpoint http://127.0.0.1:4599 (ECONNREFUSED)',
+    });
+  });
+
+  it('exits 5 when AWS rejects the credentials', async () => {
+    // Prepare
+    mocks.cfn
+      .on(DescribeStacksCommand)
+      .rejects(serviceError('InvalidClientTokenId', 'The security token is invalid', 403));
+
+    // Act
+    const result = await run(['schedules']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.aws);
+    expect(result.stderr).toMatch(/AWS rejected the credentials: InvalidClientTokenId/);
+  });
+
+  it('exits 3 for an unknown lane, listing the lanes', async () => {
+    // Act
+    const result = await run(['dlq', 'list', 'urgent']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.notFound);
+    expect(result.stderr).toMatch(/Unknown lane 'urgent'.*high, default, ordered/);
+  });
+
+  it('exits 3 for an unknown job id', async () => {
+    // Prepare
+    mocks.ddb.on(GetItemCommand).resolves({});
+
+    // Act
+    const result = await run(['status', 'missing-job']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.notFound);
+    expect(result.stderr).toMatch(/No ledger record for job 'missing-job' in table ledger/);
+  });
+
+  it('exits 3 when a retried job is not in the DLQ, releasing what it looked at', async () => {
+    // Prepare
+    mocks.sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: '{}' }] })
+      .resolves({ Messages: [] });
+
+    // Act
+    const result = await run(['dlq', 'retry', 'default', 'ghost']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.notFound);
+    expect(result.stderr).toMatch(/Job 'ghost' is not in the DLQ of lane 'default' \(1 messages looked at\)/);
+    const release = mocks.sqs.commandCalls(
+      (await import('@aws-sdk/client-sqs')).ChangeMessageVisibilityBatchCommand,
+    );
+    expect(release[0].args[0].input.Entries).toEqual([
+      { Id: '0', ReceiptHandle: 'r1', VisibilityTimeout: 0 },
+    ]);
+  });
+
+  it('exits 1 with the task progress and a cancel hint when a move task is already running', async () => {
+    // Prepare
+    mocks.sqs.on(ListMessageMoveTasksCommand).resolves({
+      Results: [
+        {
+          TaskHandle: 'handle-1',
+          Status: 'RUNNING',
+          ApproximateNumberOfMessagesMoved: 3,
+          ApproximateNumberOfMessagesToMove: 10,
+          StartedTimestamp: Date.parse('2026-03-01T11:59:00Z'),
+        },
+      ],
+    });
+
+    // Act
+    const result = await run(['dlq', 'redrive', 'default']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.failure);
+    expect(result.stderr).toMatch(/already running on the default DLQ \(3 of 10 moved/);
+    expect(result.stderr).toMatch(/cancel-message-move-task --task-handle handle-1/);
+    expect(mocks.sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+  });
+
+  it('exits 1 when StartMessageMoveTask loses the race to another task', async () => {
+    // Prepare
+    mocks.sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+    mocks.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
+    mocks.sqs
+      .on(StartMessageMoveTaskCommand)
+      .rejects(
+        serviceError(
+          'UnsupportedOperation',
+          'There is already a task running. Only one active task is allowed',
+        ),
+      );
+
+    // Act
+    const result = await run(['dlq', 'redrive', 'default']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.failure);
+    expect(result.stderr).toMatch(/already running/);
+  });
+
+  it('exits 1 with a retry hint when a purge is already in progress', async () => {
+    // Prepare
+    mocks.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
+    mocks.sqs
+      .on(PurgeQueueCommand)
+      .rejects(serviceError('PurgeQueueInProgress', 'Only one PurgeQueue operation'));
+
+    // Act
+    const result = await run(['dlq', 'purge', 'default', '--yes']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.failure);
+    expect(result.stderr).toMatch(/one PurgeQueue per queue every 60 seconds/);
+  });
+
+  it('exits 3 when a queue named by the outputs does not exist', async () => {
+    // Prepare
+    mocks.sqs
+      .on(GetQueueAttributesCommand)
+      .rejects(serviceError('QueueDoesNotExist', 'The specified queue does not exist.'));
+
+    // Act
+    const result = await run(['stats']);
+
+    // Assess
+    expect(result.code).toBe(EXIT.notFound);
+  });
+
+  it('classifies other service errors as AWS (5) and plain errors as failures (1)', () => {
+    expect(toCliError(serviceError('ThrottlingException', 'slow down')).exitCode).toBe(EXIT.aws);
+    expect(toCliError(serviceError('AccessDeniedException', 'no', 403)).message).toMatch(/^Access denied/);
+    expect(toCliError(new Error('boom')).exitCode).toBe(EXIT.failure);
+    expect(toCliError(Object.assign(new Error('Region is missing'), { name: 'Error' })).exitCode).toBe(
+      EXIT.aws,
+    );
+    const nested = new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })], 'agg');
+    expect(
+      toCliError(Object.assign(new Error('wrapped'), { cause: nested }), { region: 'eu-west-1' }).message,
+    ).toBe('Cannot reach AWS in eu-west-1 (ECONNREFUSED)');
+  });
+
+  it('uses the stack from SQS_JOBS_STACK when --stack is not given', async () => {
+    // Prepare
+    mocks.ddb.on(GetItemCommand).resolves({});
+    const { main } = await import('../../../cli/main');
+    let stderr = '';
+
+    // Act
+    await main(['status', 'j'], {
+      stdout: () => undefined,
+      stderr: (t) => {
+        stderr += t;
+      },
+      env: { SQS_JOBS_STACK: 'FromEnv' },
+    });
+
+    // Assess
+    expect(mocks.cfn.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: 'FromEnv' });
+    expect(stderr).toMatch(new RegExp(CONFIG.tableName));
+  });
+});
