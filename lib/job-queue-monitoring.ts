@@ -10,6 +10,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { JOB_METRICS } from '../lambdas/shared/contract';
 import type { IJobLane } from './job-lane';
 import { checkInt, checkSeconds } from './private/validate';
 
@@ -61,11 +62,16 @@ export interface JobQueueMonitoringProps {
   readonly alarmTopic?: sns.ITopic;
   readonly dashboard: boolean;
   readonly metricsNamespace: string;
-  readonly serviceName: string;
 }
 
 /** Job outcome metrics the runtime emits, in dashboard order. */
-const JOB_METRICS = ['JobSucceeded', 'JobFailed', 'JobRetried', 'JobDeadLettered', 'JobDuplicateSkipped'];
+const JOB_OUTCOMES = [
+  JOB_METRICS.names.succeeded,
+  JOB_METRICS.names.failed,
+  JOB_METRICS.names.retried,
+  JOB_METRICS.names.deadLettered,
+  JOB_METRICS.names.duplicateSkipped,
+];
 
 const SCHEDULER_ALARMS: { metric: string; what: string }[] = [
   { metric: 'InvocationDroppedCount', what: 'dropped invocations (retries exhausted)' },
@@ -298,14 +304,15 @@ function dashboardRows(props: JobQueueMonitoringProps): cloudwatch.IWidget[][] {
       }),
       new cloudwatch.GraphWidget({
         title: `${lane.name}: jobs by type`,
-        left: JOB_METRICS.map(
-          (metricName) =>
-            new cloudwatch.MathExpression({
-              expression: `SEARCH('{${props.metricsNamespace}} MetricName="${metricName}" "${props.serviceName}" "${lane.name}"', 'Sum', 60)`,
-              label: metricName,
-              period: minute,
-            }),
-        ),
+        left: JOB_OUTCOMES.map((metricName) => {
+          const { jobType, lane: laneDim } = JOB_METRICS.dimensions;
+          return new cloudwatch.MathExpression({
+            // One line per job type; the runtime's dimensions are exactly {JobType, Lane}.
+            expression: `SEARCH('{${props.metricsNamespace},${jobType},${laneDim}} MetricName="${metricName}" ${laneDim}="${lane.name}"', 'Sum', 60)`,
+            label: metricName,
+            period: minute,
+          });
+        }),
         width: 12,
       }),
     ]);

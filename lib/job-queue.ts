@@ -366,7 +366,6 @@ export class JobQueue extends Construct {
       alarmTopic: props.alarmTopic,
       dashboard: props.dashboard ?? true,
       metricsNamespace,
-      serviceName,
     });
 
     this.config = {

@@ -39,26 +39,48 @@ async function main(): Promise<void> {
   for (const to of ['ada@example.com', 'grace@example.com', 'alan@example.com']) {
     track(`send-email to ${to}`, await client.enqueue('send-email', { to, subject: 'Welcome' }));
   }
-  track('generate-report (5 pages)', await client.enqueue('generate-report', { reportId: `r-${runId}`, pages: 5 }));
+  track(
+    'generate-report (5 pages)',
+    await client.enqueue('generate-report', { reportId: `r-${runId}`, pages: 5 }),
+  );
   track('flaky-task: fails twice, then succeeds', await client.enqueue('flaky-task', { failTimes: 2 }));
   track('flaky-task: poison (always fails)', await client.enqueue('flaky-task', { failTimes: 1_000 }));
   track('flaky-task: permanent error', await client.enqueue('flaky-task', { permanent: true }));
   const key = `welcome-${runId}`;
-  const first = await client.enqueue('send-email', { to: 'dup@example.com', subject: 'Once' }, { idempotencyKey: key });
+  const first = await client.enqueue(
+    'send-email',
+    { to: 'dup@example.com', subject: 'Once' },
+    { idempotencyKey: key },
+  );
   track('send-email with idempotency key', first);
-  const again = await client.enqueue('send-email', { to: 'dup@example.com', subject: 'Once' }, { idempotencyKey: key });
-  log(`enqueued the same key again            → ${again.status} (same job id: ${again.jobId === first.jobId})`);
+  const again = await client.enqueue(
+    'send-email',
+    { to: 'dup@example.com', subject: 'Once' },
+    { idempotencyKey: key },
+  );
+  log(
+    `enqueued the same key again            → ${again.status} (same job id: ${again.jobId === first.jobId})`,
+  );
   track('flaky-task delayed by 20 s', await client.enqueue('flaky-task', {}, { delaySeconds: 20 }));
   for (let seq = 0; seq < 3; seq++) {
-    track(`ledger-entry #${seq} (FIFO group)`, await client.enqueue('ledger-entry', { account: `acct-${runId}`, seq }, { groupId: `acct-${runId}` }));
+    track(
+      `ledger-entry #${seq} (FIFO group)`,
+      await client.enqueue('ledger-entry', { account: `acct-${runId}`, seq }, { groupId: `acct-${runId}` }),
+    );
   }
   const standIn = new SchedulerStandIn();
   for (const schedule of await standIn.list(config.scheduleGroup)) {
     if (!schedule.ScheduleExpression?.startsWith('cron(')) continue;
     const fired = await standIn.fire(config.scheduleGroup, schedule.Name ?? '');
     const prefix = JSON.parse(schedule.Target?.Input ?? '{}').id.split('<')[0];
-    tracked.push({ label: `cron ${schedule.ScheduleExpression} firing`, jobId: `${prefix}${fired.scheduledTime}`, lane: 'low' });
-    log(`fired schedule ${schedule.Name} for ${fired.scheduledTime} (the stand-in for EventBridge Scheduler)`);
+    tracked.push({
+      label: `cron ${schedule.ScheduleExpression} firing`,
+      jobId: `${prefix}${fired.scheduledTime}`,
+      lane: 'low',
+    });
+    log(
+      `fired schedule ${schedule.Name} for ${fired.scheduledTime} (the stand-in for EventBridge Scheduler)`,
+    );
   }
 
   log('following the jobs (Ctrl-C to stop) ...');
@@ -96,14 +118,26 @@ async function main(): Promise<void> {
   console.log('\nDead-letter queues');
   for (const [lane, laneConfig] of Object.entries(config.lanes)) {
     const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: laneConfig.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: laneConfig.dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
     );
-    console.log(`  ${lane.padEnd(8)} ${Attributes?.ApproximateNumberOfMessages ?? '?'} message(s)  ${laneConfig.dlqUrl}`);
+    console.log(
+      `  ${lane.padEnd(8)} ${Attributes?.ApproximateNumberOfMessages ?? '?'} message(s)  ${laneConfig.dlqUrl}`,
+    );
   }
-  const { MetricAlarms = [] } = await new CloudWatchClient({}).send(new DescribeAlarmsCommand({ MaxRecords: 100 }));
+  const { MetricAlarms = [] } = await new CloudWatchClient({}).send(
+    new DescribeAlarmsCommand({ MaxRecords: 100 }),
+  );
   const ours = MetricAlarms.filter((a) => a.AlarmActions?.includes(config.alarmTopicArn));
-  const byState = ours.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.StateValue ?? '?']: (acc[a.StateValue ?? '?'] ?? 0) + 1 }), {});
-  console.log(`\nAlarms: ${ours.length} (${Object.entries(byState).map(([s, n]) => `${n} ${s}`).join(', ')}); LocalStack evaluates them every minute`);
+  const byState: Record<string, number> = {};
+  for (const alarm of ours) byState[alarm.StateValue ?? '?'] = (byState[alarm.StateValue ?? '?'] ?? 0) + 1;
+  console.log(
+    `\nAlarms: ${ours.length} (${Object.entries(byState)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ')}); LocalStack evaluates them every minute`,
+  );
   console.log(`
 Where to look next
   ledger:     aws dynamodb scan --table-name ${config.tableName}   (with AWS_ENDPOINT_URL=${process.env.AWS_ENDPOINT_URL})

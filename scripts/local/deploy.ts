@@ -25,9 +25,18 @@ export function localAwsEnv(endpoint: string): Record<string, string> {
   };
 }
 
-function run(command: string, args: string[], env: Record<string, string>, log: (line: string) => void): Promise<void> {
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  log: (line: string) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let tail = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
@@ -108,7 +117,9 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
 if (require.main === module) {
   const endpoint = process.env.AWS_ENDPOINT_URL;
   if (!endpoint) {
-    console.error('[deploy] AWS_ENDPOINT_URL is not set: start LocalStack first (bash scripts/localstack/up.sh)');
+    console.error(
+      '[deploy] AWS_ENDPOINT_URL is not set: start LocalStack first (bash scripts/localstack/up.sh)',
+    );
     process.exit(2);
   }
   deployExampleStack({ endpoint, stackName: process.env.SQS_JOBS_STACK }).catch((error: Error) => {

@@ -36,7 +36,9 @@ export class SchedulerStandIn {
     do {
       const page = await this.scheduler.send(new ListSchedulesCommand({ GroupName: groupName, NextToken }));
       for (const summary of page.Schedules ?? []) {
-        schedules.push(await this.scheduler.send(new GetScheduleCommand({ GroupName: groupName, Name: summary.Name })));
+        schedules.push(
+          await this.scheduler.send(new GetScheduleCommand({ GroupName: groupName, Name: summary.Name })),
+        );
       }
       NextToken = page.NextToken;
     } while (NextToken);
@@ -64,10 +66,16 @@ export class SchedulerStandIn {
     return fired;
   }
 
-  private async deliver(groupName: string, schedule: GetScheduleCommandOutput, scheduledTime: Date): Promise<FiredSchedule> {
+  private async deliver(
+    groupName: string,
+    schedule: GetScheduleCommandOutput,
+    scheduledTime: Date,
+  ): Promise<FiredSchedule> {
     const target = schedule.Target;
     if (!target?.Arn?.startsWith('arn:aws:sqs:')) {
-      throw new Error(`schedule ${schedule.Name}: the stand-in delivers only to SQS targets, got ${target?.Arn}`);
+      throw new Error(
+        `schedule ${schedule.Name}: the stand-in delivers only to SQS targets, got ${target?.Arn}`,
+      );
     }
     const time = `${scheduledTime.toISOString().slice(0, 19)}Z`;
     const input = (target.Input ?? '{}')
@@ -76,7 +84,9 @@ export class SchedulerStandIn {
       .replaceAll('<aws.scheduler.execution-id>', randomUUID())
       .replaceAll('<aws.scheduler.attempt-number>', '1');
     const [, , , , account, queueName] = target.Arn.split(':');
-    const { QueueUrl } = await this.sqs.send(new GetQueueUrlCommand({ QueueName: queueName, QueueOwnerAWSAccountId: account }));
+    const { QueueUrl } = await this.sqs.send(
+      new GetQueueUrlCommand({ QueueName: queueName, QueueOwnerAWSAccountId: account }),
+    );
     const sent = await this.sqs.send(
       new SendMessageCommand({
         QueueUrl,
@@ -84,8 +94,10 @@ export class SchedulerStandIn {
         MessageGroupId: target.SqsParameters?.MessageGroupId,
       }),
     );
-    const deleted = schedule.ActionAfterCompletion === 'DELETE' && atTime(schedule.ScheduleExpression ?? '') !== undefined;
-    if (deleted) await this.scheduler.send(new DeleteScheduleCommand({ GroupName: groupName, Name: schedule.Name }));
+    const deleted =
+      schedule.ActionAfterCompletion === 'DELETE' && atTime(schedule.ScheduleExpression ?? '') !== undefined;
+    if (deleted)
+      await this.scheduler.send(new DeleteScheduleCommand({ GroupName: groupName, Name: schedule.Name }));
     return { name: schedule.Name ?? '', scheduledTime: time, messageId: sent.MessageId, deleted };
   }
 }

@@ -32,7 +32,11 @@ describe('lanes', () => {
     const lanes = ['high', 'default', 'low'] as const;
     const enqueued = await stack.client.enqueueBatch(
       lanes.flatMap((lane) =>
-        Array.from({ length: perLane }, () => ({ type: 'flaky-task' as const, payload: { sleepMs: 300 }, options: { lane } })),
+        Array.from({ length: perLane }, () => ({
+          type: 'flaky-task' as const,
+          payload: { sleepMs: 300 },
+          options: { lane },
+        })),
       ),
     );
     expect(enqueued.every((r) => r.ok)).toBe(true);
@@ -44,7 +48,8 @@ describe('lanes', () => {
         byLane.set(r.lane, [...(byLane.get(r.lane) ?? []), record]);
       }),
     );
-    const finished = (lane: string) => (byLane.get(lane) ?? []).map((r) => Date.parse(r.finishedAt ?? '')).sort();
+    const finished = (lane: string) =>
+      (byLane.get(lane) ?? []).map((r) => Date.parse(r.finishedAt ?? '')).sort();
     const highDrained = finished('high').at(-1) ?? 0;
     const lowDrained = finished('low').at(-1) ?? 0;
     const lowBeforeHighDrained = finished('low').filter((t) => t <= highDrained).length;

@@ -4,8 +4,8 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, newJobId } from '../../lambdas/shared/envelope';
 import { DLQ_ATTR } from '../../lambdas/shared/contract';
+import { createEnvelope, newJobId } from '../../lambdas/shared/envelope';
 import { type DeployedStack, deployedStack } from '../support/deployed-stack';
 import { envelopeId, peekMessages, waitFor, waitForStatus } from './helpers';
 
@@ -101,7 +101,9 @@ describe.concurrent('lifecycle', () => {
 
   it('sends a malformed message to the DLQ at once', async () => {
     const marker = `not json ${Date.now()}`;
-    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.config.lanes.low.queueUrl, MessageBody: marker }));
+    await stack.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.config.lanes.low.queueUrl, MessageBody: marker }),
+    );
     const message = await waitFor('the malformed message in the low DLQ', async () => {
       const messages = await peekMessages(stack.sqs, stack.config.lanes.low.dlqUrl);
       return messages.find((m) => m.Body === marker);

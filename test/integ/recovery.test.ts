@@ -3,7 +3,11 @@
  * is fixed, and the DLQ-depth alarm.
  */
 import { DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import { ListMessageMoveTasksCommand, SendMessageCommand, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
+import {
+  ListMessageMoveTasksCommand,
+  SendMessageCommand,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type DeployedStack, deployedStack } from '../support/deployed-stack';
 import { consumerPids, envelopeId, peekMessages, sleep, waitFor, waitForStatus } from './helpers';
@@ -61,7 +65,8 @@ describe.concurrent('recovery', () => {
           return await stack.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: lane.dlqArn }));
         } catch (error) {
           // One task per DLQ at a time: another test's task may still be running.
-          if ((error as Error).name.includes('Unsupported') || /running/i.test(String(error))) return undefined;
+          if ((error as Error).name.includes('Unsupported') || /running/i.test(String(error)))
+            return undefined;
           throw error;
         }
       },
@@ -77,7 +82,9 @@ describe.concurrent('recovery', () => {
     const lane = stack.config.lanes.high;
     const before = await dlqDepthAlarm(lane.dlqUrl);
     expect(before.AlarmActions?.[0]).toBe(stack.config.alarmTopicArn);
-    await stack.sqs.send(new SendMessageCommand({ QueueUrl: lane.queueUrl, MessageBody: '{"v":1,"truncated' }));
+    await stack.sqs.send(
+      new SendMessageCommand({ QueueUrl: lane.queueUrl, MessageBody: '{"v":1,"truncated' }),
+    );
     const alarm = await waitFor(
       'the high DLQ-depth alarm to reach ALARM',
       async () => {

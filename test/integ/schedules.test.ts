@@ -48,10 +48,16 @@ describe.concurrent('schedules', () => {
 
   it('puts a job due in over 15 minutes on a one-time schedule that runs it when due', async () => {
     const runAt = new Date(Date.now() + 20 * 60_000);
-    const result = await stack.client.enqueue('send-email', { to: 'later@example.com', subject: 'later' }, { runAt });
+    const result = await stack.client.enqueue(
+      'send-email',
+      { to: 'later@example.com', subject: 'later' },
+      { runAt },
+    );
     expect(result.status).toBe('scheduled');
     const group = stack.config.scheduleGroup;
-    const schedule = await stack.scheduler.send(new GetScheduleCommand({ GroupName: group, Name: result.scheduleName }));
+    const schedule = await stack.scheduler.send(
+      new GetScheduleCommand({ GroupName: group, Name: result.scheduleName }),
+    );
     expect(schedule.ScheduleExpression).toBe(`at(${runAt.toISOString().slice(0, 19)})`);
     expect(schedule.Target?.Arn).toBe(stack.config.lanes.high.queueArn);
     // Nothing fires before the time; at the time, the stand-in delivers it.

@@ -26,10 +26,13 @@ export interface DeployedStack {
 
 let deployment: Promise<DeployedStack> | undefined;
 
-export function deployedStack(stackName = process.env.SQS_JOBS_STACK ?? DEFAULT_STACK): Promise<DeployedStack> {
+export function deployedStack(
+  stackName = process.env.SQS_JOBS_STACK ?? DEFAULT_STACK,
+): Promise<DeployedStack> {
   deployment ??= (async () => {
     const endpoint = process.env.AWS_ENDPOINT_URL;
-    if (!endpoint) throw new Error('AWS_ENDPOINT_URL is not set: start LocalStack first (scripts/localstack/up.sh)');
+    if (!endpoint)
+      throw new Error('AWS_ENDPOINT_URL is not set: start LocalStack first (scripts/localstack/up.sh)');
     if (process.env.SQS_JOBS_DEPLOYED_STACK !== stackName) {
       await deployExampleStack({ endpoint, stackName });
       process.env.SQS_JOBS_DEPLOYED_STACK = stackName;

@@ -296,7 +296,14 @@ describe('monitoring', () => {
   it('draws one dashboard with a row per lane and the job metrics by type', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
-    for (const word of ['Lane `high`', 'Lane `ordered`', 'JobDeadLettered', 'JobDuplicateSkipped', 'p99']) {
+    for (const word of [
+      'Lane `high`',
+      'Lane `ordered`',
+      'JobDeadLettered',
+      'JobDuplicateSkipped',
+      'p99',
+      '{SqsJobs,JobType,Lane}',
+    ]) {
       expect(body).toContain(word);
     }
   });
