@@ -24,7 +24,15 @@ import { createConsumerHandler, defineJob, defineRegistry } from '../lambdas';
 import { createEnvelope } from '../lambdas/shared/envelope';
 import type { CfnTemplate } from './cost-model';
 import { consumerFunction } from './lib/consumer-env';
-import { countedClient, type DdbCounter, diff, newCounter, recreateTable, snapshot } from './lib/ddb';
+import {
+  countedClient,
+  type DdbCounter,
+  diff,
+  newCounter,
+  recreateTable,
+  snapshot,
+  stubClient,
+} from './lib/ddb';
 import { lambdaContext, sqsEvent, sqsRecord } from './lib/lambda-event';
 import { percentile, round, seeded } from './lib/stats';
 
@@ -43,6 +51,8 @@ export interface ScenarioResult {
   readonly meanBatchMs: number;
   readonly ddbCallsPerJob: number;
   readonly ddbCallsByCommand: Record<string, number>;
+  /** Mean client-side latency per DynamoDB command, ms. */
+  readonly ddbMeanMsByCommand: Record<string, number>;
   readonly writeUnitsPerJob: number;
   readonly readUnitsPerJob: number;
   /** Of the write units, those estimated for failed conditional writes (DynamoDB Local reports none). */
@@ -53,6 +63,7 @@ export interface ScenarioResult {
 }
 
 export interface ConsumerOverheadResult {
+  readonly engine: 'dynamodb-local' | 'stub';
   readonly batchSize: number;
   readonly batchesPerScenario: number;
   readonly warmupBatches: number;
@@ -97,10 +108,13 @@ interface Impl {
 }
 
 export async function measureConsumerOverhead(options: {
-  readonly endpoint: string;
+  /** DynamoDB Local's endpoint, or `stub` for a zero-latency stub (the consumers' own CPU only). */
+  readonly endpoint: string | 'stub';
   readonly template: CfnTemplate;
   readonly batches: number;
   readonly warmup: number;
+  /** Duplicate rates to run (default all). */
+  readonly duplicateRates?: readonly number[];
   readonly progress?: (line: string) => void;
 }): Promise<ConsumerOverheadResult> {
   const log = options.progress ?? (() => undefined);
@@ -111,9 +125,14 @@ export async function measureConsumerOverhead(options: {
   const { NODE_OPTIONS: _nodeOptions, ...env } = fn.env;
   Object.assign(process.env, env);
 
-  const admin = countedClient(options.endpoint, newCounter());
-  await recreateTable(admin, ledgerTable, 'jobId');
-  await recreateTable(admin, powertoolsTable, 'id');
+  const stub = options.endpoint === 'stub';
+  const ddbClient = (counter: DdbCounter) =>
+    stub ? stubClient(counter) : countedClient(options.endpoint, counter);
+  if (!stub) {
+    const admin = countedClient(options.endpoint, newCounter());
+    await recreateTable(admin, ledgerTable, 'jobId');
+    await recreateTable(admin, powertoolsTable, 'id');
+  }
 
   const make = (
     name: Implementation,
@@ -126,11 +145,11 @@ export async function measureConsumerOverhead(options: {
   };
   // Each of our modes gets its own container (clients, logger), as two Lambdas would.
   const ours = (ddb: DdbCounter, sqs: { calls: number }) =>
-    createConsumerHandler(registry, { dynamodb: countedClient(options.endpoint, ddb), sqs: stubSqs(sqs) });
+    createConsumerHandler(registry, { dynamodb: ddbClient(ddb), sqs: stubSqs(sqs) });
   const powertools = (ddb: DdbCounter): Handler => {
     const persistenceStore = new DynamoDBPersistenceLayer({
       tableName: powertoolsTable,
-      awsSdkV3Client: countedClient(options.endpoint, ddb),
+      awsSdkV3Client: ddbClient(ddb),
     });
     const config = new IdempotencyConfig({ eventKeyJmesPath: 'powertools_json(body).id' });
     const processor = new BatchProcessor(EventType.SQS);
@@ -202,7 +221,7 @@ export async function measureConsumerOverhead(options: {
     for (let b = 0; b < options.warmup; b++) {
       for (const impl of impls) await runBatch(impl, new Array(batchSize).fill(false));
     }
-    for (const rate of DUPLICATE_RATES) {
+    for (const rate of options.duplicateRates ?? DUPLICATE_RATES) {
       const random = seeded(Math.round(rate * 1000) + 17);
       const times = new Map<Implementation, number[]>(impls.map((i) => [i.name, []]));
       const failures = new Map<Implementation, number>(impls.map((i) => [i.name, 0]));
@@ -239,6 +258,9 @@ export async function measureConsumerOverhead(options: {
           meanBatchMs: round(t.reduce((a, x) => a + x, 0) / t.length),
           ddbCallsPerJob: round(d.calls / jobs),
           ddbCallsByCommand: d.byCommand,
+          ddbMeanMsByCommand: Object.fromEntries(
+            Object.entries(d.msByCommand).map(([k, ms]) => [k, round(ms / (d.byCommand[k] ?? 1), 2)]),
+          ),
           writeUnitsPerJob: round(d.writeUnits / jobs),
           readUnitsPerJob: round(d.readUnits / jobs),
           failedConditionalWritesPerJob: round(d.failedConditionalWrites / jobs),
@@ -257,6 +279,7 @@ export async function measureConsumerOverhead(options: {
     process.stdout.write = realWrite;
   }
   return {
+    engine: stub ? 'stub' : 'dynamodb-local',
     batchSize,
     batchesPerScenario: options.batches,
     warmupBatches: options.warmup,

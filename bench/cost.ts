@@ -121,7 +121,7 @@ async function loadTemplate(file: string | undefined): Promise<CfnTemplate> {
 }
 
 /** Job types and their ledger modes, from the registry module. */
-async function registryModes(file: string): Promise<Record<string, LedgerMode> | undefined> {
+export async function registryModes(file: string): Promise<Record<string, LedgerMode> | undefined> {
   try {
     const mod = (await import(file)) as {
       registry?: { types: string[]; get(type: string): { idempotency: LedgerMode } | undefined };

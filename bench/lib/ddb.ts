@@ -18,6 +18,8 @@ import {
 export interface DdbCounter {
   calls: number;
   byCommand: Record<string, number>;
+  /** Summed wall time of the calls by command, ms (latency as the client sees it). */
+  msByCommand: Record<string, number>;
   writeUnits: number;
   readUnits: number;
   /** Conditional writes that failed; their units are estimated from the returned item size. */
@@ -27,24 +29,29 @@ export interface DdbCounter {
 export const newCounter = (): DdbCounter => ({
   calls: 0,
   byCommand: {},
+  msByCommand: {},
   writeUnits: 0,
   readUnits: 0,
   failedConditionalWrites: 0,
 });
 
 export function snapshot(c: DdbCounter): DdbCounter {
-  return { ...c, byCommand: { ...c.byCommand } };
+  return { ...c, byCommand: { ...c.byCommand }, msByCommand: { ...c.msByCommand } };
 }
 
 export function diff(after: DdbCounter, before: DdbCounter): DdbCounter {
-  const byCommand: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after.byCommand)) {
-    const d = v - (before.byCommand[k] ?? 0);
-    if (d) byCommand[k] = d;
-  }
+  const sub = (a: Record<string, number>, b: Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(a)) {
+      const d = v - (b[k] ?? 0);
+      if (d) out[k] = d;
+    }
+    return out;
+  };
   return {
     calls: after.calls - before.calls,
-    byCommand,
+    byCommand: sub(after.byCommand, before.byCommand),
+    msByCommand: sub(after.msByCommand, before.msByCommand),
     writeUnits: after.writeUnits - before.writeUnits,
     readUnits: after.readUnits - before.readUnits,
     failedConditionalWrites: after.failedConditionalWrites - before.failedConditionalWrites,
@@ -85,8 +92,13 @@ export function countedClient(endpoint: string, counter: DdbCounter): DynamoDBCl
       counter.calls++;
       counter.byCommand[command] = (counter.byCommand[command] ?? 0) + 1;
       (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+      const t0 = performance.now();
+      const took = () => {
+        counter.msByCommand[command] = (counter.msByCommand[command] ?? 0) + performance.now() - t0;
+      };
       try {
         const result = await next(args);
+        took();
         const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } })
           .ConsumedCapacity;
         const units = consumed?.CapacityUnits ?? 0;
@@ -94,6 +106,7 @@ export function countedClient(endpoint: string, counter: DdbCounter): DynamoDBCl
         else counter.writeUnits += units;
         return result;
       } catch (error) {
+        took();
         if ((error as Error).name === 'ConditionalCheckFailedException') {
           counter.failedConditionalWrites++;
           const old = (error as { Item?: Record<string, AttributeValue> }).Item;
@@ -122,4 +135,25 @@ export async function recreateTable(client: DynamoDBClient, name: string, key: s
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+}
+
+/**
+ * A DynamoDB client that answers every call at once with an empty success (a new item, no
+ * conflict): measures the consumer's own CPU per job with the database taken out.
+ */
+export function stubClient(counter: DdbCounter): DynamoDBClient {
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  client.middlewareStack.add(
+    (_next, context) => async () => {
+      const command = context.commandName ?? 'unknown';
+      counter.calls++;
+      counter.byCommand[command] = (counter.byCommand[command] ?? 0) + 1;
+      return { output: { $metadata: {} }, response: {} };
+    },
+    { step: 'initialize', name: 'benchDdbStub' },
+  );
+  return client;
 }
