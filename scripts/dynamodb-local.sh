@@ -135,7 +135,7 @@ cmd_start() {
   # DynamoDB Local has no bind-address option; clients use 127.0.0.1.
   (cd "$DIR" && exec setsid "$java" -Xms64m -Djava.library.path="$DIR/DynamoDBLocal_lib" \
       -jar "$DIR/DynamoDBLocal.jar" -inMemory -sharedDb -port "$port" -disableTelemetry \
-      </dev/null >"$logf" 2>&1) &
+      </dev/null >"$logf" 2>&1 9>&-) &
   echo $! >"$pidf"
   local timeout="${DYNAMODB_LOCAL_START_TIMEOUT:-60}" t0=$SECONDS
   until answers "$port"; do

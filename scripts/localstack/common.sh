@@ -3,7 +3,7 @@
 LS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LS_SCRIPTS="$LS_ROOT/scripts/localstack"
 LS_DIR="${LOCALSTACK_LOCAL_DIR:-$LS_ROOT/.local/localstack}"
-LS_VENV="$LS_DIR/venv"
+LS_VENV="${LOCALSTACK_VENV:-$LS_DIR/venv}"
 LS_FS_ROOT="$LS_DIR/filesystem"           # LocalStack FILESYSTEM_ROOT
 LS_VAR_LIBS="$LS_FS_ROOT/var/lib/localstack/lib"
 LS_STATE="$LS_DIR/state.env"              # written by up.sh, read by down.sh and tests

@@ -15,7 +15,8 @@
 #   LOCALSTACK_MODE=host|docker forces (b) or (c).
 #
 # State file .local/localstack/state.env (KEY=VALUE lines): LOCALSTACK_ENDPOINT, LOCALSTACK_MODE
-# (external|host|docker), LOCALSTACK_STARTED_BY_UP (1|0), LOCALSTACK_PID, LOCALSTACK_CONTAINER.
+# (external|host|docker), LOCALSTACK_STARTED_BY_UP (1|0), LOCALSTACK_PID, LOCALSTACK_CONTAINER,
+# LOCALSTACK_STARTED_AT (epoch seconds of the start; empty when reused).
 # Log (host mode): .local/localstack/localstack.log. Any LocalStack config variable set in the
 # environment (DEBUG, LS_LOG, SERVICES, SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL, ...) wins over
 # the defaults below. LOCALSTACK_START_TIMEOUT (seconds, default 180).
@@ -35,6 +36,7 @@ LOCALSTACK_MODE=$2
 LOCALSTACK_STARTED_BY_UP=$3
 LOCALSTACK_PID=${4:-}
 LOCALSTACK_CONTAINER=${5:-}
+LOCALSTACK_STARTED_AT=$([[ "$3" == "1" ]] && date +%s)
 EOF
   mv "$LS_STATE.tmp" "$LS_STATE"
 }
@@ -224,7 +226,8 @@ export LAMBDA_HOST_NODE_PATH="${LAMBDA_HOST_NODE_PATH:-$LS_ROOT/node_modules}"
 mkdir -p "$FILESYSTEM_ROOT"
 { echo; echo "===== $(date -u +%FT%TZ) up.sh: starting LocalStack $LS_CORE_VERSION (host mode, SERVICES=$SERVICES)"; } >>"$LS_LOG"
 ls_log "starting LocalStack (log: $LS_LOG)"
-setsid "$LS_VENV/bin/python" -m localstack.runtime.main </dev/null >>"$LS_LOG" 2>&1 &
+# 8>&-: the child must not inherit (and so hold) the up.lock flock
+setsid "$LS_VENV/bin/python" -m localstack.runtime.main </dev/null >>"$LS_LOG" 2>&1 8>&- &
 pid=$!
 echo "$pid" >"$LS_PIDFILE"
 write_state "$LS_DEFAULT_ENDPOINT" host 1 "$pid"

@@ -1,0 +1,126 @@
+/**
+ * vitest globalSetup for the `integ` project: a LocalStack for the tests.
+ *
+ * Runs scripts/localstack/up.sh (reuses a LocalStack named by AWS_ENDPOINT_URL /
+ * LOCALSTACK_ENDPOINT, or one already up; else Docker if a daemon answers; else host mode with
+ * Lambda functions as host Node.js processes). On teardown runs scripts/localstack/down.sh only
+ * if this setup started it (KEEP_LOCALSTACK=1 keeps it running for the next run).
+ *
+ * What tests get (env is inherited by vitest workers, verified; inject() works as well):
+ *   inject('localstackEndpoint')  and  process.env.AWS_ENDPOINT_URL / LOCALSTACK_ENDPOINT
+ *   process.env.AWS_ENDPOINT_URL_S3 (same endpoint; cdklocal refuses AWS_ENDPOINT_URL without it)
+ *   AWS_REGION=AWS_DEFAULT_REGION=us-east-1, AWS_ACCESS_KEY_ID=AWS_SECRET_ACCESS_KEY=test,
+ *   CDK_DEFAULT_ACCOUNT=000000000000, CDK_DEFAULT_REGION=us-east-1 (unless already set)
+ * Helpers for the stack-deploy setup: localstackEnv(endpoint) (env for cdklocal / SDK clients),
+ * localstackUp(), localstackDown(), readLocalstackState(), ROOT.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    localstackEndpoint: string;
+  }
+}
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const LOCALSTACK_STATE_FILE = resolve(ROOT, '.local', 'localstack', 'state.env');
+export const REGION = 'us-east-1';
+export const ACCOUNT = '000000000000';
+
+export interface LocalstackState {
+  endpoint: string;
+  mode: 'external' | 'host' | 'docker' | string;
+  startedByUp: boolean;
+  startedAt?: number;
+  pid?: number;
+}
+
+export function readLocalstackState(): LocalstackState | undefined {
+  if (!existsSync(LOCALSTACK_STATE_FILE)) return undefined;
+  const kv = Object.fromEntries(
+    readFileSync(LOCALSTACK_STATE_FILE, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+  );
+  return {
+    endpoint: kv.LOCALSTACK_ENDPOINT,
+    mode: kv.LOCALSTACK_MODE,
+    startedByUp: kv.LOCALSTACK_STARTED_BY_UP === '1',
+    startedAt: kv.LOCALSTACK_STARTED_AT ? Number(kv.LOCALSTACK_STARTED_AT) : undefined,
+    pid: kv.LOCALSTACK_PID ? Number(kv.LOCALSTACK_PID) : undefined,
+  };
+}
+
+/** Environment for AWS SDK clients, the CDK CLI and cdklocal against `endpoint`. */
+export function localstackEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ENDPOINT_URL_S3: endpoint,
+    LOCALSTACK_ENDPOINT: endpoint,
+    AWS_REGION: process.env.AWS_REGION ?? REGION,
+    AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION ?? process.env.AWS_REGION ?? REGION,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    CDK_DEFAULT_ACCOUNT: process.env.CDK_DEFAULT_ACCOUNT ?? ACCOUNT,
+    CDK_DEFAULT_REGION: process.env.CDK_DEFAULT_REGION ?? REGION,
+  };
+}
+
+function runScript(script: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    // progress (stderr) goes straight to the console; the endpoint is the last stdout line
+    const child = spawn('bash', [resolve(ROOT, 'scripts', 'localstack', script)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', fail);
+    child.on('close', (code) =>
+      code === 0
+        ? ok(out.trim().split('\n').pop() ?? '')
+        : fail(new Error(`scripts/localstack/${script} exited with ${code} (see the output above)`)),
+    );
+  });
+}
+
+/** Runs up.sh; returns the endpoint and whether this call started LocalStack. */
+export async function localstackUp(): Promise<{ endpoint: string; startedHere: boolean }> {
+  const before = Math.floor(Date.now() / 1000);
+  const endpoint = await runScript('up.sh');
+  if (!/^https?:\/\//.test(endpoint)) throw new Error(`up.sh printed no endpoint (got '${endpoint}')`);
+  const state = readLocalstackState();
+  const startedHere = Boolean(
+    state?.startedByUp && state.startedAt !== undefined && state.startedAt >= before,
+  );
+  return { endpoint, startedHere };
+}
+
+export async function localstackDown(): Promise<void> {
+  await runScript('down.sh');
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { endpoint, startedHere } = await localstackUp();
+  Object.assign(process.env, localstackEnv(endpoint));
+  project.provide('localstackEndpoint', endpoint);
+  console.log(`[localstack] ${startedHere ? 'started' : 'reusing'} ${endpoint}`);
+  return async () => {
+    if (!startedHere) return;
+    if (process.env.KEEP_LOCALSTACK === '1') {
+      console.log(
+        '[localstack] KEEP_LOCALSTACK=1: leaving it running (stop with bash scripts/localstack/down.sh)',
+      );
+      return;
+    }
+    await localstackDown();
+  };
+}
