@@ -10,6 +10,9 @@ set -euo pipefail
 # shellcheck source=scripts/localstack/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+mkdir -p "$LS_DIR"
+exec 8>"$LS_DIR/up.lock"
+flock 8  # never interleave with an up.sh of the same checkout
 if ! ls_read_state; then
   ls_log "no state file ($LS_STATE): nothing to stop"
   exit 0
@@ -43,8 +46,8 @@ case "$STATE_MODE" in
       ls_log "LocalStack pid ${pid:-?} is not running"
     fi
     # Lambda processes run in their own sessions; kill leftovers of this checkout's shim
-    shim="$LS_SCRIPTS/lambda-shim.mjs"
-    for p in $(pgrep -f -- "$shim" || true); do
+    port="${STATE_ENDPOINT##*:}"; port="${port%%/*}"
+    for p in $(pgrep -f -- "$LS_SCRIPTS/lambda-shim.mjs .*--gateway-port=$port( |\$)" || true); do
       ls_log "killing leftover Lambda process $p"
       kill -KILL "$p" 2>/dev/null || true
     done

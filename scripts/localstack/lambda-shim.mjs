@@ -8,8 +8,9 @@
 //   LAMBDA_HOST_SHIM_PORT        port to serve POST /invoke on (127.0.0.1)
 //   LAMBDA_TASK_ROOT             the code directory
 //   NODE_PATH                    the project's node_modules (for @aws-sdk/* left external)
-// Command-line flags (--function=..., --runtime-id=...) are only there so that tests can find
-// a function's process (e.g. `pgrep -f -- '--function=<name>'`).
+// Command-line flags (--function=..., --runtime-id=..., --gateway-port=...) are only there so
+// that tests can find a function's process (e.g. `pgrep -f -- '--function=<name>'`) and
+// down.sh the leftovers of its own LocalStack.
 //
 // Flow: load the handler, POST <endpoint>/status/<id>/ready (or /status/<id>/error on an
 // init failure, then exit 1), then for each POST /invoke answer 202 and later POST the result

@@ -106,6 +106,7 @@ class HostNodeRuntimeExecutor(RuntimeExecutor):
             _shim_path(),
             f"--function={self.function_version.id.function_name}",
             f"--runtime-id={self.id}",
+            f"--gateway-port={config.GATEWAY_LISTEN[0].port}",  # lets down.sh find its own leftovers
         ]
         LOG.debug("host-node: spawning %s (port %s, cwd %s)", cmd, port, code_dir)
         process = subprocess.Popen(
