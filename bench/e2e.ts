@@ -42,6 +42,22 @@ export interface E2eResult {
   readonly deploySeconds?: number;
 }
 
+/** A LocalStack that already answers (named by the environment, or on the default port). */
+async function answeringLocalstack(): Promise<string | undefined> {
+  const candidates = [process.env.LOCALSTACK_ENDPOINT, process.env.AWS_ENDPOINT_URL, 'http://127.0.0.1:4566'];
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    const url = candidate.replace(/\/$/, '');
+    try {
+      const res = await fetch(`${url}/_localstack/health`, { signal: AbortSignal.timeout(3000) });
+      if (res.ok) return url;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -72,16 +88,20 @@ export async function measureE2e(options: {
   } catch (error) {
     return { measured: false, reason: `LocalStack helpers not available (${(error as Error).message})` };
   }
-  let endpoint: string;
+  // Reuse a LocalStack that answers; only start one (up.sh) when none does.
+  let endpoint = await answeringLocalstack();
   let startedHere = false;
-  try {
-    log('starting or reusing LocalStack (scripts/localstack/up.sh) ...');
-    ({ endpoint, startedHere } = await withTimeout(support.localstackUp(), 300_000, 'LocalStack start'));
-  } catch (error) {
-    return {
-      measured: false,
-      reason: `LocalStack did not start: ${(error as Error).message.split('\n')[0]}`,
-    };
+  if (endpoint) log(`reusing the LocalStack answering on ${endpoint}`);
+  else {
+    try {
+      log('starting LocalStack (scripts/localstack/up.sh) ...');
+      ({ endpoint, startedHere } = await withTimeout(support.localstackUp(), 300_000, 'LocalStack start'));
+    } catch (error) {
+      return {
+        measured: false,
+        reason: `LocalStack did not start: ${(error as Error).message.split('\n')[0]}`,
+      };
+    }
   }
   Object.assign(process.env, support.localstackEnv(endpoint));
   const stackName = process.env.BENCH_STACK ?? 'SqsJobsBench';
