@@ -60,4 +60,4 @@ case "$STATE_MODE" in
     ;;
   *) ls_log "unknown mode '$STATE_MODE' in $LS_STATE" ;;
 esac
-rm -f "$LS_STATE"
+rm -f "$LS_STATE" "$LS_DIR/leases/stop-when-unused"

@@ -4,7 +4,9 @@
  * Runs scripts/localstack/up.sh (reuses a LocalStack named by AWS_ENDPOINT_URL /
  * LOCALSTACK_ENDPOINT, or one already up; else Docker if a daemon answers; else host mode with
  * Lambda functions as host Node.js processes). On teardown runs scripts/localstack/down.sh only
- * if this setup started it (KEEP_LOCALSTACK=1 keeps it running for the next run).
+ * if this setup started it (KEEP_LOCALSTACK=1 keeps it running for the next run) and no other
+ * test run still uses it: each run holds a lease file .local/localstack/leases/<pid>; a starter
+ * that finds live leases of other runs leaves LocalStack to the last of them.
  *
  * What tests get (env is inherited by vitest workers, verified; inject() works as well):
  *   inject('localstackEndpoint')  and  process.env.AWS_ENDPOINT_URL / LOCALSTACK_ENDPOINT
@@ -15,7 +17,7 @@
  * localstackUp(), localstackDown(), readLocalstackState(), ROOT.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
@@ -27,7 +29,10 @@ declare module 'vitest' {
 }
 
 export const ROOT = resolve(__dirname, '..', '..');
-export const LOCALSTACK_STATE_FILE = resolve(ROOT, '.local', 'localstack', 'state.env');
+/** same default and override (LOCALSTACK_LOCAL_DIR) as scripts/localstack/common.sh */
+export const LOCALSTACK_DIR = process.env.LOCALSTACK_LOCAL_DIR ?? resolve(ROOT, '.local', 'localstack');
+export const LOCALSTACK_STATE_FILE = resolve(LOCALSTACK_DIR, 'state.env');
+export const LEASES_DIR = resolve(LOCALSTACK_DIR, 'leases');
 export const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
 
@@ -108,19 +113,56 @@ export async function localstackDown(): Promise<void> {
   await runScript('down.sh');
 }
 
+const ORPHAN_MARK = resolve(LEASES_DIR, 'stop-when-unused');
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Other test runs (by pid) that still hold a lease on the shared LocalStack. */
+function otherLiveLeases(): number[] {
+  if (!existsSync(LEASES_DIR)) return [];
+  return readdirSync(LEASES_DIR)
+    .filter((f) => /^\d+$/.test(f))
+    .map(Number)
+    .filter((pid) => {
+      if (pid === process.pid) return false;
+      if (pidAlive(pid)) return true;
+      rmSync(resolve(LEASES_DIR, String(pid)), { force: true }); // stale lease of a dead run
+      return false;
+    });
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { endpoint, startedHere } = await localstackUp();
+  mkdirSync(LEASES_DIR, { recursive: true });
+  if (startedHere) rmSync(ORPHAN_MARK, { force: true });
+  const lease = resolve(LEASES_DIR, String(process.pid));
+  writeFileSync(lease, endpoint);
   Object.assign(process.env, localstackEnv(endpoint));
   project.provide('localstackEndpoint', endpoint);
   console.log(`[localstack] ${startedHere ? 'started' : 'reusing'} ${endpoint}`);
   return async () => {
-    if (!startedHere) return;
+    rmSync(lease, { force: true });
+    if (!startedHere && !existsSync(ORPHAN_MARK)) return;
     if (process.env.KEEP_LOCALSTACK === '1') {
       console.log(
-        '[localstack] KEEP_LOCALSTACK=1: leaving it running (stop with bash scripts/localstack/down.sh)',
+        '[localstack] KEEP_LOCALSTACK=1: leaving it running (stop: bash scripts/localstack/down.sh)',
       );
       return;
     }
+    const others = otherLiveLeases();
+    if (others.length > 0) {
+      writeFileSync(ORPHAN_MARK, String(process.pid));
+      console.log(`[localstack] still used by test run(s) ${others.join(', ')}: the last of them stops it`);
+      return;
+    }
+    rmSync(ORPHAN_MARK, { force: true });
     await localstackDown();
   };
 }
