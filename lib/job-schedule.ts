@@ -148,6 +148,9 @@ export class JobSchedule extends Construct {
         messageGroupId: lane.settings.fifo ? messageGroupId : undefined,
       }),
     });
+    // The group is referenced by its generated name, not a Ref: without this, CloudFormation may
+    // create the schedule before its group.
+    this.schedule.node.addDependency(jobQueue.scheduleGroup);
     if (isOneTime) {
       // CloudFormation has no ActionAfterCompletion (aws-cdk issue 27455), and a stack resource that
       // deleted itself would drift: a stack-managed one-time schedule stays until removed from the app.

@@ -195,6 +195,8 @@ describe('schedules', () => {
   it('puts one schedule group per queue and a cron schedule whose job id carries the scheduled time', () => {
     template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
     const schedule = Object.values(template.findResources('AWS::Scheduler::Schedule'))[0];
+    const groupId = stack.getLogicalId(stack.jobQueue.scheduleGroup.node.defaultChild as CfnElement);
+    expect(schedule.DependsOn).toContain(groupId);
     expect(schedule.Properties).toMatchObject({
       ScheduleExpression: 'cron(0 3 * * ? *)',
       FlexibleTimeWindow: { Mode: 'OFF' },
