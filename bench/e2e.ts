@@ -42,20 +42,21 @@ export interface E2eResult {
   readonly deploySeconds?: number;
 }
 
-/** A LocalStack that already answers (named by the environment, or on the default port). */
-async function answeringLocalstack(): Promise<string | undefined> {
-  const candidates = [process.env.LOCALSTACK_ENDPOINT, process.env.AWS_ENDPOINT_URL, 'http://127.0.0.1:4566'];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    const url = candidate.replace(/\/$/, '');
-    try {
-      const res = await fetch(`${url}/_localstack/health`, { signal: AbortSignal.timeout(3000) });
-      if (res.ok) return url;
-    } catch {
-      // not this one
-    }
+/** One line saying why: for a failed deploy, the resource CloudFormation says failed. */
+function explain(error: unknown): string {
+  const message = (error as Error).message ?? String(error);
+  const failed = message
+    .split('\n')
+    .filter((line) => /_FAILED/.test(line) && !/AWS::CloudFormation::Stack/.test(line))
+    .pop();
+  if (failed) {
+    const resource = failed.split('|').slice(4).join('|').replace(/\s+/g, ' ').trim();
+    return `the example stack did not deploy on LocalStack (cdklocal via test/support/deployed-stack.ts): ${resource}`.slice(
+      0,
+      400,
+    );
   }
-  return undefined;
+  return message.split('\n')[0].slice(0, 400);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,22 +89,29 @@ export async function measureE2e(options: {
   } catch (error) {
     return { measured: false, reason: `LocalStack helpers not available (${(error as Error).message})` };
   }
-  // Reuse a LocalStack that answers; only start one (up.sh) when none does.
-  let endpoint = await answeringLocalstack();
-  let startedHere = false;
-  if (endpoint) log(`reusing the LocalStack answering on ${endpoint}`);
-  else {
-    try {
-      log('starting LocalStack (scripts/localstack/up.sh) ...');
-      ({ endpoint, startedHere } = await withTimeout(support.localstackUp(), 300_000, 'LocalStack start'));
-    } catch (error) {
-      return {
-        measured: false,
-        reason: `LocalStack did not start: ${(error as Error).message.split('\n')[0]}`,
-      };
-    }
+  // The integ globalSetup's lease protocol: reuse a running LocalStack (or start one with up.sh),
+  // hold a lease while measuring, and stop it afterwards only if this run started it and no
+  // concurrent test run still holds a lease.
+  let teardown: () => Promise<void>;
+  let endpoint = '';
+  try {
+    log('LocalStack: up.sh (reuses one that answers) ...');
+    teardown = await withTimeout(
+      support.default({
+        provide: (_key: string, value: string) => {
+          endpoint = value;
+        },
+      } as unknown as Parameters<typeof support.default>[0]),
+      300_000,
+      'LocalStack start',
+    );
+  } catch (error) {
+    return {
+      measured: false,
+      reason: `LocalStack did not start: ${(error as Error).message.split('\n')[0]}`,
+    };
   }
-  Object.assign(process.env, support.localstackEnv(endpoint));
+  endpoint ||= process.env.AWS_ENDPOINT_URL ?? '';
   const stackName = process.env.BENCH_STACK ?? 'SqsJobsBench';
   try {
     log(`deploying the example stack as ${stackName} with cdklocal (test/support/deployed-stack.ts) ...`);
@@ -267,11 +275,8 @@ export async function measureE2e(options: {
       deploySeconds,
     };
   } catch (error) {
-    return { measured: false, endpoint, stackName, reason: (error as Error).message.split('\n')[0] };
+    return { measured: false, endpoint, stackName, reason: explain(error) };
   } finally {
-    if (startedHere && process.env.KEEP_LOCALSTACK !== '1') {
-      log('stopping the LocalStack this run started (KEEP_LOCALSTACK=1 keeps it)');
-      await support.localstackDown().catch(() => undefined);
-    }
+    await teardown().catch(() => undefined);
   }
 }
