@@ -3,14 +3,15 @@
  * profile and endpoint come from flags, else the SDK's usual sources (AWS_REGION, AWS_PROFILE,
  * AWS_ENDPOINT_URL, ~/.aws/config).
  */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseJobQueueConfig } from '../lambdas/client/config';
 import { JobClient } from '../lambdas/client/job-client';
 import type { JobRegistry } from '../lambdas/registry/types';
-import type { JobQueueConfig, LaneConfig } from '../lambdas/shared/contract';
+import { CONFIG_OUTPUT_DESCRIPTION, type JobQueueConfig, type LaneConfig } from '../lambdas/shared/contract';
 import type { ErrorContext } from './classify';
 import { NotFoundError } from './errors';
 import type { CliIo } from './io';
@@ -34,6 +35,15 @@ export interface AwsClients {
 }
 
 export type Lane = LaneConfig & { readonly name: string };
+
+function isConfigOutput(output: Output): boolean {
+  try {
+    parseJobQueueConfig(output.OutputValue ?? '');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class StackContext {
   readonly clients: AwsClients;
@@ -69,16 +79,31 @@ export class StackContext {
 
   /** The JobClient for the stack's config output (untyped: no registry). */
   jobClient(): Promise<JobClient> {
-    this.client ??= JobClient.fromStack(this.options.stack, { ...this.clients }).catch((error: unknown) => {
-      if (error instanceof Error && error.name === 'ConfigError' && /^Stack '/.test(error.message)) {
-        throw new NotFoundError(`Stack '${this.options.stack}' has no JobQueue config output`, {
-          cause: error,
-          hint: "Is this a stack with a JobQueue? Its config output has the description 'sqs-jobs:config'.",
-        });
-      }
-      throw error;
-    });
+    this.client ??= this.findConfig().then((config) => JobClient.fromConfig(config, { ...this.clients }));
     return this.client;
+  }
+
+  /**
+   * The output described as CONFIG_OUTPUT_DESCRIPTION, like JobClient.fromStack; else the one
+   * output whose value is a JobQueue config (LocalStack's DescribeStacks omits descriptions).
+   */
+  private async findConfig(): Promise<JobQueueConfig> {
+    const out = await this.clients.cloudformation.send(
+      new DescribeStacksCommand({ StackName: this.options.stack }),
+    );
+    const outputs = out.Stacks?.[0]?.Outputs ?? [];
+    const described = outputs.find((o) => o.Description === CONFIG_OUTPUT_DESCRIPTION);
+    if (described?.OutputValue) return parseJobQueueConfig(described.OutputValue);
+    const configs = outputs.filter(isConfigOutput);
+    if (configs.length === 1) return parseJobQueueConfig(configs[0].OutputValue ?? '');
+    if (configs.length > 1) {
+      throw new NotFoundError(
+        `Stack '${this.options.stack}' has ${configs.length} JobQueue config outputs (${configs.map((o) => o.OutputKey).join(', ')}) and none is described as '${CONFIG_OUTPUT_DESCRIPTION}'`,
+      );
+    }
+    throw new NotFoundError(`Stack '${this.options.stack}' has no JobQueue config output`, {
+      hint: `Is this a stack with a JobQueue? Outputs found: ${outputs.map((o) => o.OutputKey).join(', ') || '(none)'}`,
+    });
   }
 
   async config(): Promise<JobQueueConfig> {

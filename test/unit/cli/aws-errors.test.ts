@@ -240,3 +240,32 @@ describe('AWS error paths', () => {
     expect(stderr).toMatch(new RegExp(CONFIG.tableName));
   });
 });
+
+describe('finding the config output', () => {
+  beforeEach(resetMocks);
+
+  it('falls back to the one output holding a JobQueue config when descriptions are missing (LocalStack)', async () => {
+    // Prepare
+    mocks.cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'S',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'Other', OutputValue: '{"a":1}' },
+            { OutputKey: 'JobsConfigB1F64BB8', OutputValue: JSON.stringify(CONFIG) },
+          ],
+        },
+      ],
+    });
+    mocks.ddb.on(GetItemCommand).resolves({});
+
+    // Act
+    const result = await run(['status', 'j1']);
+
+    // Assess: it got as far as the ledger table named in the config.
+    expect(result.code).toBe(EXIT.notFound);
+    expect(result.stderr).toMatch(/No ledger record for job 'j1' in table ledger/);
+  });
+});
