@@ -3,15 +3,16 @@
  * profile and endpoint come from flags, else the SDK's usual sources (AWS_REGION, AWS_PROFILE,
  * AWS_ENDPOINT_URL, ~/.aws/config).
  */
-import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseJobQueueConfig } from '../lambdas/client/config';
+import { configFromStackOutputs } from '../lambdas/client/config';
 import { JobClient } from '../lambdas/client/job-client';
 import type { JobRegistry } from '../lambdas/registry/types';
-import { CONFIG_OUTPUT_DESCRIPTION, type JobQueueConfig, type LaneConfig } from '../lambdas/shared/contract';
+import type { JobQueueConfig, LaneConfig } from '../lambdas/shared/contract';
+import { ConfigError } from '../lambdas/shared/errors';
 import type { ErrorContext } from './classify';
 import { NotFoundError } from './errors';
 import type { CliIo } from './io';
@@ -35,15 +36,6 @@ export interface AwsClients {
 }
 
 export type Lane = LaneConfig & { readonly name: string };
-
-function isConfigOutput(output: Output): boolean {
-  try {
-    parseJobQueueConfig(output.OutputValue ?? '');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export class StackContext {
   readonly clients: AwsClients;
@@ -92,18 +84,15 @@ export class StackContext {
       new DescribeStacksCommand({ StackName: this.options.stack }),
     );
     const outputs = out.Stacks?.[0]?.Outputs ?? [];
-    const described = outputs.find((o) => o.Description === CONFIG_OUTPUT_DESCRIPTION);
-    if (described?.OutputValue) return parseJobQueueConfig(described.OutputValue);
-    const configs = outputs.filter(isConfigOutput);
-    if (configs.length === 1) return parseJobQueueConfig(configs[0].OutputValue ?? '');
-    if (configs.length > 1) {
-      throw new NotFoundError(
-        `Stack '${this.options.stack}' has ${configs.length} JobQueue config outputs (${configs.map((o) => o.OutputKey).join(', ')}) and none is described as '${CONFIG_OUTPUT_DESCRIPTION}'`,
-      );
+    try {
+      return configFromStackOutputs(this.options.stack, outputs);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new NotFoundError(`Stack '${this.options.stack}' has no single JobQueue config output`, {
+        cause: error,
+        hint: `Is this a stack with one JobQueue? Outputs found: ${outputs.map((o) => o.OutputKey).join(', ') || '(none)'}`,
+      });
     }
-    throw new NotFoundError(`Stack '${this.options.stack}' has no JobQueue config output`, {
-      hint: `Is this a stack with a JobQueue? Outputs found: ${outputs.map((o) => o.OutputKey).join(', ') || '(none)'}`,
-    });
   }
 
   async config(): Promise<JobQueueConfig> {

@@ -1,6 +1,6 @@
 /** Parsing the JobQueue config output (JobQueueConfig in contract.ts) with field-naming errors. */
 import { z } from 'zod';
-import type { JobQueueConfig } from '../shared/contract';
+import { CONFIG_OUTPUT_DESCRIPTION, type JobQueueConfig } from '../shared/contract';
 import { ConfigError } from '../shared/errors';
 
 const laneSchema = z.object({
@@ -57,4 +57,39 @@ export function parseJobQueueConfig(input: string | JobQueueConfig): JobQueueCon
     );
   }
   return config;
+}
+
+/** A CloudFormation stack output, as DescribeStacks returns it. */
+export interface StackOutput {
+  readonly OutputKey?: string;
+  readonly OutputValue?: string;
+  readonly Description?: string;
+}
+
+function isJobQueueConfig(value: string | undefined): boolean {
+  try {
+    parseJobQueueConfig(value ?? '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Picks the JobQueue config among a stack's outputs: the one described as
+ * CONFIG_OUTPUT_DESCRIPTION, else the only output whose value is a JobQueue config (LocalStack's
+ * DescribeStacks returns no output descriptions). Throws ConfigError naming what was found.
+ */
+export function configFromStackOutputs(stackName: string, outputs: readonly StackOutput[]): JobQueueConfig {
+  const described = outputs.find((o) => o.Description === CONFIG_OUTPUT_DESCRIPTION);
+  if (described?.OutputValue) return parseJobQueueConfig(described.OutputValue);
+  const configs = outputs.filter((o) => isJobQueueConfig(o.OutputValue));
+  if (configs.length === 1) return parseJobQueueConfig(configs[0].OutputValue ?? '');
+  throw new ConfigError(
+    `Stack '${stackName}' outputs`,
+    configs.length > 1
+      ? `one JobQueue config, or one described as '${CONFIG_OUTPUT_DESCRIPTION}' (several JobQueues found)`
+      : `an output holding a JobQueue config (described as '${CONFIG_OUTPUT_DESCRIPTION}')`,
+    outputs.map((o) => o.OutputKey),
+  );
 }

@@ -1,3 +1,3 @@
-export { parseJobQueueConfig } from './config';
+export { configFromStackOutputs, parseJobQueueConfig, type StackOutput } from './config';
 export { JobClient } from './job-client';
 export * from './types';

@@ -17,12 +17,7 @@ import {
 import { Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
-import {
-  CONFIG_OUTPUT_DESCRIPTION,
-  type JobQueueConfig,
-  type JobRecord,
-  type LaneConfig,
-} from '../shared/contract';
+import type { JobQueueConfig, JobRecord, LaneConfig } from '../shared/contract';
 import { createEnvelope, jobIdForKey, newJobId } from '../shared/envelope';
 import {
   ConfigError,
@@ -32,7 +27,7 @@ import {
   UnknownLaneError,
 } from '../shared/errors';
 import { BacklogGuard } from './backlog';
-import { parseJobQueueConfig } from './config';
+import { configFromStackOutputs, parseJobQueueConfig } from './config';
 import {
   type BatchEnqueueResult,
   type BatchItem,
@@ -72,23 +67,14 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     return new JobClient(parseJobQueueConfig(config), options);
   }
 
-  /** Reads the stack's outputs and uses the one described as CONFIG_OUTPUT_DESCRIPTION. */
+  /** Reads the stack's outputs and uses its JobQueue config (see configFromStackOutputs). */
   static async fromStack<R extends JobRegistry = JobRegistry>(
     stackName: string,
     options: FromStackOptions<R> = {},
   ): Promise<JobClient<R>> {
     const cfn = options.cloudformation ?? new CloudFormationClient({});
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    const outputs = out.Stacks?.[0]?.Outputs ?? [];
-    const output = outputs.find((o) => o.Description === CONFIG_OUTPUT_DESCRIPTION);
-    if (!output?.OutputValue) {
-      throw new ConfigError(
-        `Stack '${stackName}' outputs`,
-        `an output with Description '${CONFIG_OUTPUT_DESCRIPTION}' (a JobQueue's config)`,
-        outputs.map((o) => o.OutputKey),
-      );
-    }
-    return JobClient.fromConfig(output.OutputValue, options);
+    return JobClient.fromConfig(configFromStackOutputs(stackName, out.Stacks?.[0]?.Outputs ?? []), options);
   }
 
   readonly config: JobQueueConfig;

@@ -6,6 +6,7 @@
  * SDK use path-style bucket URLs, so no `*.localhost.localstack.cloud` DNS name is needed offline.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 
@@ -80,7 +81,10 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
   const cdklocal = path.join(ROOT, 'node_modules', '.bin', 'cdklocal');
   if (!(await stackExists(cfn, 'CDKToolkit'))) {
     log(`bootstrapping aws://${LOCAL_ACCOUNT}/${env.AWS_REGION} on ${options.endpoint}`);
-    await run(cdklocal, ['bootstrap', `aws://${LOCAL_ACCOUNT}/${env.AWS_REGION}`], env, log);
+    // Outside the project, so bootstrap does not synthesize the app (and lock cdk.out) for nothing.
+    const outside = path.join(ROOT, '.local');
+    mkdirSync(outside, { recursive: true });
+    await run(cdklocal, ['bootstrap', `aws://${LOCAL_ACCOUNT}/${env.AWS_REGION}`], env, log, outside);
   }
   // A stack left failed by an interrupted run cannot be updated: delete it first.
   try {
@@ -88,7 +92,20 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
     const status = out.Stacks?.[0]?.StackStatus ?? '';
     if (status.endsWith('_FAILED') || status === 'ROLLBACK_COMPLETE') {
       log(`stack ${stackName} is ${status}; deleting it before deploying again`);
-      await run(cdklocal, ['destroy', stackName, '--force', '-c', `stackName=${stackName}`], env, log);
+      await run(
+        cdklocal,
+        [
+          'destroy',
+          stackName,
+          '--force',
+          '-c',
+          `stackName=${stackName}`,
+          '--output',
+          path.join(ROOT, '.local', 'cdk.out', stackName),
+        ],
+        env,
+        log,
+      );
     }
   } catch {
     // not deployed yet
@@ -107,6 +124,9 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
       'never',
       '--progress',
       'events',
+      // One cloud assembly per stack name: concurrent deploys (tests, bench, demo) do not share a lock.
+      '--output',
+      path.join(ROOT, '.local', 'cdk.out', stackName),
     ],
     env,
     log,

@@ -42,7 +42,7 @@ describe('AWS error paths', () => {
 
     // Assess
     expect(result.code).toBe(EXIT.notFound);
-    expect(result.stderr).toMatch(/Stack 'S' has no JobQueue config output/);
+    expect(result.stderr).toMatch(/Stack 'S' has no single JobQueue config output/);
   });
 
   it('exits 5 with a hint when no credentials can be found', async () => {

@@ -344,11 +344,48 @@ describe('JobClient configuration', () => {
     expect(c.config.tableName).toBe('ledger');
   });
 
+  it('finds the config output without a description (LocalStack omits output descriptions)', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Jobs',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'Other', OutputValue: 'arn:aws:sns:us-east-1:1:x' },
+            { OutputKey: 'JobsConfigB1F64BB8', OutputValue: JSON.stringify(config) },
+          ],
+        },
+      ],
+    });
+    const c = await JobClient.fromStack('Jobs');
+    expect(c.config.tableName).toBe('ledger');
+  });
+
+  it('refuses to guess between two undescribed JobQueue configs', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Jobs',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'A', OutputValue: JSON.stringify(config) },
+            { OutputKey: 'B', OutputValue: JSON.stringify(config) },
+          ],
+        },
+      ],
+    });
+    await expect(JobClient.fromStack('Jobs')).rejects.toThrow(/several JobQueues found.*\["A","B"\]/);
+  });
+
   it('says which output is missing', async () => {
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [{ StackName: 'Jobs', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
     });
-    await expect(JobClient.fromStack('Jobs')).rejects.toThrow(/an output with Description 'sqs-jobs:config'/);
+    await expect(JobClient.fromStack('Jobs')).rejects.toThrow(
+      /an output holding a JobQueue config \(described as 'sqs-jobs:config'\)/,
+    );
   });
 
   it.each([
