@@ -31,10 +31,11 @@ function run(
   args: string[],
   env: Record<string, string>,
   log: (line: string) => void,
+  cwd = ROOT,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      cwd: ROOT,
+      cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
