@@ -10,7 +10,6 @@
  * ledger. The bare loop (one worker, like one event source poller) drains the same number of
  * messages from the same queue with the mapping disabled. The mapping is left enabled.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetEventSourceMappingCommand,
@@ -26,8 +25,6 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { JobClient } from '../lambdas/client';
-import type { JobQueueConfig } from '../lambdas/shared/contract';
 import { round } from './lib/stats';
 
 export interface E2eResult {
@@ -43,26 +40,6 @@ export interface E2eResult {
   readonly ratio?: number;
   readonly perRound?: { stack: number; raw: number }[];
   readonly deploySeconds?: number;
-}
-
-/**
- * LocalStack's DescribeStacks may drop output descriptions, so `JobClient.fromStack` (which finds
- * the config output by its description) fails on a stack that did deploy. Fall back to the
- * JobQueue's config output by its key (`<JobQueue id>Config…`); rethrow anything else.
- */
-async function configByOutputKey(stackName: string, error: unknown): Promise<BenchStack> {
-  if (!/outputs must be an output with Description/.test((error as Error).message ?? '')) throw error;
-  const cfn = new CloudFormationClient({});
-  const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-  const output = out.Stacks?.[0]?.Outputs?.find((o) => /Config[0-9A-F]{8}$/.test(o.OutputKey ?? ''));
-  if (!output?.OutputValue) throw error;
-  const client = JobClient.fromConfig(output.OutputValue);
-  return { config: client.config, client };
-}
-
-interface BenchStack {
-  readonly config: JobQueueConfig;
-  readonly client: JobClient;
 }
 
 /** One line saying why: for a failed deploy, the resource CloudFormation says failed. */
@@ -139,11 +116,7 @@ export async function measureE2e(options: {
   try {
     log(`deploying the example stack as ${stackName} with cdklocal (test/support/deployed-stack.ts) ...`);
     const t0 = performance.now();
-    const stack = await withTimeout(
-      deployed.deployedStack(stackName).catch((error) => configByOutputKey(stackName, error)),
-      options.deployTimeoutMs,
-      'deploy',
-    );
+    const stack = await withTimeout(deployed.deployedStack(stackName), options.deployTimeoutMs, 'deploy');
     const deploySeconds = round((performance.now() - t0) / 1000, 1);
     log(`deployed in ${deploySeconds} s`);
     const laneName = 'high';
@@ -189,7 +162,7 @@ export async function measureE2e(options: {
     };
     const enqueueJobs = async (n: number, tag: string) => {
       const items = Array.from({ length: n }, (_, i) => ({
-        type: 'send-email',
+        type: 'send-email' as const,
         payload: { to: `bench-${i}@example.com`, subject: `bench ${tag}` },
       }));
       const results = await stack.client.enqueueBatch(items);

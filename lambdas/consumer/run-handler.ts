@@ -64,15 +64,18 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
   const started = deps.now();
   const deadline = started + input.timeoutMs;
   const controller = new AbortController();
-  const logger = deps.logger.createChild({
-    persistentKeys: {
-      jobId: input.envelope.id,
-      jobType: input.job.type,
-      lane: input.lane,
-      attempt: input.attempt,
-      ...(input.envelope.correlationId ? { correlationId: input.envelope.correlationId } : {}),
-    },
-  });
+  // A child logger is a whole Powertools Logger: build it only for handlers (and warnings) that log.
+  let child: Logger | undefined;
+  const logger = (): Logger =>
+    (child ??= deps.logger.createChild({
+      persistentKeys: {
+        jobId: input.envelope.id,
+        jobType: input.job.type,
+        lane: input.lane,
+        attempt: input.attempt,
+        ...(input.envelope.correlationId ? { correlationId: input.envelope.correlationId } : {}),
+      },
+    }));
   const progress = new ProgressWriter(input, deps, logger);
   const heartbeat = new Heartbeat(input, deps, logger, deadline);
 
@@ -82,7 +85,9 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
     attempt: input.attempt,
     lane: input.lane,
     signal: controller.signal,
-    logger,
+    get logger() {
+      return logger();
+    },
     correlationId: input.envelope.correlationId,
     idempotencyKey: input.envelope.key,
     enqueuedAt: input.envelope.enqueuedAt,
@@ -127,7 +132,7 @@ class ProgressWriter {
   constructor(
     private readonly input: RunInput,
     private readonly deps: RunDeps,
-    private readonly logger: Logger,
+    private readonly logger: () => Logger,
   ) {}
 
   async report(value: JobProgress): Promise<void> {
@@ -166,10 +171,10 @@ class ProgressWriter {
         progress: value,
       });
       if (ok) this.written = true;
-      else this.logger.warn('progress not recorded: the job is no longer ours');
+      else this.logger().warn('progress not recorded: the job is no longer ours');
     } catch (error) {
       // Progress is advisory: a throttled write must not fail the job.
-      this.logger.warn('progress write failed', { error: describeError(error) });
+      this.logger().warn('progress write failed', { error: describeError(error) });
     }
   }
 }
@@ -188,7 +193,7 @@ class Heartbeat {
   constructor(
     private readonly input: RunInput,
     private readonly deps: RunDeps,
-    private readonly logger: Logger,
+    private readonly logger: () => Logger,
     private readonly deadline: number,
   ) {
     this.visibleUntil = input.visibleUntil;
@@ -225,9 +230,9 @@ class Heartbeat {
           leaseMs: this.input.leaseMs,
         });
         if (ok) this.leaseUntil = now + this.input.leaseMs;
-        else this.logger.warn('lease lost: another consumer took the job over');
+        else this.logger().warn('lease lost: another consumer took the job over');
       } catch (error) {
-        this.logger.warn('lease extension failed', { error: describeError(error) });
+        this.logger().warn('lease extension failed', { error: describeError(error) });
       }
     }
   }

@@ -1,4 +1,5 @@
 /** Lane behaviour on the deployed stack: weighted capacity across lanes, FIFO ordering. */
+import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../lambdas/shared/contract';
 import { type DeployedStack, deployedStack } from '../support/deployed-stack';
@@ -27,14 +28,26 @@ describe('lanes', () => {
     expect(records[2].attempts).toBe(2);
   });
 
-  it('drains the high lane first under a backlog in every lane, while the low lane still progresses', async () => {
+  it('gives each lane its weighted concurrency and starves no lane under a backlog in every lane', async () => {
+    // The deployed event source mappings carry the weights (total 20, weights 6:3:1:1).
+    const lambda = new LambdaClient({});
+    const expected: Record<string, number> = { high: 10, default: 5, low: 2, ordered: 2 };
+    for (const [lane, maxConcurrency] of Object.entries(expected)) {
+      const { EventSourceMappings = [] } = await lambda.send(
+        new ListEventSourceMappingsCommand({ FunctionName: stack.config.lanes[lane].functionName }),
+      );
+      expect(EventSourceMappings[0]?.ScalingConfig?.MaximumConcurrency).toBe(maxConcurrency);
+    }
+
+    // LocalStack runs one poller per mapping and ignores MaximumConcurrency, so the drain order here
+    // says nothing about weights; what it does show is that no lane waits for another to drain.
     const perLane = 30;
     const lanes = ['high', 'default', 'low'] as const;
     const enqueued = await stack.client.enqueueBatch(
       lanes.flatMap((lane) =>
         Array.from({ length: perLane }, () => ({
           type: 'flaky-task' as const,
-          payload: { sleepMs: 300 },
+          payload: { sleepMs: 100 },
           options: { lane },
         })),
       ),
@@ -49,14 +62,12 @@ describe('lanes', () => {
       }),
     );
     const finished = (lane: string) =>
-      (byLane.get(lane) ?? []).map((r) => Date.parse(r.finishedAt ?? '')).sort();
-    const highDrained = finished('high').at(-1) ?? 0;
-    const lowDrained = finished('low').at(-1) ?? 0;
-    const lowBeforeHighDrained = finished('low').filter((t) => t <= highDrained).length;
+      (byLane.get(lane) ?? []).map((r) => Date.parse(r.finishedAt ?? '')).sort((a, b) => a - b);
+    const firstDrained = Math.min(...lanes.map((lane) => finished(lane).at(-1) ?? 0));
+    const progress = lanes.map((lane) => finished(lane).filter((t) => t <= firstDrained).length);
     console.log(
-      `[integ] drain: high ${new Date(highDrained).toISOString()}, low ${new Date(lowDrained).toISOString()}, low jobs done before high drained: ${lowBeforeHighDrained}/${perLane}`,
+      `[integ] jobs done per lane when the first lane drained: ${lanes.map((l, i) => `${l} ${progress[i]}`).join(', ')}`,
     );
-    expect(highDrained).toBeLessThanOrEqual(lowDrained);
-    expect(lowBeforeHighDrained).toBeGreaterThan(0);
+    for (const done of progress) expect(done).toBeGreaterThan(perLane / 3);
   });
 });

@@ -34,7 +34,8 @@ async function dlqDepthAlarm(dlqUrl: string): Promise<MetricAlarm> {
 describe.concurrent('recovery', () => {
   it('finishes a job exactly once after its consumer process is killed mid-job', async () => {
     const lane = stack.config.lanes.default;
-    const { jobId } = await stack.client.enqueue('flaky-task', { sleepMs: 8_000 });
+    // 5 s fits the handler deadline (10 s Lambda timeout less the consumer's safety margin).
+    const { jobId } = await stack.client.enqueue('flaky-task', { sleepMs: 5_000 });
     const running = await waitForStatus(stack, jobId, ['RUNNING']);
     expect(running.attempts).toBe(1);
     const pids = consumerPids(lane.functionName);
@@ -62,7 +63,11 @@ describe.concurrent('recovery', () => {
       'a redrive task to start',
       async () => {
         try {
-          return await stack.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: lane.dlqArn }));
+          // An explicit destination: messages the consumer dead-lettered itself have no source queue
+          // recorded, and a move task without a destination fails on them.
+          return await stack.sqs.send(
+            new StartMessageMoveTaskCommand({ SourceArn: lane.dlqArn, DestinationArn: lane.queueArn }),
+          );
         } catch (error) {
           // One task per DLQ at a time: another test's task may still be running.
           if ((error as Error).name.includes('Unsupported') || /running/i.test(String(error)))

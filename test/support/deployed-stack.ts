@@ -9,6 +9,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { registry } from '../../bin/jobs';
 import { JobClient } from '../../lambdas/client';
 import type { JobQueueConfig } from '../../lambdas/shared/contract';
 import { DEFAULT_STACK, deployExampleStack } from '../../scripts/local/deploy';
@@ -17,7 +18,7 @@ export interface DeployedStack {
   readonly stackName: string;
   readonly endpoint: string;
   readonly config: JobQueueConfig;
-  readonly client: JobClient;
+  readonly client: JobClient<typeof registry>;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   readonly scheduler: SchedulerClient;
@@ -37,7 +38,7 @@ export function deployedStack(
       await deployExampleStack({ endpoint, stackName });
       process.env.SQS_JOBS_DEPLOYED_STACK = stackName;
     }
-    const client = await JobClient.fromStack(stackName);
+    const client = await JobClient.fromStack(stackName, { registry });
     return {
       stackName,
       endpoint,
