@@ -9,22 +9,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+// The LocalStack helpers are shared with the integ globalSetup (which owns LocalStack's lifecycle).
+import { ACCOUNT, localstackEnv, ROOT } from '../../test/support/localstack.global-setup';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_STACK = 'SqsJobsExample';
-export const LOCAL_ACCOUNT = '000000000000';
-
-/** Environment for AWS SDK clients and the CDK CLI pointed at LocalStack. */
-export function localAwsEnv(endpoint: string): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-    AWS_DEFAULT_REGION: process.env.AWS_REGION ?? 'us-east-1',
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-  };
-}
 
 function run(
   command: string,
@@ -77,15 +65,15 @@ export interface DeployOptions {
 export async function deployExampleStack(options: DeployOptions): Promise<void> {
   const stackName = options.stackName ?? DEFAULT_STACK;
   const log = options.log ?? ((line: string) => console.log(`[deploy] ${line}`));
-  const env = localAwsEnv(options.endpoint);
+  const env = localstackEnv(options.endpoint);
   const cfn = new CloudFormationClient({ endpoint: options.endpoint, region: env.AWS_REGION });
   const cdklocal = path.join(ROOT, 'node_modules', '.bin', 'cdklocal');
   if (!(await stackExists(cfn, 'CDKToolkit'))) {
-    log(`bootstrapping aws://${LOCAL_ACCOUNT}/${env.AWS_REGION} on ${options.endpoint}`);
+    log(`bootstrapping aws://${ACCOUNT}/${env.AWS_REGION} on ${options.endpoint}`);
     // Outside the project, so bootstrap does not synthesize the app (and lock cdk.out) for nothing.
     const outside = path.join(ROOT, '.local');
     mkdirSync(outside, { recursive: true });
-    await run(cdklocal, ['bootstrap', `aws://${LOCAL_ACCOUNT}/${env.AWS_REGION}`], env, log, outside);
+    await run(cdklocal, ['bootstrap', `aws://${ACCOUNT}/${env.AWS_REGION}`], env, log, outside);
   }
   // A stack left failed by an interrupted run cannot be updated: delete it first.
   try {
