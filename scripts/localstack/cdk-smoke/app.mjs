@@ -46,7 +46,9 @@ const fn = new NodejsFunction(stack, 'Consumer', {
   bundling: { externalModules: ['@aws-sdk/*'] },
 });
 table.grantWriteData(fn);
-fn.addEventSource(new SqsEventSource(queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: 2 }));
+fn.addEventSource(
+  new SqsEventSource(queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: 2 }),
+);
 new Schedule(stack, 'Every5Min', {
   schedule: ScheduleExpression.rate(cdk.Duration.minutes(5)),
   target: new SqsSendMessage(queue, { input: ScheduleTargetInput.fromText('from-schedule') }),
