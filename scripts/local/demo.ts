@@ -8,6 +8,7 @@
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { registry } from '../../bin/jobs';
 import { JobClient } from '../../lambdas/client';
 import type { JobRecord } from '../../lambdas/shared/contract';
 import { DEFAULT_STACK } from './deploy';
@@ -24,7 +25,8 @@ const TERMINAL = new Set(['SUCCEEDED', 'DEAD']);
 
 async function main(): Promise<void> {
   const stackName = process.env.SQS_JOBS_STACK ?? DEFAULT_STACK;
-  const client = await JobClient.fromStack(stackName);
+  // The registry types the payloads and routes each job to its lane.
+  const client = await JobClient.fromStack(stackName, { registry });
   const { config } = client;
   const log = (line: string) => console.log(`[demo] ${line}`);
   log(`stack ${stackName}: lanes ${Object.keys(config.lanes).join(', ')}; ledger ${config.tableName}`);
@@ -110,7 +112,10 @@ async function main(): Promise<void> {
       lane: job.lane,
       status: job.record?.status ?? 'not started',
       attempts: job.record?.attempts ?? 0,
-      outcome: job.record?.lastError ?? JSON.stringify(job.record?.result ?? '').slice(0, 60),
+      outcome:
+        job.record?.status === 'SUCCEEDED'
+          ? JSON.stringify(job.record.result ?? null).slice(0, 60)
+          : (job.record?.lastError ?? ''),
     })),
   );
 
