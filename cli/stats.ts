@@ -179,14 +179,22 @@ export function renderStats(stats: Stats): string {
       l.dlq,
     ]),
   );
-  const firing = stats.alarms.filter((a) => a.state === 'ALARM').length;
+  // People need what is firing; the full list (every state) is in --json.
+  const firing = stats.alarms.filter((a) => a.state === 'ALARM');
+  const counts = ['ALARM', 'OK', 'INSUFFICIENT_DATA']
+    .map((state) => [state, stats.alarms.filter((a) => a.state === state).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
   const alarms =
     stats.alarms.length === 0
       ? 'no alarms found\n'
-      : table(
-          ['ALARM', 'STATE', 'SINCE', 'REASON'],
-          stats.alarms.map((a) => [a.name, a.state, a.updatedAt, clip(a.reason, 70)]),
-        );
+      : firing.length === 0
+        ? ''
+        : table(
+            ['ALARM', 'STATE', 'SINCE', 'REASON'],
+            firing.map((a) => [a.name, a.state, a.updatedAt, clip(a.reason, 70)]),
+          );
   const warnings = stats.warnings.map((w) => `warning: ${w}\n`).join('');
-  return `${lanes}\nalarms: ${firing} firing of ${stats.alarms.length}\n${alarms}${warnings}`;
+  return `${lanes}\nalarms: ${firing.length} firing of ${stats.alarms.length}${counts ? ` (${counts})` : ''}\n${alarms}${warnings}`;
 }

@@ -91,6 +91,7 @@ describe('rendering', () => {
           reason: 'Threshold crossed',
           updatedAt: '2026-03-01T11:59:00.000Z',
         },
+        { name: 'S-high-depth', state: 'OK', reason: 'fine', updatedAt: '2026-03-01T11:00:00.000Z' },
       ],
       warnings: ['age of oldest message unavailable: nope'],
     };
@@ -101,8 +102,9 @@ describe('rendering', () => {
     // Assess
     expect(text).toMatch(/^high\s+1\s+2\s+0\s+1m 15s\s+3$/m);
     expect(text).toMatch(/^ordered \(fifo\)\s+0\s+0\s+0\s+-\s+0$/m);
-    expect(text).toMatch(/alarms: 1 firing of 1/);
+    expect(text).toMatch(/alarms: 1 firing of 2 \(1 ALARM, 1 OK\)/);
     expect(text).toMatch(/S-high-dlq\s+ALARM/);
+    expect(text).not.toMatch(/S-high-depth/);
     expect(text).toMatch(/warning: age of oldest message unavailable/);
   });
 });
