@@ -1,5 +1,5 @@
 /** The consumer against a real DynamoDB engine: outcomes, duplicates and the writes per job per mode. */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
@@ -9,6 +9,7 @@ import { Ledger } from '../../../lambdas/ledger/ledger';
 import { defineJob, defineRegistry } from '../../../lambdas/registry';
 import { PermanentJobError } from '../../../lambdas/shared/errors';
 import { consumerEnv, envelopeBody, lambdaContext, quietTelemetry, record } from './support/fixtures';
+import { createLedgerTable } from './support/ledger-table';
 
 const dynamodb = new DynamoDBClient({
   endpoint: inject('dynamodbEndpoint') ?? process.env.DYNAMODB_ENDPOINT,
@@ -62,16 +63,7 @@ function countCalls() {
   };
 }
 
-beforeAll(async () => {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-});
+beforeAll(() => createLedgerTable(dynamodb, tableName));
 
 beforeEach(() => {
   sqs.reset();

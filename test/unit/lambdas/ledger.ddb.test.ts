@@ -2,9 +2,10 @@
  * Every ledger transition and every conditional failure against a real DynamoDB engine
  * (DynamoDB Local, started by the `ledger` project's globalSetup).
  */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { Ledger } from '../../../lambdas/ledger/ledger';
+import { createLedgerTable } from './support/ledger-table';
 
 const endpoint = inject('dynamodbEndpoint') ?? process.env.DYNAMODB_ENDPOINT;
 const client = new DynamoDBClient({
@@ -33,16 +34,7 @@ async function rawItem() {
   return out.Item;
 }
 
-beforeAll(async () => {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-});
+beforeAll(() => createLedgerTable(client, tableName));
 
 beforeEach(() => {
   jobId = `job-${++seq}`;
