@@ -7,6 +7,10 @@ class HostNodeRuntimeExecutorPlugin(RuntimeExecutorPlugin):
     name = "host-node"
 
     def load(self, *args, **kwargs):
+        from sqsjobs_localstack_executor.esm_concurrency import patch
         from sqsjobs_localstack_executor.executor import HostNodeRuntimeExecutor
+
+        # Event source mappings honour MaximumConcurrency (see esm_concurrency.py).
+        patch()
 
         return HostNodeRuntimeExecutor
