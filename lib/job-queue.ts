@@ -11,6 +11,9 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+// The backoff module is pure (no SDK), like the contract: the construct checks the TTL with the
+// very function the consumer schedules retries with.
+import { MAX_BACKOFF_SECONDS, retryHorizonSeconds } from '../lambdas/consumer/backoff';
 import {
   CONFIG_OUTPUT_DESCRIPTION,
   type JobQueueConfig,
@@ -200,20 +203,6 @@ export interface JobQueueProps {
 
 /** Lambda's own limits for a function timeout. */
 const MAX_CONSUMER_TIMEOUT_SECONDS = 900;
-/** SQS's limit for a message's visibility, and so for a backoff delay. */
-export const MAX_BACKOFF_SECONDS = 12 * 60 * 60;
-
-/**
- * The longest time a job can spend between its first and last attempt: the sum of the largest
- * backoff delays over `maxAttempts - 1` retries.
- */
-export function retryHorizonSeconds(maxAttempts: number, baseSeconds: number, capSeconds: number): number {
-  let total = 0;
-  for (let attempt = 1; attempt < maxAttempts; attempt++) {
-    total += Math.min(capSeconds, baseSeconds * 2 ** (attempt - 1));
-  }
-  return total;
-}
 
 export class JobQueue extends Construct {
   /** The job ledger: idempotency and status record in one item per job. */
@@ -261,11 +250,9 @@ export class JobQueue extends Construct {
     }
 
     // A ledger item must outlive every retry of its job, or a late retry would run a finished job again.
-    const horizon = Math.max(
-      ...lanes.map((lane) =>
-        retryHorizonSeconds(lane.maxAttempts, backoffBase.toSeconds(), backoffCap.toSeconds()),
-      ),
-    );
+    // The runtime's own backoff decides the delays: a lane of N attempts waits after the first N - 1.
+    const backoff = { baseSeconds: backoffBase.toSeconds(), capSeconds: backoffCap.toSeconds() };
+    const horizon = Math.max(...lanes.map((lane) => retryHorizonSeconds(lane.maxAttempts - 1, backoff)));
     checkSeconds('ledgerTtl', ledgerTtl, Math.max(horizon, 3600), 365 * 24 * 3600);
 
     const entry = consumerEntry(props.registryEntry, props.registryExport ?? 'registry');

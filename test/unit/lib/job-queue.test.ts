@@ -8,7 +8,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExampleJobsStack } from '../../../bin/example-stack';
-import { CONFIG_OUTPUT_DESCRIPTION, JobQueue, retryHorizonSeconds } from '../../../lib';
+import { retryHorizonSeconds } from '../../../lambdas/consumer/backoff';
+import { CONFIG_OUTPUT_DESCRIPTION, JobQueue } from '../../../lib';
 import { oneLaneQueue, REGISTRY, unbundledStack } from './helpers';
 
 // The example stack is synthesized once, with real esbuild bundling, and shared by the tests below.
@@ -399,8 +400,9 @@ describe('invariants', () => {
   });
 
   it('computes the retry horizon as the sum of capped backoffs', () => {
-    expect(retryHorizonSeconds(1, 5, 900)).toBe(0);
-    expect(retryHorizonSeconds(5, 5, 900)).toBe(5 + 10 + 20 + 40);
-    expect(retryHorizonSeconds(4, 100, 150)).toBe(100 + 150 + 150);
+    // The construct sums the waits after the first maxAttempts - 1 attempts.
+    expect(retryHorizonSeconds(1 - 1, { baseSeconds: 5, capSeconds: 900 })).toBe(0);
+    expect(retryHorizonSeconds(5 - 1, { baseSeconds: 5, capSeconds: 900 })).toBe(5 + 10 + 20 + 40);
+    expect(retryHorizonSeconds(4 - 1, { baseSeconds: 100, capSeconds: 150 })).toBe(100 + 150 + 150);
   });
 });
