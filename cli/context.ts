@@ -12,7 +12,7 @@ import { configFromStackOutputs } from '../lambdas/client/config';
 import { JobClient } from '../lambdas/client/job-client';
 import type { JobRegistry } from '../lambdas/registry/types';
 import type { JobQueueConfig, LaneConfig } from '../lambdas/shared/contract';
-import { ConfigError } from '../lambdas/shared/errors';
+import { isJobsError } from '../lambdas/shared/errors';
 import type { ErrorContext } from './classify';
 import { NotFoundError } from './errors';
 import type { CliIo } from './io';
@@ -87,7 +87,8 @@ export class StackContext {
     try {
       return configFromStackOutputs(this.options.stack, outputs);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
+      // By brand and name, not instanceof: the config reader may come from another copy of the runtime.
+      if (!(isJobsError(error) && error.name === 'ConfigError')) throw error;
       throw new NotFoundError(`Stack '${this.options.stack}' has no single JobQueue config output`, {
         cause: error,
         hint: `Is this a stack with one JobQueue? Outputs found: ${outputs.map((o) => o.OutputKey).join(', ') || '(none)'}`,

@@ -3,11 +3,34 @@
  * classifies failures by class (permanent ones go to the DLQ at once, everything else retries).
  */
 
+/**
+ * Brands, as registered symbols: `Symbol.for` gives every copy of this module the same symbols,
+ * so an error thrown by a second copy of the runtime (a user's registry that imports the built
+ * package while the consumer was bundled from another path, a .ts registry loaded through tsx)
+ * is still recognised where `instanceof` against this copy's classes says no.
+ */
+const JOBS_ERROR_BRAND = Symbol.for('sqs-jobs.error');
+const PERMANENT_BRAND = Symbol.for('sqs-jobs.error.permanent');
+
+/** Marks `error` with a brand; non-enumerable, so logs and JSON of the error do not change. */
+function brand(error: Error, symbol: symbol): void {
+  Object.defineProperty(error, symbol, { value: true, enumerable: false });
+}
+
+function hasBrand(value: unknown, symbol: symbol): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[symbol] === true
+  );
+}
+
 /** Base class of every error the runtime throws on purpose. */
 export class JobsError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'JobsError';
+    brand(this, JOBS_ERROR_BRAND);
   }
 }
 
@@ -19,6 +42,7 @@ export class PermanentJobError extends JobsError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'PermanentJobError';
+    brand(this, PERMANENT_BRAND);
   }
 }
 
@@ -79,8 +103,13 @@ export class PayloadTooLargeError extends JobsError {
   constructor(
     readonly sizeBytes: number,
     readonly limitBytes: number,
+    /** What the limit applies to, when it is not every message. */
+    readonly limitFor?: string,
   ) {
-    super(`Message is ${sizeBytes} bytes (body + attributes), over the limit of ${limitBytes} bytes`);
+    super(
+      `Message is ${sizeBytes} bytes (body + attributes), over the limit of ${limitBytes} bytes` +
+        (limitFor ? ` for ${limitFor}` : ''),
+    );
     this.name = 'PayloadTooLargeError';
   }
 }
@@ -146,7 +175,15 @@ export function describeError(error: unknown): { type: string; message: string }
   };
 }
 
-/** True when the failure must not be retried. */
+/** True for any `JobsError`, from this copy of the runtime or another one (by brand). */
+export function isJobsError(error: unknown): error is JobsError {
+  return error instanceof JobsError || hasBrand(error, JOBS_ERROR_BRAND);
+}
+
+/**
+ * True when the failure must not be retried: a `PermanentJobError` (or subclass) from this copy
+ * of the runtime or another one (by brand).
+ */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof PermanentJobError;
+  return error instanceof PermanentJobError || hasBrand(error, PERMANENT_BRAND);
 }
