@@ -8,15 +8,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JobQueueConfigError } from '../errors';
 
-/** The runtime's consumer module, resolved next to this file in source and in dist/. */
-function consumerModule(): string {
-  const candidates = [
-    path.resolve(__dirname, '..', '..', 'lambdas', 'consumer', 'index.ts'),
-    path.resolve(__dirname, '..', '..', '..', 'lambdas', 'consumer', 'index.ts'),
-  ];
-  const found = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!found) throw new Error(`sqs-jobs: runtime consumer not found (looked in ${candidates.join(', ')})`);
-  return found;
+/**
+ * The runtime's consumer module, as the same files the package exports to job registries: the
+ * built `dist/lambdas/consumer/index.js` when this library runs from dist/ (a user's
+ * `sqs-jobs/runtime/jobs` resolves to dist/lambdas/jobs.js), the TypeScript source when it runs
+ * from source (this repository, whose registries import lambdas/*.ts). Mixing the two would put
+ * two copies of the runtime, and of its error classes, in one bundle. The package also ships its
+ * sources, so looking for `index.ts` first from dist/ would find the wrong copy.
+ */
+export function consumerModule(from: string = __filename): string {
+  const ext = path.extname(from) === '.ts' ? '.ts' : '.js';
+  const candidate = path.resolve(path.dirname(from), '..', '..', 'lambdas', 'consumer', `index${ext}`);
+  if (!fs.existsSync(candidate)) throw new Error(`sqs-jobs: runtime consumer not found at ${candidate}`);
+  return candidate;
 }
 
 const EXPORT_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
