@@ -10,6 +10,8 @@ const laneSchema = z.object({
   dlqArn: z.string().min(1),
   fifo: z.boolean(),
   maxAttempts: z.number().int().min(1),
+  // Absent in outputs of older versions.
+  maxReceiveCount: z.number().int().min(1).optional(),
   functionName: z.string(),
 });
 
@@ -22,6 +24,7 @@ const configSchema = z.object({
   schedulerRoleArn: z.string().min(1),
   scheduleDlqArn: z.string(),
   alarmTopicArn: z.string(),
+  ledgerTtlSeconds: z.number().int().min(1).optional(),
 });
 
 /** Accepts the output's JSON text or the parsed object. */
