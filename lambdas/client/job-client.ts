@@ -14,29 +14,36 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { Ledger } from '../ledger/ledger';
+import { type KeyedEnqueueOutcome, Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
 import type { JobQueueConfig, JobRecord, LaneConfig } from '../shared/contract';
+import { PRODUCER_ENV } from '../shared/contract';
 import { createEnvelope, jobIdForKey, newJobId } from '../shared/envelope';
 import {
   ConfigError,
+  describeError,
   EnqueueError,
+  IdempotencyKeyConflictError,
   PayloadTooLargeError,
   UnknownJobTypeError,
   UnknownLaneError,
 } from '../shared/errors';
+import { payloadHash } from '../shared/payload-hash';
 import { BacklogGuard } from './backlog';
 import { configFromStackOutputs, parseJobQueueConfig } from './config';
 import {
   type BatchEnqueueResult,
   type BatchItem,
+  DEFAULT_LEDGER_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RESEND_UNSENT_AFTER_SECONDS,
   type EnqueueOptions,
   type EnqueueResult,
   type FromStackOptions,
   type JobClientOptions,
   MAX_SQS_DELAY_SECONDS,
+  SCHEDULER_MAX_INPUT_BYTES,
   SQS_MAX_MESSAGE_BYTES,
 } from './types';
 
@@ -56,6 +63,14 @@ interface Prepared {
   readonly delaySeconds: number;
   readonly runAt?: Date;
   readonly groupId?: string;
+  /** Keyed jobs: what the ledger's keyed enqueue needs. */
+  readonly keyed?: {
+    readonly payloadHash: string;
+    readonly checkPayload: boolean;
+    readonly keyUntil: number;
+    readonly resendAfter: number;
+    readonly rerun: boolean;
+  };
 }
 
 export class JobClient<R extends JobRegistry = JobRegistry> {
@@ -65,6 +80,25 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     options: JobClientOptions<R> = {},
   ): JobClient<R> {
     return new JobClient(parseJobQueueConfig(config), options);
+  }
+
+  /**
+   * In a Lambda set up with `JobQueue.configureProducer(fn)`: the config from the SQS_JOBS_CONFIG
+   * environment variable (PRODUCER_ENV.config), with no CloudFormation call at cold start.
+   */
+  static fromEnvironment<R extends JobRegistry = JobRegistry>(
+    options: JobClientOptions<R> & { readonly env?: Readonly<Record<string, string | undefined>> } = {},
+  ): JobClient<R> {
+    const { env = process.env, ...clientOptions } = options;
+    const raw = env[PRODUCER_ENV.config];
+    if (raw === undefined || raw.trim() === '') {
+      throw new ConfigError(
+        `Environment variable ${PRODUCER_ENV.config}`,
+        'set to the JobQueue config JSON (JobQueue.configureProducer(fn) sets it)',
+        raw,
+      );
+    }
+    return JobClient.fromConfig(raw, clientOptions);
   }
 
   /** Reads the stack's outputs and uses its JobQueue config (see configFromStackOutputs). */
@@ -82,6 +116,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   private readonly sqs: SQSClient;
   private readonly scheduler: SchedulerClient;
   private readonly ledger: Ledger;
+  private readonly ledgerTtlSeconds: number;
+  private readonly resendUnsentAfterSeconds: number;
   private readonly backlog: BacklogGuard;
   private readonly maxMessageBytes: number;
   private readonly batchRetries: number;
@@ -95,10 +131,19 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     this.scheduler = options.scheduler ?? new SchedulerClient({});
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.ledgerTtlSeconds = options.ledgerTtlSeconds ?? config.ledgerTtlSeconds ?? DEFAULT_LEDGER_TTL_SECONDS;
+    this.resendUnsentAfterSeconds = options.resendUnsentAfterSeconds ?? DEFAULT_RESEND_UNSENT_AFTER_SECONDS;
+    for (const [setting, value, min] of [
+      ['JobClient ledgerTtlSeconds', this.ledgerTtlSeconds, 60],
+      ['JobClient resendUnsentAfterSeconds', this.resendUnsentAfterSeconds, 60],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min || value > 10 * 365 * 86400)
+        throw new ConfigError(setting, `an integer from ${min} to ${10 * 365 * 86400}`, value);
+    }
     this.ledger = new Ledger({
       client: options.dynamodb ?? new DynamoDBClient({}),
       tableName: config.tableName,
-      ttlSeconds: options.ledgerTtlSeconds ?? 7 * 24 * 3600,
+      ttlSeconds: this.ledgerTtlSeconds,
       now: this.now,
     });
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -135,15 +180,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   ): Promise<EnqueueResult> {
     const job = this.prepare(type, payload, options);
     await this.backlog.check(job.lane, job.laneConfig.queueUrl);
-    if (job.key !== undefined) {
-      const claim = await this.ledger.enqueue({
-        jobId: job.jobId,
-        type,
-        lane: job.lane,
-        enqueuedAt: job.enqueuedAt,
-      });
-      if (!claim.created) return this.result(job, { status: 'duplicate', existing: claim.existing });
-    }
+    const duplicate = await this.takeKey(job);
+    if (duplicate) return duplicate;
     try {
       if (this.needsSchedule(job)) return await this.schedule(job);
       const out = await this.sqs.send(
@@ -155,8 +193,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       );
       return this.result(job, { status: 'enqueued', messageId: out.MessageId });
     } catch (error) {
-      await this.undoKey(job);
-      throw new EnqueueError(`Could not enqueue job ${job.jobId} (${type}) on lane '${job.lane}'`, {
+      const undo = await this.undoKey(job);
+      throw new EnqueueError(`Could not enqueue job ${job.jobId} (${type}) on lane '${job.lane}'${undo}`, {
         cause: error,
       });
     }
@@ -174,33 +212,27 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     await Promise.all(
       items.map(async (item, index) => {
         let job: Prepared | undefined;
+        let keyTaken = false;
         try {
           job = this.prepare(item.type, item.payload, item.options ?? {});
           await this.backlog.check(job.lane, job.laneConfig.queueUrl);
-          if (job.key !== undefined) {
-            const claim = await this.ledger.enqueue({
-              jobId: job.jobId,
-              type: job.type,
-              lane: job.lane,
-              enqueuedAt: job.enqueuedAt,
-            });
-            if (!claim.created) {
-              results[index] = {
-                ...this.result(job, { status: 'duplicate', existing: claim.existing }),
-                index,
-                ok: true,
-              };
-              return;
-            }
+          const duplicate = await this.takeKey(job);
+          if (duplicate) {
+            results[index] = { ...duplicate, index, ok: true };
+            return;
           }
+          keyTaken = true;
           if (this.needsSchedule(job)) {
             results[index] = { ...(await this.schedule(job)), index, ok: true };
             return;
           }
           direct.push({ index, job });
         } catch (error) {
-          if (job) await this.undoKey(job);
-          results[index] = { index, ok: false, type: item.type, jobId: job?.jobId, error: asError(error) };
+          const undo = job && keyTaken ? await this.undoKey(job) : '';
+          const failure = undo
+            ? new EnqueueError(`${asError(error).message}${undo}`, { cause: error })
+            : asError(error);
+          results[index] = { index, ok: false, type: item.type, jobId: job?.jobId, error: failure };
         }
       }),
     );
@@ -259,7 +291,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     const body = JSON.stringify(envelope);
     const size = Buffer.byteLength(body);
     if (size > this.maxMessageBytes) throw new PayloadTooLargeError(size, this.maxMessageBytes);
-    return {
+    const prepared = {
       type,
       jobId,
       key,
@@ -271,6 +303,71 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       runAt: options.runAt,
       groupId: options.groupId,
     };
+    if (this.needsSchedule(prepared) && size > SCHEDULER_MAX_INPUT_BYTES) {
+      // Checked before anything is written: the schedule would be refused after the ledger write.
+      throw new PayloadTooLargeError(
+        size,
+        SCHEDULER_MAX_INPUT_BYTES,
+        'a job delayed through EventBridge Scheduler',
+      );
+    }
+    if (key === undefined) return prepared;
+    return { ...prepared, keyed: this.keyed(job, parsed, options, now, delaySeconds) };
+  }
+
+  /** What the ledger's keyed enqueue needs: payload hash, retention window, resend time. */
+  private keyed(
+    job: AnyJob | undefined,
+    parsed: unknown,
+    options: EnqueueOptions,
+    now: number,
+    delaySeconds: number,
+  ): NonNullable<Prepared['keyed']> {
+    const retention = job?.keyRetentionSeconds ?? this.ledgerTtlSeconds;
+    if (retention > this.ledgerTtlSeconds) {
+      throw new ConfigError(
+        `defineJob('${job?.type}').keyRetentionSeconds`,
+        `at most the ledger TTL (${this.ledgerTtlSeconds} s), after which the ledger item is deleted`,
+        retention,
+      );
+    }
+    if (options.rerun !== undefined && typeof options.rerun !== 'boolean') {
+      throw new ConfigError(`enqueue('${job?.type ?? ''}') options.rerun`, 'true or false', options.rerun);
+    }
+    const nowSeconds = Math.floor(now / 1000);
+    return {
+      payloadHash: payloadHash(parsed),
+      checkPayload: job?.checkKeyPayload ?? true,
+      keyUntil: nowSeconds + Math.max(retention, delaySeconds),
+      // Due time plus a grace: a job still ENQUEUED then was never sent (or its producer died).
+      resendAfter: now + (delaySeconds + this.resendUnsentAfterSeconds) * 1000,
+      rerun: options.rerun ?? false,
+    };
+  }
+
+  /**
+   * Keyed jobs: make the key name this job in the ledger. Returns the `duplicate` result when the
+   * key already names a job (nothing to send), undefined when the caller must send.
+   */
+  private async takeKey(job: Prepared): Promise<EnqueueResult | undefined> {
+    if (job.keyed === undefined) return undefined;
+    const outcome: KeyedEnqueueOutcome = await this.ledger.enqueue({
+      jobId: job.jobId,
+      type: job.type,
+      lane: job.lane,
+      enqueuedAt: job.enqueuedAt,
+      ...job.keyed,
+    });
+    if (outcome.kind !== 'duplicate') return undefined;
+    const existing = outcome.existing;
+    if (
+      job.keyed.checkPayload &&
+      existing.payloadHash !== undefined &&
+      existing.payloadHash !== job.keyed.payloadHash
+    ) {
+      throw new IdempotencyKeyConflictError(job.type, job.jobId, existing);
+    }
+    return this.result(job, { status: 'duplicate', existing });
   }
 
   private jobFor(type: string): AnyJob | undefined {
@@ -318,9 +415,9 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
         }),
       );
     } catch (error) {
-      // Same keyed job scheduled before (its ledger item was replaced after it finished): keep it.
+      // The schedule of this keyed job still exists (a resend before it fired): it delivers this job id.
       if (error instanceof ConflictException && job.key !== undefined) {
-        return this.result(job, { status: 'duplicate', scheduleName });
+        return this.result(job, { status: 'scheduled', scheduleName });
       }
       throw error;
     }
@@ -385,20 +482,31 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     error: Error,
     results: BatchEnqueueResult[],
   ): Promise<void> {
-    await this.undoKey(entry.job);
+    const undo = await this.undoKey(entry.job);
     results[entry.index] = {
       index: entry.index,
       ok: false,
       type: entry.job.type,
       jobId: entry.job.jobId,
-      error,
+      error: undo ? new EnqueueError(`${error.message}${undo}`, { cause: error }) : error,
     };
   }
 
-  /** Keyed job whose send failed: remove our ENQUEUED item so a retry with the key is not swallowed. */
-  private async undoKey(job: Prepared): Promise<void> {
-    if (job.key === undefined) return;
-    await this.ledger.removeEnqueued(job.jobId, job.enqueuedAt).catch(() => false);
+  /**
+   * Keyed job whose send failed: remove our ENQUEUED item so a retry with the key is not swallowed.
+   * Returns '' when there was nothing to undo or it worked, else a sentence for the error message
+   * (never swallowed: the caller's error says the key is held, and until when).
+   */
+  private async undoKey(job: Prepared): Promise<string> {
+    if (job.keyed === undefined) return '';
+    try {
+      await this.ledger.removeEnqueued(job.jobId, job.enqueuedAt);
+      return '';
+    } catch (error) {
+      const { type, message } = describeError(error);
+      const until = new Date(job.keyed.resendAfter).toISOString();
+      return `; removing its ledger item also failed (${type}: ${message}), so its idempotency key stays taken until ${until}, when enqueueing it again sends the job`;
+    }
   }
 
   private result(job: Prepared, extra: Omit<EnqueueResult, 'jobId' | 'type' | 'lane'>): EnqueueResult {

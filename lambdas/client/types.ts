@@ -12,6 +12,12 @@ export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 export const DEFAULT_MAX_MESSAGE_BYTES = 262_144;
 /** DelaySeconds above this go through EventBridge Scheduler. */
 export const MAX_SQS_DELAY_SECONDS = 900;
+/** EventBridge Scheduler's limit for a target's input: the body of a job delayed past 900 s. */
+export const SCHEDULER_MAX_INPUT_BYTES = 8192;
+/** The JobQueue construct's default `ledgerTtl` (30 days), used when the config does not say. */
+export const DEFAULT_LEDGER_TTL_SECONDS = 30 * 24 * 3600;
+/** How long after its due time a keyed job still ENQUEUED counts as never sent. */
+export const DEFAULT_RESEND_UNSENT_AFTER_SECONDS = 900;
 
 export interface JobClientOptions<R extends JobRegistry = JobRegistry> {
   /**
@@ -36,11 +42,18 @@ export interface JobClientOptions<R extends JobRegistry = JobRegistry> {
    */
   readonly backlogLimits?: Readonly<Record<string, number>>;
   /**
-   * TTL of the ENQUEUED ledger item a keyed job creates, seconds (the consumer's writes then use
-   * the lane's JOBS_LEDGER_TTL_SECONDS). Keep it ≥ the longest delay you enqueue with.
-   * @default 604800 (7 days)
+   * TTL of the ENQUEUED ledger item a keyed job creates, seconds, and the default retention of
+   * idempotency keys (the consumer's writes then use the lane's JOBS_LEDGER_TTL_SECONDS).
+   * @default - the config's `ledgerTtlSeconds` (the JobQueue's `ledgerTtl`), else 2592000 (30 days)
    */
   readonly ledgerTtlSeconds?: number;
+  /**
+   * A keyed job still ENQUEUED this long after its due time (enqueue time plus delay) counts as
+   * never sent — its producer died between the ledger write and the send — and enqueueing the same
+   * key sends it again. Safe: the consumer's claim deduplicates by job id. 60 to 315360000.
+   * @default 900
+   */
+  readonly resendUnsentAfterSeconds?: number;
   /** How long a lane depth reading is reused, ms. @default 5000 */
   readonly backlogCacheMs?: number;
   /** Retries of throttled / failed SendMessageBatch entries. @default 3 */
@@ -60,11 +73,20 @@ export interface EnqueueOptions {
   /** @default - the job's lane, else the config's default lane */
   readonly lane?: string;
   /**
-   * Same key (per type) = same job id; enqueueing it again while the job is unfinished returns the
-   * existing job. Costs one conditional ledger write.
+   * Names one business operation: same key (per type) = same job id. Within the key's retention
+   * window (the job's `keyRetentionSeconds`, default the ledger TTL) enqueueing it again returns
+   * the existing job whatever its state (`duplicate`), and a different payload under the same key
+   * throws IdempotencyKeyConflictError. Costs one conditional ledger write.
    * @default - the job's `idempotencyKey(payload)`, else none
    */
   readonly idempotencyKey?: string;
+  /**
+   * Keyed jobs: if the job the key names has finished (SUCCEEDED or DEAD), start a new run of it
+   * under the same id. An unfinished job is still returned as `duplicate`. The explicit way to
+   * re-run a finished keyed job (DEAD ones can also be retried from the DLQ).
+   * @default false
+   */
+  readonly rerun?: boolean;
   /** Delay in whole seconds; above 900 (or on FIFO lanes) a one-time schedule is used. @default 0 */
   readonly delaySeconds?: number;
   /** Run at (or soon after, 60 s scheduler precision) this time. Overrides delaySeconds. */
@@ -86,7 +108,7 @@ export interface EnqueueResult {
   readonly messageId?: string;
   /** Scheduler schedule name (status `scheduled`). */
   readonly scheduleName?: string;
-  /** The unfinished job this key already names (status `duplicate`). */
+  /** The job this key already names, in whatever state (status `duplicate`): status, result, attempts. */
   readonly existing?: JobRecord;
 }
 

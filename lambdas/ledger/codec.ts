@@ -67,6 +67,8 @@ export function decodeRecord(item: Item | undefined): JobRecord | undefined {
     progress:
       item[A.progress]?.N !== undefined ? n(A.progress) : (parseJson(s(A.progress)) as JobRecord['progress']),
     expiresAt: n(A.expiresAt),
+    payloadHash: s(A.payloadHash),
+    keyUntil: n(A.keyUntil),
   };
 }
 

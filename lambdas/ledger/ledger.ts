@@ -46,6 +46,33 @@ export type ClaimOutcome =
   /** RUNNING under a live lease elsewhere: retry later. */
   | { readonly kind: 'busy'; readonly record?: JobRecord; readonly leaseRemainingMs: number };
 
+export interface KeyedEnqueueInput {
+  readonly jobId: string;
+  readonly type: string;
+  readonly lane: string;
+  readonly enqueuedAt: string;
+  /** Hash of the payload (see `payloadHash`); stored so a reused key with another payload is caught. */
+  readonly payloadHash?: string;
+  /** Epoch seconds until which the key names this job (the retention window). */
+  readonly keyUntil: number;
+  /** Epoch ms after which an item still ENQUEUED counts as never sent (may be sent again). */
+  readonly resendAfter: number;
+  /** Start a new run if the job finished (SUCCEEDED or DEAD). @default false */
+  readonly rerun?: boolean;
+  /** Refuse to resend or rerun under another payload. @default true */
+  readonly checkPayload?: boolean;
+}
+
+export type KeyedEnqueueOutcome =
+  /** A new job (no live item had this key). */
+  | { readonly kind: 'created'; readonly previous?: JobRecord }
+  /** The ENQUEUED item was never claimed past its resend time: the job is sent again. */
+  | { readonly kind: 'resent'; readonly previous: JobRecord }
+  /** `rerun` of a finished job: a new run under the same id. */
+  | { readonly kind: 'rerun'; readonly previous: JobRecord }
+  /** The key already names a job (any state); nothing was written. */
+  | { readonly kind: 'duplicate'; readonly existing: JobRecord };
+
 export interface OutcomeInput {
   readonly jobId: string;
   readonly type?: string;
@@ -232,41 +259,82 @@ export class Ledger {
   }
 
   /**
-   * Producer, keyed jobs only: create the ENQUEUED item unless an unfinished job with this id
-   * exists (then return it). A finished (SUCCEEDED / DEAD) job is replaced: the key starts a new run.
+   * Producer, keyed jobs only: write the ENQUEUED item that makes the key name this job, or return
+   * the job the key already names. The key names one business operation: within its retention
+   * window (`keyUntil`, and the item's TTL) the existing job is returned whatever its state
+   * (`duplicate`), never replaced by accident. The item is written (`kind` other than `duplicate`)
+   * only when:
+   * - no live item exists (absent, past its key window, or past its TTL but not yet deleted): `created`;
+   * - the item is ENQUEUED and past `resendAfter`: the producer that wrote it died before (or
+   *   while) sending, so the job may be sent again; the consumer's claim deduplicates by job id: `resent`;
+   * - `rerun` is set and the job finished (SUCCEEDED or DEAD): an explicit new run: `rerun`.
+   * The last two also require the same payload hash (unless `checkPayload` is false), so a reused
+   * key with another payload is returned as `duplicate` for the caller to report.
    */
-  async enqueue(input: {
-    readonly jobId: string;
-    readonly type: string;
-    readonly lane: string;
-    readonly enqueuedAt: string;
-  }): Promise<{ readonly created: true } | { readonly created: false; readonly existing: JobRecord }> {
+  async enqueue(input: KeyedEnqueueInput): Promise<KeyedEnqueueOutcome> {
     const now = this.now();
+    const nowSeconds = Math.floor(now / 1000);
+    const item: Item = {
+      [A.jobId]: { S: input.jobId },
+      [A.type]: { S: input.type },
+      [A.lane]: { S: input.lane },
+      [A.status]: { S: 'ENQUEUED' },
+      [A.attempts]: { N: '0' },
+      [A.enqueuedAt]: { S: input.enqueuedAt },
+      [A.updatedAt]: { S: iso(now) },
+      [A.expiresAt]: { N: String(Math.max(this.expiresAt(now), input.keyUntil)) },
+      [A.keyUntil]: { N: String(input.keyUntil) },
+      [A.resendAfter]: { N: String(input.resendAfter) },
+    };
+    if (input.payloadHash !== undefined) item[A.payloadHash] = { S: input.payloadHash };
+    const samePayload =
+      input.checkPayload === false || input.payloadHash === undefined
+        ? ''
+        : ' AND (attribute_not_exists(#payloadHash) OR #payloadHash = :payloadHash)';
+    const conditions = [
+      'attribute_not_exists(#jobId)',
+      '#keyUntil < :nowS',
+      '#expiresAt < :nowS',
+      `(#status = :enqueued AND #resendAfter < :nowMs${samePayload})`,
+      ...(input.rerun ? [`(#status IN (:succeeded, :dead)${samePayload})`] : []),
+    ];
+    const values: Item = {
+      ':nowS': { N: String(nowSeconds) },
+      ':nowMs': { N: String(now) },
+      ':enqueued': { S: 'ENQUEUED' },
+      ...(input.rerun ? { ':succeeded': { S: 'SUCCEEDED' }, ':dead': { S: 'DEAD' } } : {}),
+      ...(samePayload ? { ':payloadHash': { S: input.payloadHash as string } } : {}),
+    };
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            [A.jobId]: { S: input.jobId },
-            [A.type]: { S: input.type },
-            [A.lane]: { S: input.lane },
-            [A.status]: { S: 'ENQUEUED' },
-            [A.attempts]: { N: '0' },
-            [A.enqueuedAt]: { S: input.enqueuedAt },
-            [A.updatedAt]: { S: iso(now) },
-            [A.expiresAt]: { N: String(this.expiresAt(now)) },
+          Item: item,
+          ConditionExpression: conditions.join(' OR '),
+          ExpressionAttributeNames: {
+            '#jobId': A.jobId,
+            '#status': A.status,
+            '#keyUntil': A.keyUntil,
+            '#expiresAt': A.expiresAt,
+            '#resendAfter': A.resendAfter,
+            ...(samePayload ? { '#payloadHash': A.payloadHash } : {}),
           },
-          ConditionExpression: 'attribute_not_exists(#jobId) OR #status IN (:succeeded, :dead)',
-          ExpressionAttributeNames: { '#jobId': A.jobId, '#status': A.status },
-          ExpressionAttributeValues: { ':succeeded': { S: 'SUCCEEDED' }, ':dead': { S: 'DEAD' } },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { created: true };
+      const previous = decodeRecord(out.Attributes);
+      if (!previous || previous.status === undefined) return { kind: 'created' };
+      const live =
+        (previous.keyUntil ?? Number.POSITIVE_INFINITY) >= nowSeconds &&
+        (previous.expiresAt ?? Number.POSITIVE_INFINITY) >= nowSeconds;
+      if (!live) return { kind: 'created', previous };
+      return { kind: previous.status === 'ENQUEUED' ? 'resent' : 'rerun', previous };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = decodeRecord(error.Item as Item | undefined) ?? { jobId: input.jobId, attempts: 0 };
-      return { created: false, existing };
+      return { kind: 'duplicate', existing };
     }
   }
 

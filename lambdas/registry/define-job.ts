@@ -29,6 +29,10 @@ export function defineJob<const T extends string, S extends z.ZodType, R>(
   checkInt(`${where}.timeoutSeconds`, spec.timeoutSeconds, 1, 900);
   checkInt(`${where}.backoff.baseSeconds`, spec.backoff?.baseSeconds, 0, MAX_BACKOFF_SECONDS);
   checkInt(`${where}.backoff.capSeconds`, spec.backoff?.capSeconds, 0, MAX_BACKOFF_SECONDS);
+  checkInt(`${where}.keyRetentionSeconds`, spec.keyRetentionSeconds, 60, 10 * 365 * 86400);
+  if (spec.checkKeyPayload !== undefined && typeof spec.checkKeyPayload !== 'boolean') {
+    throw new ConfigError(`${where}.checkKeyPayload`, 'true or false', spec.checkKeyPayload);
+  }
   const idempotency = spec.idempotency ?? 'strict';
   if (!IDEMPOTENCY_MODES.includes(idempotency)) {
     throw new ConfigError(`${where}.idempotency`, `one of ${IDEMPOTENCY_MODES.join(', ')}`, idempotency);

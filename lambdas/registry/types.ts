@@ -72,6 +72,19 @@ export interface JobSpec<T extends string, S extends z.ZodType, R> {
    * @default - no key: every enqueue is a new job
    */
   idempotencyKey?(payload: z.output<S>): string | undefined;
+  /**
+   * How long an idempotency key names its job, seconds: within it, enqueueing the same key returns
+   * the existing job whatever its state (re-running is explicit: `enqueue(..., { rerun: true })`).
+   * At most the ledger TTL (the item is deleted after it).
+   * @default - the ledger TTL (the JobQueue's `ledgerTtl`)
+   */
+  readonly keyRetentionSeconds?: number;
+  /**
+   * Refuse a key reused with another payload (IdempotencyKeyConflictError). Set false for job
+   * types whose key deliberately covers changing payloads (the first payload wins).
+   * @default true
+   */
+  readonly checkKeyPayload?: boolean;
   handler(payload: z.output<S>, ctx: JobContext): Promise<R>;
 }
 
@@ -85,6 +98,8 @@ export interface JobDefinition<T extends string = string, S extends z.ZodType = 
   readonly timeoutSeconds?: number;
   readonly idempotency: IdempotencyMode;
   idempotencyKey?(payload: z.output<S>): string | undefined;
+  readonly keyRetentionSeconds?: number;
+  readonly checkKeyPayload?: boolean;
   handler(payload: z.output<S>, ctx: JobContext): Promise<R>;
 }
 

@@ -16,8 +16,14 @@ export const CONSUMER_ENV = {
   queueUrl: 'JOBS_QUEUE_URL',
   /** URL of the lane's dead-letter queue (permanent failures are sent there directly). */
   dlqUrl: 'JOBS_DLQ_URL',
-  /** The lane's max attempts, equal to the queue's redrive maxReceiveCount. */
+  /** The lane's max attempts: handler runs counted by the ledger, not SQS receives. */
   maxAttempts: 'JOBS_MAX_ATTEMPTS',
+  /**
+   * The lane queue's redrive `maxReceiveCount`: a backstop with headroom over maxAttempts for
+   * deferrals that are not the job's fault. On the last receive it allows, the consumer
+   * dead-letters the message itself (ledger DEAD with the reason) rather than leave it to SQS.
+   */
+  maxReceiveCount: 'JOBS_MAX_RECEIVE_COUNT',
   /** The lane queue's visibility timeout in seconds. */
   visibilityTimeoutSeconds: 'JOBS_VISIBILITY_TIMEOUT_SECONDS',
   /** Default backoff base delay in seconds (a job definition may override it). */
@@ -30,6 +36,12 @@ export const CONSUMER_ENV = {
   batchParallelism: 'JOBS_BATCH_PARALLELISM',
   /** `true` when the lane is a FIFO queue. */
   fifo: 'JOBS_FIFO',
+} as const;
+
+/** Environment variables `JobQueue.configureProducer(fn)` sets on a producer Lambda. */
+export const PRODUCER_ENV = {
+  /** The JobQueue config JSON (the same as the stack output), read by `JobClient.fromEnvironment()`. */
+  config: 'SQS_JOBS_CONFIG',
 } as const;
 
 /** Job statuses in the ledger. */
@@ -53,6 +65,15 @@ export const LEDGER_ATTR = {
   result: 'result',
   progress: 'progress',
   expiresAt: 'expiresAt',
+  /** Keyed jobs: hash of the payload the key was first enqueued with (S, hex). */
+  payloadHash: 'payloadHash',
+  /** Keyed jobs: epoch seconds until which the key names this job (its retention window). */
+  keyUntil: 'keyUntil',
+  /**
+   * Keyed jobs, ENQUEUED only: epoch ms after which the item counts as never sent (the producer
+   * died between the ledger write and the send) and the same key may send the job again.
+   */
+  resendAfter: 'resendAfter',
 } as const;
 
 /** Version of the message envelope this runtime writes and accepts. */
@@ -101,6 +122,8 @@ export interface LaneConfig {
   readonly dlqArn: string;
   readonly fifo: boolean;
   readonly maxAttempts: number;
+  /** The queue's redrive maxReceiveCount (a backstop above maxAttempts); absent in older outputs. */
+  readonly maxReceiveCount?: number;
   /** The lane's consumer function name. */
   readonly functionName: string;
 }
@@ -117,6 +140,8 @@ export interface JobQueueConfig {
   /** Queue that receives scheduler deliveries that failed after their retries. */
   readonly scheduleDlqArn: string;
   readonly alarmTopicArn: string;
+  /** Ledger item TTL in seconds, the default idempotency-key retention; absent in older outputs. */
+  readonly ledgerTtlSeconds?: number;
 }
 
 /**
@@ -145,6 +170,10 @@ export interface JobRecord {
   readonly progress?: number | Record<string, unknown>;
   /** TTL, epoch seconds. */
   readonly expiresAt?: number;
+  /** Keyed jobs: hash of the payload the key was enqueued with. */
+  readonly payloadHash?: string;
+  /** Keyed jobs: epoch seconds until which the key names this job. */
+  readonly keyUntil?: number;
 }
 
 /** Size bounds that keep ledger items under 1 KB (one write unit). */

@@ -166,6 +166,25 @@ export class EnqueueError extends JobsError {
   }
 }
 
+/**
+ * An idempotency key reused with another payload: the key names one business operation, so the
+ * second payload is refused rather than silently ignored. Nothing was written or sent.
+ */
+export class IdempotencyKeyConflictError extends JobsError {
+  constructor(
+    readonly jobType: string,
+    readonly jobId: string,
+    readonly existing: { readonly status?: string; readonly enqueuedAt?: string },
+  ) {
+    super(
+      `Idempotency key of job '${jobType}' (job ${jobId}) was enqueued before with another payload ` +
+        `(status ${existing.status ?? 'unknown'}, enqueued ${existing.enqueuedAt ?? 'unknown'}); ` +
+        'use a new key for a new operation, or set checkKeyPayload: false on the job definition',
+    );
+    this.name = 'IdempotencyKeyConflictError';
+  }
+}
+
 /** Short, single-line description of any thrown value for logs and the ledger. */
 export function describeError(error: unknown): { type: string; message: string } {
   if (error instanceof Error) return { type: error.name, message: error.message };

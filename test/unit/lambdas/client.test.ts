@@ -23,6 +23,7 @@ import {
   BacklogLimitError,
   ConfigError,
   EnqueueError,
+  IdempotencyKeyConflictError,
   PayloadTooLargeError,
   PayloadValidationError,
   UnknownJobTypeError,
@@ -245,6 +246,79 @@ describe('JobClient.enqueue', () => {
     await expect(attempt).rejects.toThrow(EnqueueError);
     const del = ddb.commandCalls(DeleteItemCommand)[0].args[0].input;
     expect(del.ConditionExpression).toBe('#status = :enqueued AND #enqueuedAt = :enqueuedAt');
+  });
+});
+
+describe('JobClient.enqueue: limits and failures it must not hide', () => {
+  it('refuses a job delayed past 900 s whose body is over the Scheduler input limit, before writing anything', async () => {
+    // Act
+    const attempt = client().enqueue(
+      'send-email',
+      { to: 'a@b.co', body: 'x'.repeat(9000) },
+      { delaySeconds: 3600, idempotencyKey: 'big' },
+    );
+
+    // Assess
+    await expect(attempt).rejects.toThrow(PayloadTooLargeError);
+    await expect(attempt).rejects.toThrow(
+      /over the limit of 8192 bytes for a job delayed through EventBridge Scheduler/,
+    );
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
+  });
+
+  it('sends a large body with a short delay straight to SQS (the Scheduler limit does not apply)', async () => {
+    // Act
+    const result = await client().enqueue(
+      'send-email',
+      { to: 'a@b.co', body: 'x'.repeat(9000) },
+      { delaySeconds: 60 },
+    );
+
+    // Assess
+    expect(result.status).toBe('enqueued');
+  });
+
+  it('refuses a key reused with another payload, sending nothing', async () => {
+    // Prepare
+    ddb.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'conditional',
+        $metadata: {},
+        Item: {
+          jobId: { S: 'k' },
+          status: { S: 'SUCCEEDED' },
+          attempts: { N: '1' },
+          payloadHash: { S: 'other' },
+        },
+      }),
+    );
+
+    // Act
+    const attempt = client().enqueue('send-email', { to: 'a@b.co' }, { idempotencyKey: 'welcome-42' });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(IdempotencyKeyConflictError);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('reports a failed undo in the batch result instead of swallowing it', async () => {
+    // Prepare
+    sqs.on(SendMessageBatchCommand).rejects(new Error('ECONNREFUSED'));
+    ddb
+      .on(DeleteItemCommand)
+      .rejects(new Error('AccessDeniedException: not authorized to perform dynamodb:DeleteItem'));
+
+    // Act
+    const [result] = await client().enqueueBatch([
+      { type: 'send-email', payload: { to: 'a@b.co' }, options: { idempotencyKey: 'k' } },
+    ]);
+
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error.message).toMatch(
+      /removing its ledger item also failed .*DeleteItem.*stays taken until 2025-06-01T12:15:00.000Z/,
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { Ledger } from '../../../lambdas/ledger/ledger';
+import { type KeyedEnqueueInput, Ledger } from '../../../lambdas/ledger/ledger';
 import { createLedgerTable } from './support/ledger-table';
 
 const endpoint = inject('dynamodbEndpoint') ?? process.env.DYNAMODB_ENDPOINT;
@@ -267,8 +267,18 @@ describe('optimistic / none: unowned writes', () => {
 });
 
 describe('producer: keyed enqueue', () => {
-  const enqueue = () =>
-    ledger.enqueue({ jobId, type: 'resize', lane: 'default', enqueuedAt: '2025-06-01T12:00:00.000Z' });
+  const nowSeconds = () => Math.floor(now / 1000);
+  const enqueue = (over: Partial<KeyedEnqueueInput> = {}) =>
+    ledger.enqueue({
+      jobId,
+      type: 'resize',
+      lane: 'default',
+      enqueuedAt: '2025-06-01T12:00:00.000Z',
+      payloadHash: 'hash-a',
+      keyUntil: nowSeconds() + 3600,
+      resendAfter: now + 900_000,
+      ...over,
+    });
 
   it('creates ENQUEUED once and returns the existing job while it is unfinished', async () => {
     // Act
@@ -278,23 +288,104 @@ describe('producer: keyed enqueue', () => {
     const whileRunning = await enqueue();
 
     // Assess
-    expect(first).toEqual({ created: true });
-    expect(second).toMatchObject({ created: false, existing: { status: 'ENQUEUED', attempts: 0 } });
-    expect(whileRunning).toMatchObject({ created: false, existing: { status: 'RUNNING' } });
+    expect(first).toEqual({ kind: 'created' });
+    expect(second).toMatchObject({
+      kind: 'duplicate',
+      existing: { status: 'ENQUEUED', attempts: 0, payloadHash: 'hash-a' },
+    });
+    expect(whileRunning).toMatchObject({ kind: 'duplicate', existing: { status: 'RUNNING' } });
   });
 
-  it('starts a new run once the job has finished', async () => {
+  it.each([
+    ['SUCCEEDED', { result: 1 }],
+    ['DEAD', { lastError: 'Error: card declined' }],
+  ] as const)(
+    'returns a %s job as a duplicate within the key window: the key never runs twice by accident',
+    async (status, fields) => {
+      // Prepare
+      await enqueue();
+      await ledger.claim(claimInput('owner-a'));
+      if (status === 'SUCCEEDED') await ledger.complete({ jobId, owner: 'owner-a', result: 1 });
+      else await ledger.fail({ jobId, owner: 'owner-a', status: 'DEAD', error: new Error('card declined') });
+      now += 3_000_000; // long after the send grace, still inside the key window
+
+      // Act
+      const again = await enqueue({ enqueuedAt: '2025-06-01T12:50:00.000Z' });
+
+      // Assess
+      expect(again).toMatchObject({ kind: 'duplicate', existing: { status, attempts: 1, ...fields } });
+      expect((await ledger.get(jobId))?.status).toBe(status);
+    },
+  );
+
+  it('re-runs a finished job only when asked, and only with the same payload', async () => {
     // Prepare
     await enqueue();
     await ledger.claim(claimInput('owner-a'));
     await ledger.complete({ jobId, owner: 'owner-a', result: 1 });
 
     // Act
+    const otherPayload = await enqueue({ rerun: true, payloadHash: 'hash-b' });
+    const rerun = await enqueue({ rerun: true, enqueuedAt: '2025-06-01T12:10:00.000Z' });
+    const whileQueued = await enqueue({ rerun: true });
+
+    // Assess
+    expect(otherPayload).toMatchObject({ kind: 'duplicate', existing: { status: 'SUCCEEDED' } });
+    expect(rerun).toMatchObject({ kind: 'rerun', previous: { status: 'SUCCEEDED', result: 1 } });
+    expect(whileQueued).toMatchObject({ kind: 'duplicate', existing: { status: 'ENQUEUED' } });
+    expect(await ledger.get(jobId)).toMatchObject({
+      status: 'ENQUEUED',
+      attempts: 0,
+      result: undefined,
+      enqueuedAt: '2025-06-01T12:10:00.000Z',
+    });
+  });
+
+  it('lets the key send again once an ENQUEUED item is past its resend time (its producer died before sending)', async () => {
+    // Prepare: written, never sent, never claimed
+    await enqueue({ resendAfter: now + 60_000 });
+
+    // Act
+    const early = await enqueue();
+    now += 61_000;
+    const otherPayload = await enqueue({ payloadHash: 'hash-b' });
+    const resent = await enqueue();
+    const afterResend = await enqueue();
+
+    // Assess
+    expect(early.kind).toBe('duplicate');
+    expect(otherPayload.kind).toBe('duplicate');
+    expect(resent).toMatchObject({ kind: 'resent', previous: { status: 'ENQUEUED' } });
+    expect(afterResend.kind).toBe('duplicate');
+  });
+
+  it('never resends a job a consumer has claimed, however late', async () => {
+    // Prepare
+    await enqueue({ resendAfter: now + 1000 });
+    await ledger.claim(claimInput('owner-a'));
+    await ledger.fail({ jobId, owner: 'owner-a', status: 'FAILED', error: new Error('flaky') });
+    now += 600_000;
+
+    // Act
     const again = await enqueue();
 
     // Assess
-    expect(again).toEqual({ created: true });
-    expect((await ledger.get(jobId))?.status).toBe('ENQUEUED');
+    expect(again).toMatchObject({ kind: 'duplicate', existing: { status: 'FAILED', attempts: 1 } });
+  });
+
+  it('starts a new job once the key window has passed (the item is not yet deleted by TTL)', async () => {
+    // Prepare
+    await enqueue({ keyUntil: nowSeconds() + 60 });
+    await ledger.claim(claimInput('owner-a'));
+    await ledger.complete({ jobId, owner: 'owner-a', result: 1 });
+    now += 120_000;
+
+    // Act
+    const again = await enqueue({ payloadHash: 'hash-b' });
+
+    // Assess
+    expect(again).toMatchObject({ kind: 'created', previous: { status: 'SUCCEEDED' } });
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'ENQUEUED', payloadHash: 'hash-b' });
   });
 
   it('removes only its own ENQUEUED item', async () => {
