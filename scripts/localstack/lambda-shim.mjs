@@ -12,9 +12,16 @@
 // that tests can find a function's process (e.g. `pgrep -f -- '--function=<name>'`) and
 // down.sh the leftovers of its own LocalStack.
 //
-// Flow: load the handler, POST <endpoint>/status/<id>/ready (or /status/<id>/error on an
-// init failure, then exit 1), then for each POST /invoke answer 202 and later POST the result
-// to <endpoint>/invocations/<request id>/response or /error.
+// Flow: load the handler (the init phase, bounded by the executor, not by the function
+// timeout), POST <endpoint>/status/<id>/ready (or /status/<id>/error on an init failure, then
+// exit 1), then for each POST /invoke answer 202 and later POST the result to
+// <endpoint>/invocations/<request id>/response or /error.
+//
+// An invoke is never refused: LocalStack sends the next one as soon as it has the previous
+// result, which can be before our POST of that result has resolved here. So the busy state is
+// cleared before the result is posted, and an invoke that still finds one running waits in a
+// queue instead of getting a 409 (which would cost the event source mapping a receive, and the
+// job an attempt, without running the handler).
 
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -107,15 +114,19 @@ async function loadHandler() {
 }
 
 let handler;
+const initStarted = Date.now();
+let initDurationMs;
 try {
   handler = await loadHandler();
+  initDurationMs = Date.now() - initStarted;
 } catch (err) {
   console.error('lambda-shim: init failed', err);
   await post(`/status/${runtimeId}/error`, errorPayload(err, err?.name)).catch(() => {});
   process.exit(1);
 }
 
-let current = null; // { id, done }
+let current = null; // { id } of the invocation running now
+const waiting = []; // invokes that arrived while one was running, in order
 
 function makeContext(inv, deadline) {
   return {
@@ -134,22 +145,32 @@ function makeContext(inv, deadline) {
   };
 }
 
+// Reports the result of invocation `id` once (later calls for it are ignored). The busy state is
+// cleared first: the moment LocalStack has the result it may send the next invoke.
 async function finish(id, ok, value) {
-  if (!current || current.id !== id || current.done) return;
-  current.done = true;
+  if (!current || current.id !== id) return;
+  current = null;
+  const body = ok ? JSON.stringify(value === undefined ? null : value) : value;
   try {
-    if (ok) await post(`/invocations/${id}/response`, JSON.stringify(value === undefined ? null : value));
-    else await post(`/invocations/${id}/error`, value);
+    await post(`/invocations/${id}/${ok ? 'response' : 'error'}`, body);
   } catch (err) {
     console.error('lambda-shim: could not post the result', err);
   }
-  current = null;
+}
+
+function startNext() {
+  if (current || waiting.length === 0) return;
+  const inv = waiting.shift();
+  runInvocation(inv)
+    .catch((err) => console.error('lambda-shim: invocation failed', err))
+    .finally(startNext);
 }
 
 async function runInvocation(inv) {
   const id = inv['invoke-id'];
+  // The function timeout counts from the invoke, as on AWS; init had its own bound.
   const deadline = Date.now() + timeoutSec * 1000;
-  current = { id, done: false };
+  current = { id };
   process.env._X_AMZN_TRACE_ID = inv['trace-id'] || '';
   let event;
   try {
@@ -176,7 +197,9 @@ async function runInvocation(inv) {
     await finish(id, false, errorPayload(err));
   }
   console.log(`END RequestId: ${id}`);
-  console.log(`REPORT RequestId: ${id}\tDuration: ${Date.now() - started} ms`);
+  const init = initDurationMs === undefined ? '' : `\tInit Duration: ${initDurationMs} ms`;
+  initDurationMs = undefined; // reported once, on the cold invocation, as AWS does
+  console.log(`REPORT RequestId: ${id}\tDuration: ${Date.now() - started} ms${init}`);
 }
 
 // A crash inside the handler's async work: report it for the current request, then exit like
@@ -209,12 +232,9 @@ const server = createServer((req, res) => {
       res.writeHead(400).end('bad json');
       return;
     }
-    if (current) {
-      res.writeHead(409).end('busy');
-      return;
-    }
     res.writeHead(202).end();
-    runInvocation(inv).catch((err) => console.error('lambda-shim: invocation failed', err));
+    waiting.push(inv);
+    startNext();
   });
 });
 server.listen(port, '127.0.0.1', () => {
