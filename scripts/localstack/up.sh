@@ -224,6 +224,10 @@ export FILESYSTEM_ROOT="${FILESYSTEM_ROOT:-$LS_FS_ROOT}"
 export OVERRIDE_IN_DOCKER="${OVERRIDE_IN_DOCKER:-0}"
 export DNS_ADDRESS="${DNS_ADDRESS:-0}"
 export LAMBDA_RUNTIME_EXECUTOR="${LAMBDA_RUNTIME_EXECUTOR:-host-node}"
+# LocalStack's bound on starting an environment includes the host executor's wait for an init
+# slot (LAMBDA_HOST_MAX_PARALLEL_INITS); each init has its own bound (LAMBDA_HOST_INIT_TIMEOUT).
+# A start that fails costs the event source mapping a receive without running the handler.
+export LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT="${LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT:-300}"
 export LAMBDA_HOST_SHIM="$LS_SCRIPTS/lambda-shim.mjs"
 export LAMBDA_HOST_NODE_BIN="${LAMBDA_HOST_NODE_BIN:-$(command -v node)}"
 export LAMBDA_HOST_NODE_PATH="${LAMBDA_HOST_NODE_PATH:-$LS_ROOT/node_modules}"

@@ -10,7 +10,14 @@ Protocol (as LocalStack's own executors use it, see executor_endpoint.py):
     .../invocations/<invoke-id>/response or /error.
 
 Beyond Docker parity, this executor
-  - enforces the function timeout (kills the process, returns a Sandbox.Timedout error),
+  - enforces the function timeout (kills the process, returns a Sandbox.Timedout error); as on
+    AWS the clock starts when the invoke reaches the process, never at process start,
+  - gives the init phase (spawn until the handler is loaded and the shim says ready) its own
+    bound, LAMBDA_HOST_INIT_TIMEOUT, and runs at most LAMBDA_HOST_MAX_PARALLEL_INITS inits at
+    once: on AWS every environment has its own CPU, here a burst of cold starts would otherwise
+    starve the invocations already running into their timeouts,
+  - never loses an invoke to the harness: a process found dead before the invoke reaches it is
+    respawned and the invoke resent, a refused or unanswered connection is retried,
   - reports a process that dies mid-invocation (e.g. killed by a test) as a Runtime.ExitError
     for that invocation, and respawns a fresh process on the next invocation.
 
@@ -18,6 +25,11 @@ Environment read (set by scripts/localstack/up.sh):
   LAMBDA_HOST_NODE_BIN   node binary (default: `node` on PATH)
   LAMBDA_HOST_SHIM       path of lambda-shim.mjs (default: ../lambda-shim.mjs from this package)
   LAMBDA_HOST_NODE_PATH  NODE_PATH for functions (the project's node_modules: @aws-sdk/* etc.)
+  LAMBDA_HOST_INIT_TIMEOUT        seconds one init may take once started (default 30; AWS: 10,
+                                  on dedicated CPU)
+  LAMBDA_HOST_MAX_PARALLEL_INITS  inits running at once (default: the number of CPUs)
+LocalStack's own LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT bounds a start including its wait for an init
+slot; up.sh raises it in host mode.
 """
 
 import json
@@ -29,7 +41,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from pathlib import Path
 
@@ -38,6 +50,7 @@ import requests
 from localstack import config
 from localstack.services.lambda_.invocation.executor_endpoint import (
     ExecutorEndpoint,
+    ShutdownDuringStartup,
     StatusErrorException,
 )
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
@@ -54,6 +67,19 @@ MAX_LOG_LINES = 5000
 # environment of the LocalStack process that a function process may see (the rest is the
 # function's own environment, as in a container)
 PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")
+# how long invoke() keeps resending an invoke the process did not take (connection refused, a
+# busy answer from an older shim), on top of respawning a dead process
+SEND_RETRY_SECONDS = 30
+
+
+def _init_timeout() -> float:
+    return float(os.environ.get("LAMBDA_HOST_INIT_TIMEOUT") or 30)
+
+
+# one semaphore for all environments of this LocalStack: inits compete for the same CPUs
+_INIT_SLOTS = threading.BoundedSemaphore(
+    max(1, int(os.environ.get("LAMBDA_HOST_MAX_PARALLEL_INITS") or os.cpu_count() or 2))
+)
 
 
 def _shim_path() -> str:
@@ -161,7 +187,8 @@ class HostNodeRuntimeExecutor(RuntimeExecutor):
                 )
             )
         inv = ep.invocation_future
-        if inv is not None and not inv.done():
+        # an invoke the process never took is resent by invoke() to a fresh process, not failed
+        if inv is not None and not inv.done() and getattr(inv, "delivered", False):
             req_id = getattr(inv, "request_id", "")
             payload = {
                 "errorType": "Runtime.ExitError",
@@ -194,15 +221,40 @@ class HostNodeRuntimeExecutor(RuntimeExecutor):
         except Exception:  # noqa
             pass
 
-    def _wait_ready(self) -> None:
-        self.executor_endpoint.wait_for_startup()
+    def _init(self) -> None:
+        """The init phase: spawn the process and wait until the shim has loaded the handler.
+
+        Bounded on its own (LAMBDA_HOST_INIT_TIMEOUT, from the moment this init gets a slot) and
+        never counted in an invocation's timeout, as on AWS.
+        """
+        name = self.function_version.id.function_name
+        with _INIT_SLOTS:
+            if self.stopped:
+                raise LambdaRuntimeException(f"execution environment {self.id} is stopped")
+            ep = self.executor_endpoint
+            if ep.startup_future is None or ep.startup_future.done():
+                ep.startup_future = Future()
+            started = time.monotonic()
+            self._spawn()
+            bound = _init_timeout()
+            try:
+                ep.startup_future.result(timeout=bound)
+            except FutureTimeoutError:
+                proc = self.process
+                self.process = None  # the watcher ignores processes that are no longer current
+                self._kill(proc)
+                raise LambdaRuntimeException(
+                    f"init of {name} did not finish within {bound:.0f}s (LAMBDA_HOST_INIT_TIMEOUT)"
+                )
+            except CancelledError as e:
+                raise ShutdownDuringStartup("execution environment shut down during init") from e
+            LOG.debug("host-node: init of %s (env %s) took %.2fs", name, self.id, time.monotonic() - started)
 
     # --- RuntimeExecutor API ------------------------------------------------------------
     def start(self, env_vars: dict[str, str]) -> None:
         self.env_vars = dict(env_vars)
         self.executor_endpoint.start()
-        self._spawn()
-        self._wait_ready()
+        self._init()
 
     def stop(self) -> None:
         self.stopped = True
@@ -221,41 +273,54 @@ class HostNodeRuntimeExecutor(RuntimeExecutor):
     def get_runtime_endpoint(self) -> str:
         return f"http://{HOST}:{config.GATEWAY_LISTEN[0].port}{self.executor_endpoint.get_endpoint_prefix()}"
 
-    def _respawn(self) -> None:
-        LOG.info("host-node: restarting the process of %s (env %s)", self.function_version.id.function_name, self.id)
-        self.executor_endpoint.startup_future = Future()
-        self._spawn()
-        deadline = config.LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT
-        try:
-            self.executor_endpoint.startup_future.result(timeout=deadline)
-        except FutureTimeoutError:
-            self._kill()
-            raise LambdaRuntimeException(f"restarted runtime did not become ready within {deadline}s")
+    def _send(self, payload: dict[str, str], inv: Future) -> None:
+        """Hands the invoke to the process, respawning a dead one (its init bounded on its own)
+        and resending what was not taken. Marks `inv` delivered once the shim has accepted it."""
+        give_up = time.monotonic() + SEND_RETRY_SECONDS
+        delay = 0.05
+        while True:
+            if self.stopped:
+                raise LambdaRuntimeException(f"execution environment {self.id} is stopped")
+            if self.process is None or self.process.poll() is not None:
+                name = self.function_version.id.function_name
+                LOG.info("host-node: starting a fresh process for %s (env %s)", name, self.id)
+                self._init()
+            url = f"http://{HOST}:{self.executor_endpoint.container_port}/invoke"
+            try:
+                response = requests.post(url, json=payload, proxies={"http": "", "https": ""}, timeout=(5, 10))
+            except requests.exceptions.ReadTimeout:
+                # the process has the request but did not answer: treat it as taken, the function
+                # timeout (or the process's exit) decides the outcome; resending could run it twice
+                LOG.warning("host-node: no answer to the invoke from %s; waiting for its result", url)
+                inv.delivered = True  # type: ignore[attr-defined]
+                return
+            except requests.exceptions.ConnectionError as e:
+                reason = f"connection failed ({e.__class__.__name__})"
+            else:
+                if response.ok:
+                    inv.delivered = True  # type: ignore[attr-defined]
+                    return
+                reason = f"HTTP {response.status_code}"
+            if time.monotonic() >= give_up:
+                raise LambdaRuntimeException(f"invoke to {url} not taken within {SEND_RETRY_SECONDS}s: {reason}")
+            LOG.info("host-node: invoke to %s not taken (%s); retrying", url, reason)
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
         with self.invoke_lock:
             if self.stopped:
                 raise LambdaRuntimeException(f"execution environment {self.id} is stopped")
-            if self.process is None or self.process.poll() is not None:
-                self._respawn()
             ep = self.executor_endpoint
             req_id = payload.get("invoke-id", "")
             inv: Future = Future()
             inv.request_id = req_id  # type: ignore[attr-defined]
+            inv.delivered = False  # type: ignore[attr-defined]
             inv.log_start = self.log_seq  # type: ignore[attr-defined]
             ep.invocation_future = inv
             ep.logs = None
-            url = f"http://{HOST}:{ep.container_port}/invoke"
-            for attempt in range(6):
-                try:
-                    response = requests.post(url, json=payload, proxies={"http": "", "https": ""}, timeout=10)
-                    break
-                except requests.exceptions.ConnectionError:
-                    if attempt == 5 or (self.process and self.process.poll() is not None):
-                        raise
-                    time.sleep(0.1 * 2**attempt)
-            if not response.ok:
-                raise LambdaRuntimeException(f"invoke to {url} failed with HTTP {response.status_code}")
+            self._send(payload, inv)
+            # the function timeout counts from here: the process has the invoke
             timeout = float(self.function_version.config.timeout or 3)
             try:
                 result = inv.result(timeout=timeout + 0.5)
