@@ -2,6 +2,7 @@
  * The example stack's job registry: the module a JobQueue's `registryEntry` points at.
  * It is bundled into the consumer Lambdas and imported by producers for typed enqueueing.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { defineJob, defineRegistry, PermanentJobError } from '../lambdas/jobs';
 
@@ -97,4 +98,30 @@ export const nightlyCleanup = defineJob({
   },
 });
 
-export const registry = defineRegistry([sendEmail, generateReport, flakyTask, ledgerEntry, nightlyCleanup]);
+/** One id per module instance, so one per Lambda execution environment. */
+const environmentId = randomUUID();
+
+/**
+ * Sleeps, then reports which execution environment ran it and when (epoch ms): the lane tests
+ * measure each lane's concurrency from these. Enqueue it with `lane` set to the lane to measure.
+ */
+export const laneProbe = defineJob({
+  type: 'lane-probe',
+  lane: 'default',
+  idempotency: 'optimistic',
+  schema: z.object({ sleepMs: z.number().int().min(0).max(5_000).default(0) }),
+  handler: async (payload, ctx) => {
+    const startedAt = Date.now();
+    if (payload.sleepMs > 0) await sleep(payload.sleepMs, ctx.signal);
+    return { environment: environmentId, lane: ctx.lane, startedAt, finishedAt: Date.now() };
+  },
+});
+
+export const registry = defineRegistry([
+  sendEmail,
+  generateReport,
+  flakyTask,
+  ledgerEntry,
+  nightlyCleanup,
+  laneProbe,
+]);
