@@ -2,7 +2,7 @@
  * One priority lane: the SQS queue, its dead-letter queue and the consumer Lambda that drains it.
  * Created by JobQueue in a loop over the resolved lane definitions; not meant to be built alone.
  */
-import { Duration, Names, Stack } from 'aws-cdk-lib';
+import { Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -32,6 +32,8 @@ export interface JobLaneProps {
   readonly logRetention: logs.RetentionDays;
   readonly runtime: lambda.Runtime;
   readonly environment: Record<string, string>;
+  /** Applied to the lane queue and its DLQ (see JobQueueProps.removalPolicy). */
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /** A lane's resources, as JobQueue exposes them. */
@@ -73,6 +75,7 @@ export class JobLane extends Construct implements IJobLane {
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...queueSecurity,
       retentionPeriod: DLQ_RETENTION,
+      removalPolicy: props.removalPolicy,
     });
     // The DLQ's redrive-allow policy names its source queue, and the source's redrive policy names
     // the DLQ: referencing both ways would be a cycle, so the source queue gets a name generated
@@ -84,7 +87,11 @@ export class JobLane extends Construct implements IJobLane {
       queueName,
       retentionPeriod: lane.retentionPeriod,
       visibilityTimeout: this.visibilityTimeout,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: lane.maxAttempts },
+      // A backstop above maxAttempts: the ledger counts attempts, and receives that used none
+      // (deferrals) must not dead-letter a job early.
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: lane.maxReceiveCount },
+      // A renamed lane or a switch to FIFO is a new queue; RETAIN keeps the old one and its messages.
+      removalPolicy: props.removalPolicy,
       // Scheduler can only target FIFO queues with content-based deduplication; explicit ids still win.
       contentBasedDeduplication: lane.fifo ? true : undefined,
     });
@@ -121,6 +128,7 @@ export class JobLane extends Construct implements IJobLane {
         [CONSUMER_ENV.queueUrl]: this.queue.queueUrl,
         [CONSUMER_ENV.dlqUrl]: this.deadLetterQueue.queueUrl,
         [CONSUMER_ENV.maxAttempts]: String(lane.maxAttempts),
+        [CONSUMER_ENV.maxReceiveCount]: String(lane.maxReceiveCount),
         [CONSUMER_ENV.visibilityTimeoutSeconds]: String(this.visibilityTimeout.toSeconds()),
         [CONSUMER_ENV.backoffBaseSeconds]: String(props.backoffBase.toSeconds()),
         [CONSUMER_ENV.backoffCapSeconds]: String(props.backoffCap.toSeconds()),
@@ -152,13 +160,9 @@ export class JobLane extends Construct implements IJobLane {
         maxConcurrency: lane.maxConcurrency,
       }),
     );
-    // The event source grants receive/delete; backoff and heartbeats also change visibility.
-    this.consumer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['sqs:ChangeMessageVisibility'],
-        resources: [this.queue.queueArn],
-      }),
-    );
-    this.deadLetterQueue.grantSendMessages(this.consumer);
+    // The event source already grants receive, delete, queue attributes and
+    // ChangeMessageVisibility (backoff and heartbeats); the consumer only adds direct
+    // dead-lettering. Not grantSendMessages: the consumer never reads the DLQ's attributes or URL.
+    this.deadLetterQueue.grant(this.consumer, 'sqs:SendMessage');
   }
 }

@@ -2,7 +2,7 @@
  * JobQueue: priority lanes with DLQs and consumers, the DynamoDB job ledger, the schedule group
  * and scheduler role, alarms and a dashboard, checked for cross-resource invariants at synth time.
  */
-import { CfnOutput, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,11 +14,13 @@ import { Construct } from 'constructs';
 // The backoff module is pure (no SDK), like the contract: the construct checks the TTL with the
 // very function the consumer schedules retries with.
 import { MAX_BACKOFF_SECONDS, retryHorizonSeconds } from '../lambdas/consumer/backoff';
+import type { JobRegistry } from '../lambdas/registry/types';
 import {
   CONFIG_OUTPUT_DESCRIPTION,
   type JobQueueConfig,
   type LaneConfig,
   LEDGER_ATTR,
+  PRODUCER_ENV,
 } from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
 import { type IJobLane, JobLane } from './job-lane';
@@ -57,6 +59,16 @@ export interface JobQueueProps {
    * @default 'registry'
    */
   readonly registryExport?: string;
+
+  /**
+   * The job registry object itself (the one `registryEntry` exports), for checks at synth time:
+   * every schedule's job type must be in it and its payload must pass the job's schema, and every
+   * job's `lane` must be a lane of this queue. The consumers still load the registry from
+   * `registryEntry`.
+   *
+   * @default - no synth-time checks of job types and payloads (the consumer rejects them at run time)
+   */
+  readonly registry?: JobRegistry;
 
   /**
    * Priority lanes, each an SQS queue with its own DLQ and consumer.
@@ -144,10 +156,22 @@ export interface JobQueueProps {
   readonly ledgerTtl?: Duration;
 
   /**
+   * What happens to the queues that hold jobs (every lane queue, every lane DLQ and the schedule
+   * DLQ) when they leave the stack or are replaced, and to the ledger unless
+   * `ledgerRemovalPolicy` is given. Renaming a lane or switching it to FIFO creates a new queue:
+   * under RETAIN the old queue and its messages stay in the account (orphaned), so drain it first.
+   * A retained lane queue keeps its generated name, so deploying the same stack again after
+   * `cdk destroy` needs the old queue deleted first.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
    * What happens to the ledger table when it leaves the stack. Only applies to a table this
    * construct creates.
    *
-   * @default RemovalPolicy.RETAIN
+   * @default - `removalPolicy`, else RemovalPolicy.RETAIN
    */
   readonly ledgerRemovalPolicy?: RemovalPolicy;
 
@@ -221,6 +245,8 @@ export class JobQueue extends Construct {
   public readonly monitoring: JobQueueMonitoring;
   /** What clients need to reach this queue, as published in the stack output. */
   public readonly config: JobQueueConfig;
+  /** The registry given in the props, if any: schedules are checked against it at synth time. */
+  public readonly registry?: JobRegistry;
 
   constructor(scope: Construct, id: string, props: JobQueueProps) {
     super(scope, id);
@@ -255,9 +281,16 @@ export class JobQueue extends Construct {
     const horizon = Math.max(...lanes.map((lane) => retryHorizonSeconds(lane.maxAttempts - 1, backoff)));
     checkSeconds('ledgerTtl', ledgerTtl, Math.max(horizon, 3600), 365 * 24 * 3600);
 
+    this.registry = props.registry;
+    if (this.registry) checkJobLanes(this.registry, laneNames);
+
     const entry = consumerEntry(props.registryEntry, props.registryExport ?? 'registry');
 
-    this.table = props.ledgerTable ?? this.createLedger(props.ledgerRemovalPolicy ?? RemovalPolicy.RETAIN);
+    // Queues and the ledger hold work and history: kept unless the user opts out.
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.table =
+      props.ledgerTable ??
+      this.createLedger(props.ledgerRemovalPolicy ?? props.removalPolicy ?? RemovalPolicy.RETAIN);
 
     const serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
     const metricsNamespace = props.metricsNamespace ?? 'SqsJobs';
@@ -279,9 +312,11 @@ export class JobQueue extends Construct {
         logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         runtime: props.consumerRuntime ?? lambda.Runtime.NODEJS_22_X,
         environment: props.consumerEnvironment ?? {},
+        removalPolicy,
       });
-      // Claim, complete, progress and read: exactly what the runtime's ledger does.
-      this.table.grant(jobLane.consumer, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+      // Every consumer write is a conditional UpdateItem (claim, complete, fail, progress, lease,
+      // outcome); optimistic mode reads first. test/unit/lib/grants.test.ts proves the set.
+      this.table.grant(jobLane.consumer, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
       laneMap.set(lane.name, jobLane);
       Validations.of(jobLane).acknowledge(
         {
@@ -322,6 +357,7 @@ export class JobQueue extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
+      removalPolicy,
     });
     Validations.of(this.scheduleDeadLetterQueue).acknowledge(
       {
@@ -340,8 +376,9 @@ export class JobQueue extends Construct {
       }),
       description: 'Lets EventBridge Scheduler deliver cron and delayed jobs to the lanes',
     });
-    for (const jobLane of laneMap.values()) jobLane.queue.grantSendMessages(schedulerRole);
-    this.scheduleDeadLetterQueue.grantSendMessages(schedulerRole);
+    // Scheduler only sends (to the target, and failed deliveries to its DLQ): no attributes, no URL.
+    for (const jobLane of laneMap.values()) jobLane.queue.grant(schedulerRole, 'sqs:SendMessage');
+    this.scheduleDeadLetterQueue.grant(schedulerRole, 'sqs:SendMessage');
     this.schedulerRole = schedulerRole;
 
     this.monitoring = new JobQueueMonitoring(this, 'Monitoring', {
@@ -369,6 +406,7 @@ export class JobQueue extends Construct {
             dlqArn: lane.deadLetterQueue.queueArn,
             fifo: lane.settings.fifo,
             maxAttempts: lane.settings.maxAttempts,
+            maxReceiveCount: lane.settings.maxReceiveCount,
             functionName: lane.consumer.functionName,
           },
         ]),
@@ -377,6 +415,7 @@ export class JobQueue extends Construct {
       schedulerRoleArn: schedulerRole.roleArn,
       scheduleDlqArn: this.scheduleDeadLetterQueue.queueArn,
       alarmTopicArn: this.monitoring.alarmTopic.topicArn,
+      ledgerTtlSeconds: ledgerTtl.toSeconds(),
     };
     new CfnOutput(this, 'Config', {
       description: CONFIG_OUTPUT_DESCRIPTION,
@@ -397,29 +436,166 @@ export class JobQueue extends Construct {
   }
 
   /**
-   * Grants what `JobClient.enqueue` needs: send to every lane, read the lane depth (backpressure),
-   * write and read the ledger (idempotency keys), and create one-time schedules for long delays.
+   * Grants what a producer's `JobClient` needs to enqueue, found with `JobClient.fromStack`:
+   *
+   * - `sqs:SendMessage` on every lane (SendMessage, SendMessageBatch) and `sqs:GetQueueAttributes`
+   *   (the lane depth that `backlogLimits` checks);
+   * - `dynamodb:PutItem` and `dynamodb:DeleteItem` on the ledger: a keyed job's ENQUEUED item, and
+   *   its removal when the send failed, so a retry with the same key is not swallowed;
+   * - `scheduler:CreateSchedule` in this queue's schedule group and `iam:PassRole` on the
+   *   scheduler role, only towards `scheduler.amazonaws.com` (delays over 15 minutes, FIFO delays);
+   * - `cloudformation:DescribeStacks` on this stack only (`JobClient.fromStack` reads the config
+   *   output). Kept because producers outside Lambda (containers, scripts, CI) find the queue that
+   *   way; a Lambda producer should use `configureProducer` instead, which grants the rest without it.
+   *
+   * Add `grantStatusRead` for `getJob`. test/unit/lib/grants.test.ts checks every call the client
+   * makes against these grants with an IAM policy simulator, and that nothing else is granted.
    */
   public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
-    for (const lane of this.lanes.values()) lane.queue.grantSendMessages(grantee);
-    this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:GetItem');
-    this.schedulerRole.grantPassRole(grantee.grantPrincipal);
+    return this.grantSend(grantee).combine(this.grantConfigRead(grantee));
+  }
+
+  /**
+   * Grants what `JobClient.getJob` needs (`dynamodb:GetItem` on the ledger), and
+   * `cloudformation:DescribeStacks` on this stack for `JobClient.fromStack`.
+   */
+  public grantStatusRead(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grant(grantee, 'dynamodb:GetItem').combine(this.grantConfigRead(grantee));
+  }
+
+  /**
+   * Makes `fn` a producer without a CloudFormation call: sets the `SQS_JOBS_CONFIG` environment
+   * variable (PRODUCER_ENV.config) to this queue's config JSON, for `JobClient.fromEnvironment()`,
+   * and grants what enqueueing and `getJob` need (as `grantEnqueue` + `grantStatusRead`, without
+   * `cloudformation:DescribeStacks`). Lambda environment variables share a 4 KB limit; the config
+   * takes about 450 bytes per lane plus 400.
+   */
+  public configureProducer(fn: lambda.Function): iam.Grant {
+    fn.addEnvironment(PRODUCER_ENV.config, Stack.of(this).toJsonString(this.config));
+    return this.grantSend(fn).combine(this.table.grant(fn, 'dynamodb:GetItem'));
+  }
+
+  /**
+   * Grants what the `sqs-jobs` operator CLI needs for `status`, `stats`, `top`, `schedules` and
+   * every `dlq` command (list, retry, delete, redrive, purge):
+   *
+   * - `cloudformation:DescribeStacks` on this stack (the CLI finds the config output);
+   * - on each lane DLQ: receive, change visibility (hand a peeked message back), delete, read
+   *   attributes, purge, and start / list message move tasks (a redrive also needs receive, delete
+   *   and attributes on its source);
+   * - on each lane queue: `sqs:SendMessage` (retry, and a redrive's destination) and
+   *   `sqs:GetQueueAttributes` (depths);
+   * - `dynamodb:GetItem` on the ledger (the CLI writes no ledger items: the consumer's claim
+   *   accepts DEAD jobs, so a retried or redriven job needs no reset);
+   * - `scheduler:GetSchedule` in this queue's schedule group and `scheduler:ListSchedules`, which
+   *   IAM only grants on `*`;
+   * - `cloudwatch:GetMetricData` (no resource-level permissions, so `*`) and
+   *   `cloudwatch:DescribeAlarms` on this account and region's alarms (the CLI lists the alarms
+   *   that notify this queue's topic).
+   *
+   * `sqs-jobs enqueue` is a producer call: add `grantEnqueue`. test/unit/lib/grants.test.ts runs
+   * every operator command against these grants with an IAM policy simulator.
+   */
+  public grantOperate(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    const dlqs = [...this.lanes.values()].map((lane) => lane.deadLetterQueue);
+    const queues = [...this.lanes.values()].map((lane) => lane.queue);
+    const grants = [
+      this.grantConfigRead(grantee),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:PurgeQueue',
+          'sqs:StartMessageMoveTask',
+          'sqs:ListMessageMoveTasks',
+        ],
+        resourceArns: dlqs.map((dlq) => dlq.queueArn),
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+        resourceArns: queues.map((queue) => queue.queueArn),
+      }),
+      this.table.grant(grantee, 'dynamodb:GetItem'),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['scheduler:GetSchedule'],
+        resourceArns: [this.scheduleArns()],
+      }),
+      // Neither action has resource-level permissions: IAM grants them on '*' or not at all.
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['scheduler:ListSchedules', 'cloudwatch:GetMetricData'],
+        resourceArns: ['*'],
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['cloudwatch:DescribeAlarms'],
+        resourceArns: [
+          stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    ];
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  /** `cloudformation:DescribeStacks` on this stack only: what `JobClient.fromStack` and the CLI call. */
+  private grantConfigRead(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['scheduler:CreateSchedule'],
+      actions: ['cloudformation:DescribeStacks'],
       resourceArns: [
-        Stack.of(this).formatArn({
-          service: 'scheduler',
-          resource: 'schedule',
-          resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+        stack.formatArn({
+          service: 'cloudformation',
+          resource: 'stack',
+          resourceName: `${stack.stackName}/*`,
         }),
       ],
     });
   }
 
-  /** Grants what `JobClient.getJob` needs: reading ledger items. */
-  public grantStatusRead(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:GetItem');
+  /** Sending to the lanes, the keyed ledger writes and one-time schedules: every enqueue path. */
+  private grantSend(grantee: iam.IGrantable): iam.Grant {
+    const grants = [...this.lanes.values()].map((lane) =>
+      lane.queue.grant(grantee, 'sqs:SendMessage', 'sqs:GetQueueAttributes'),
+    );
+    grants.push(this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:DeleteItem'));
+    grants.push(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['scheduler:CreateSchedule'],
+        resourceArns: [this.scheduleArns()],
+      }),
+    );
+    // The role may only be handed to EventBridge Scheduler, not to any service that accepts roles.
+    grants.push(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['iam:PassRole'],
+        resourceArns: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  /** Every schedule in this queue's group. */
+  private scheduleArns(): string {
+    return Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+    });
   }
 
   private createLedger(removalPolicy: RemovalPolicy): dynamodb.ITable {
@@ -431,5 +607,15 @@ export class JobQueue extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
+  }
+}
+
+/** A job whose definition names a lane this queue does not have would fail every enqueue. */
+function checkJobLanes(registry: JobRegistry, laneNames: readonly string[]): void {
+  for (const type of registry.types) {
+    const lane = registry.get(type)?.lane;
+    if (lane !== undefined && !laneNames.includes(lane)) {
+      throw new JobQueueConfigError(`registry job '${type}' lane`, `one of ${laneNames.join(', ')}`, lane);
+    }
   }
 }

@@ -10,17 +10,19 @@ import { Construct } from 'constructs';
 import { ENVELOPE_VERSION } from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
 import type { JobQueue } from './job-queue';
+import { checkScheduledJob, checkScheduleExpression } from './private/schedule-check';
 import { checkInt, checkSeconds } from './private/validate';
 
 export interface JobScheduleOptions {
   /** When to fire: `ScheduleExpression.cron(...)`, `.rate(...)`, `.at(...)` or `.expression(...)`, with a time zone. */
   readonly schedule: scheduler.ScheduleExpression;
 
-  /** Job type to enqueue: a key of the job registry. */
+  /** Job type to enqueue: a key of the job registry (checked at synth time when the JobQueue has its `registry`). */
   readonly jobType: string;
 
   /**
-   * Job payload, validated by the job's schema when it runs.
+   * Job payload, validated by the job's schema when it runs, and at synth time when the JobQueue
+   * was given its `registry`.
    *
    * @default {}
    */
@@ -92,23 +94,48 @@ export class JobSchedule extends Construct {
   constructor(scope: Construct, id: string, props: JobScheduleProps) {
     super(scope, id);
     const { jobQueue } = props;
+    // Every message names the schedule: a stack may hold many.
+    const where = `JobSchedule '${id}'`;
     const laneName = props.lane ?? jobQueue.defaultLane;
+    // A Map: a lane name like `__proto__` or `constructor` is just an unknown lane.
     const lane = jobQueue.lanes.get(laneName);
     if (!lane) {
-      throw new JobQueueConfigError('lane', `one of ${[...jobQueue.lanes.keys()].join(', ')}`, laneName);
+      throw new JobQueueConfigError(
+        `${where}.lane`,
+        `one of ${[...jobQueue.lanes.keys()].join(', ')}`,
+        laneName,
+      );
     }
     if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(props.jobType)) {
       throw new JobQueueConfigError(
-        'jobType',
+        `${where}.jobType`,
         'a job type name (letters, digits, ".", "_", ":", "-"; at most 128)',
         props.jobType,
       );
     }
+    if (jobQueue.registry) checkScheduledJob(where, jobQueue.registry, props.jobType, props.payload ?? {});
     const retryAttempts = props.retryAttempts ?? 10;
-    checkInt('retryAttempts', retryAttempts, 0, 185);
+    checkInt(`${where}.retryAttempts`, retryAttempts, 0, 185);
     const maxEventAge = props.maxEventAge ?? Duration.hours(1);
-    checkSeconds('maxEventAge', maxEventAge, 60, 86_400);
-    if (props.flexibleWindow) checkSeconds('flexibleWindow', props.flexibleWindow, 60, 86_400);
+    checkSeconds(`${where}.maxEventAge`, maxEventAge, 60, 86_400);
+    if (props.flexibleWindow) checkSeconds(`${where}.flexibleWindow`, props.flexibleWindow, 60, 86_400);
+    const note = checkScheduleExpression(
+      where,
+      props.schedule.expressionString,
+      props.schedule.timeZone?.timezoneName,
+      new Date(),
+    );
+    if (note === 'unchecked') {
+      Annotations.of(this).addWarningV2(
+        'sqs-jobs:schedule-unchecked',
+        `${where}: the expression ${props.schedule.expressionString} uses syntax the synth-time check does not read; it was not checked.`,
+      );
+    } else if (note === 'never-fires') {
+      Annotations.of(this).addWarningV2(
+        'sqs-jobs:schedule-never-fires',
+        `${where}: the expression ${props.schedule.expressionString} has no firing after now.`,
+      );
+    }
     const isOneTime = props.schedule.expressionString.startsWith('at(');
 
     this.jobIdPrefix = Names.uniqueResourceName(this, { maxLength: 64 });
@@ -123,14 +150,14 @@ export class JobSchedule extends Construct {
     const input = JSON.stringify(envelope);
     if (input.length > MAX_INPUT_CHARS) {
       throw new JobQueueConfigError(
-        'payload',
+        `${where}.payload`,
         `at most ${MAX_INPUT_CHARS} characters once wrapped in the job envelope`,
         `${input.length} characters`,
       );
     }
 
     const messageGroupId = props.messageGroupId ?? this.jobIdPrefix;
-    if (lane.settings.fifo) checkInt('messageGroupId.length', messageGroupId.length, 1, 128);
+    if (lane.settings.fifo) checkInt(`${where}.messageGroupId.length`, messageGroupId.length, 1, 128);
     this.schedule = new scheduler.Schedule(this, 'Resource', {
       schedule: props.schedule,
       scheduleGroup: jobQueue.scheduleGroup,

@@ -2,7 +2,7 @@
  * Lane definitions: what a user declares per priority lane, the defaults, and how the lane
  * settings are resolved and validated before any resource exists.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import { JobQueueConfigError } from './errors';
 import { checkInt, checkSeconds } from './private/validate';
 
@@ -20,11 +20,24 @@ export interface LaneOptions {
   readonly weight?: number;
 
   /**
-   * Deliveries before a job is dead-lettered; also the queue's redrive `maxReceiveCount`.
+   * Handler runs, counted by the ledger, before a job is dead-lettered (ledger DEAD, message in the
+   * lane's DLQ). Deferrals that are not the job's fault (ledger throttling, another run's live
+   * lease, no time left, rate limits, FIFO followers) do not use an attempt. At most 995, so the
+   * redrive backstop keeps its headroom.
    *
    * @default 5
    */
   readonly maxAttempts?: number;
+
+  /**
+   * The lane queue's redrive `maxReceiveCount`: SQS receives after which SQS itself moves a
+   * message to the DLQ. A backstop, not the retry limit: receives also count deferrals that use
+   * no attempt, so it must leave headroom over `maxAttempts` (at least `maxAttempts + 5`, at most
+   * 1000, the SQS limit).
+   *
+   * @default - `min(1000, maxAttempts × 2 + 10)`
+   */
+  readonly maxReceiveCount?: number;
 
   /**
    * How long a message may wait in the lane before SQS drops it. At most 14 days, the DLQ's retention.
@@ -82,6 +95,8 @@ export interface ResolvedLane {
   readonly name: string;
   readonly weight: number;
   readonly maxAttempts: number;
+  /** The queue's redrive maxReceiveCount: a backstop with headroom over maxAttempts. */
+  readonly maxReceiveCount: number;
   readonly retentionPeriod: Duration;
   readonly messageAgeObjective: Duration;
   readonly depthAlarmThreshold: number;
@@ -100,6 +115,28 @@ export const DLQ_RETENTION = Duration.days(14);
 
 const LANE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
+/** SQS's upper bound for a redrive policy's maxReceiveCount. */
+export const MAX_RECEIVE_COUNT = 1000;
+/** Receives a lane's redrive backstop allows beyond its max attempts, at least. */
+export const MIN_RECEIVE_HEADROOM = 5;
+/** Largest maxAttempts that still leaves the redrive backstop its headroom. */
+export const MAX_ATTEMPTS = MAX_RECEIVE_COUNT - MIN_RECEIVE_HEADROOM;
+
+/**
+ * Default redrive backstop: twice the attempts plus 10 receives of room for deferrals that use
+ * no attempt, capped at the SQS limit.
+ */
+export function defaultMaxReceiveCount(maxAttempts: number): number {
+  return Math.min(MAX_RECEIVE_COUNT, maxAttempts * 2 + 10);
+}
+
+/**
+ * Names a lane may not take: keys every plain object already has (`__proto__`, `constructor`,
+ * ...). Lanes are published as keys of a JSON object (the config output's `lanes`), where such a
+ * name would collide with the prototype in any client that looks lanes up by index.
+ */
+const RESERVED_LANE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 export interface LaneDefaults {
   readonly batchSize: number;
   readonly maxBatchingWindow: Duration;
@@ -116,7 +153,14 @@ export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaul
   }
   const seen = new Set<string>();
   lanes.forEach((lane, i) => {
-    if (!LANE_NAME.test(lane.name)) {
+    if (typeof lane.name === 'string' && RESERVED_LANE_NAMES.has(lane.name)) {
+      throw new JobQueueConfigError(
+        `lanes[${i}].name`,
+        'a name that is not a property every JavaScript object has (such as __proto__ or constructor)',
+        lane.name,
+      );
+    }
+    if (typeof lane.name !== 'string' || !LANE_NAME.test(lane.name)) {
       throw new JobQueueConfigError(
         `lanes[${i}].name`,
         'lowercase letters, digits and "-", starting with a letter, at most 32 characters',
@@ -143,7 +187,22 @@ export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaul
     const fifo = lane.fifo ?? false;
     const weight = lane.weight ?? 1;
     const maxAttempts = lane.maxAttempts ?? 5;
-    checkInt(`${at}.maxAttempts`, maxAttempts, 1, 1000);
+    checkInt(`${at}.maxAttempts`, maxAttempts, 1, MAX_ATTEMPTS);
+    // Attempts are counted by the ledger; SQS's receive count only backstops them, with headroom.
+    const maxReceiveCount = lane.maxReceiveCount ?? defaultMaxReceiveCount(maxAttempts);
+    const minReceiveCount = maxAttempts + MIN_RECEIVE_HEADROOM;
+    if (
+      !Token.isUnresolved(maxReceiveCount) &&
+      (!Number.isInteger(maxReceiveCount) ||
+        maxReceiveCount < minReceiveCount ||
+        maxReceiveCount > MAX_RECEIVE_COUNT)
+    ) {
+      throw new JobQueueConfigError(
+        `${at}.maxReceiveCount`,
+        `an integer from ${minReceiveCount} (maxAttempts ${maxAttempts} + ${MIN_RECEIVE_HEADROOM} receives of headroom) to ${MAX_RECEIVE_COUNT}`,
+        maxReceiveCount,
+      );
+    }
     const retentionPeriod = lane.retentionPeriod ?? Duration.days(4);
     // A redriven message keeps its original enqueue time, so the DLQ must keep messages at least as long.
     checkSeconds(`${at}.retentionPeriod`, retentionPeriod, 60, DLQ_RETENTION.toSeconds());
@@ -179,6 +238,7 @@ export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaul
       name: lane.name,
       weight,
       maxAttempts,
+      maxReceiveCount,
       retentionPeriod,
       messageAgeObjective,
       depthAlarmThreshold,

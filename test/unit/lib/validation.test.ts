@@ -26,7 +26,7 @@ describe('JobQueue props', () => {
     [
       'zero attempts',
       { lanes: [{ name: 'a', maxAttempts: 0 }] },
-      /lanes\[0\]\.maxAttempts must be an integer from 1 to 1000; got 0/,
+      /lanes\[0\]\.maxAttempts must be an integer from 1 to 995; got 0/,
     ],
     [
       'retention above the DLQ retention',

@@ -1,0 +1,614 @@
+/**
+ * Grants cover every call, proved: each principal's real code paths run against mocked SDK
+ * clients, every call is turned into the IAM request AWS would authorize, and a real IAM policy
+ * evaluator decides it against the principal's synthesized policies (tokens resolved to the ARNs
+ * the deployed stack would have). Then the other direction: nothing is granted that no call needs.
+ */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateScheduleCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { main } from '../../../cli/main';
+import { JobClient } from '../../../lambdas/client/job-client';
+import { createConsumerHandler } from '../../../lambdas/consumer';
+import { defineJob, defineRegistry } from '../../../lambdas/registry';
+import {
+  CONFIG_OUTPUT_DESCRIPTION,
+  CONSUMER_ENV,
+  ENVELOPE_VERSION,
+  type JobQueueConfig,
+  PRODUCER_ENV,
+} from '../../../lambdas/shared/contract';
+import { PermanentJobError } from '../../../lambdas/shared/errors';
+import { JobQueue } from '../../../lib';
+import { REGISTRY, unbundledStack } from './helpers';
+import { type DeployedEnv, TemplateResolver } from './support/cfn-resolve';
+import {
+  type CfnTemplate,
+  denied,
+  grantedActions,
+  type IamRequest,
+  queuePolicies,
+  recordedRequests,
+  rolePolicy,
+} from './support/iam-check';
+
+const mocks = {
+  sqs: mockClient(SQSClient),
+  dynamodb: mockClient(DynamoDBClient),
+  scheduler: mockClient(SchedulerClient),
+  cloudformation: mockClient(CloudFormationClient),
+  cloudwatch: mockClient(CloudWatchClient),
+};
+
+const ENV: DeployedEnv = { account: '111111111111', region: 'us-east-1', stackName: 'Test' };
+
+let stack: Stack;
+let jobQueue: JobQueue;
+let resolver: TemplateResolver;
+let config: JobQueueConfig;
+let configOutput: { OutputKey: string; OutputValue: string; Description?: string };
+const roles: Record<string, string> = {};
+let producerFunctionEnv: Record<string, string>;
+
+beforeAll(() => {
+  stack = unbundledStack();
+  jobQueue = new JobQueue(stack, 'Jobs', {
+    registryEntry: REGISTRY,
+    lanes: [{ name: 'default' }, { name: 'ordered', fifo: true }],
+  });
+  const enqueuer = new iam.Role(stack, 'Enqueuer', { assumedBy: new iam.AccountRootPrincipal() });
+  jobQueue.grantEnqueue(enqueuer);
+  const statusReader = new iam.Role(stack, 'StatusReader', { assumedBy: new iam.AccountRootPrincipal() });
+  jobQueue.grantStatusRead(statusReader);
+  const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+  jobQueue.grantOperate(operator);
+  const producerFunction = new lambda.Function(stack, 'Api', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => undefined;'),
+  });
+  jobQueue.configureProducer(producerFunction);
+
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  roles.enqueuer = logicalId(enqueuer);
+  roles.statusReader = logicalId(statusReader);
+  roles.operator = logicalId(operator);
+  roles.producerFunction = logicalId(producerFunction.role as iam.Role);
+  roles.scheduler = logicalId(jobQueue.schedulerRole as iam.Role);
+  for (const lane of jobQueue.lanes.values())
+    roles[`consumer-${lane.name}`] = logicalId(lane.consumer.role as iam.Role);
+
+  const template = Template.fromStack(stack).toJSON() as CfnTemplate & {
+    Outputs: Record<string, { Value: unknown; Description?: string }>;
+  };
+  resolver = new TemplateResolver(template, ENV);
+  const [outputKey, output] = Object.entries(template.Outputs).find(
+    ([, o]) => o.Description === CONFIG_OUTPUT_DESCRIPTION,
+  ) as [string, { Value: unknown; Description?: string }];
+  configOutput = {
+    OutputKey: outputKey,
+    OutputValue: resolver.resolve<string>(output.Value),
+    Description: output.Description,
+  };
+  config = JSON.parse(configOutput.OutputValue);
+  producerFunctionEnv = functionEnvironment((variables) => Object.hasOwn(variables, PRODUCER_ENV.config));
+});
+
+/** A Lambda function's environment variables from the template, resolved. */
+function functionEnvironment(
+  matches: (variables: Record<string, unknown>) => boolean,
+): Record<string, string> {
+  for (const resource of Object.values(resolver.template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const variables = (
+      resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+    )?.Variables;
+    if (variables && matches(variables)) return resolver.resolve(variables);
+  }
+  throw new Error('No such function in the template');
+}
+
+/** Answers every call the code paths make with a plausible success. */
+function answerEverything(): void {
+  for (const m of Object.values(mocks)) m.reset();
+  mocks.cloudformation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: ENV.stackName,
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [configOutput],
+      },
+    ],
+  });
+  mocks.sqs.on(SendMessageCommand).resolves({ MessageId: 'sent' });
+  mocks.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+    Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: '' })),
+    Failed: [],
+  }));
+  mocks.sqs.on(GetQueueAttributesCommand).resolves({
+    Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '0' },
+  });
+  mocks.sqs.on(ChangeMessageVisibilityCommand).resolves({});
+  mocks.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  mocks.sqs.on(DeleteMessageCommand).resolves({});
+  mocks.sqs.on(PurgeQueueCommand).resolves({});
+  mocks.sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+  mocks.sqs
+    .on(ListMessageMoveTasksCommand)
+    .resolves({ Results: [{ TaskHandle: 'task-1', Status: 'COMPLETED' }] });
+  mocks.dynamodb.on(PutItemCommand).resolves({});
+  mocks.dynamodb.on(DeleteItemCommand).resolves({});
+  mocks.dynamodb.on(UpdateItemCommand).resolves({ Attributes: {} });
+  mocks.dynamodb.on(GetItemCommand).resolves({
+    Item: { jobId: { S: 'job-1' }, status: { S: 'DEAD' }, attempts: { N: '5' } },
+  });
+  mocks.scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/x/y' });
+  mocks.scheduler.on(ListSchedulesCommand).resolves({ Schedules: [{ Name: 'nightly' }] });
+  mocks.scheduler.on(GetScheduleCommand).resolves({
+    Name: 'nightly',
+    State: 'ENABLED',
+    ScheduleExpression: 'cron(0 3 * * ? *)',
+    Target: { Arn: config.lanes.default.queueArn, RoleArn: config.schedulerRoleArn, Input: '{"type":"x"}' },
+  });
+  mocks.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+  mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+}
+
+function recorded(): IamRequest[] {
+  return recordedRequests(mocks, ENV);
+}
+
+/** Every request allowed, and exactly the recorded actions (plus `platform` ones) granted. */
+async function expectExactGrants(
+  role: string,
+  requests: readonly IamRequest[],
+  platform: readonly string[] = [],
+): Promise<void> {
+  const policy = rolePolicy(resolver, roles[role]);
+  const principal = `arn:aws:iam::${ENV.account}:role/${role}`;
+  const failures = await denied(requests, principal, policy, queuePolicies(resolver), ENV);
+  expect(
+    failures.map((f) => `${f.request.via} → ${f.request.action} on ${f.request.resource}: ${f.result}`),
+  ).toEqual([]);
+  const needed = new Set([...requests.map((r) => r.action), ...platform]);
+  expect([...grantedActions(policy)].sort()).toEqual([...needed].sort());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Producers
+
+/** Every JobClient path: plain, FIFO, keyed, undo after a failed send, backlog check, delays
+ * through Scheduler (standard > 900 s and FIFO), batches, and getJob when `withStatus`. */
+async function producerPaths(client: JobClient, options: { readonly withStatus: boolean }): Promise<void> {
+  await client.enqueue('report', { n: 1 });
+  await client.enqueue('report', { n: 1 }, { lane: 'ordered', groupId: 'g' });
+  await client.enqueue('report', { n: 1 }, { idempotencyKey: 'key-1' });
+  mocks.sqs.on(SendMessageCommand).rejectsOnce(new Error('throttled'));
+  await expect(client.enqueue('report', { n: 2 }, { idempotencyKey: 'key-2' })).rejects.toThrow(
+    /Could not enqueue/,
+  );
+  await client.enqueue('report', { n: 1 }, { delaySeconds: 3600, idempotencyKey: 'key-3' });
+  await client.enqueue('report', { n: 1 }, { lane: 'ordered', groupId: 'g', delaySeconds: 60 });
+  await client.enqueueBatch([
+    { type: 'report', payload: { n: 1 } },
+    { type: 'report', payload: { n: 2 }, options: { lane: 'ordered', groupId: 'g' } },
+    { type: 'report', payload: { n: 3 }, options: { idempotencyKey: 'key-4' } },
+  ]);
+  if (options.withStatus) await client.getJob('job-1');
+}
+
+describe('producer grants', () => {
+  beforeEach(answerEverything);
+
+  it('grantEnqueue allows every enqueue path found with fromStack, and grants nothing else', async () => {
+    // Prepare
+    const client = await JobClient.fromStack(ENV.stackName, { backlogLimits: { default: 1000 } });
+
+    // Act
+    await producerPaths(client, { withStatus: false });
+
+    // Assess
+    const requests = recorded();
+    expect(new Set(requests.map((r) => r.via))).toEqual(
+      new Set([
+        'cloudformation:DescribeStacks',
+        'sqs:GetQueueAttributes',
+        'sqs:SendMessage',
+        'sqs:SendMessageBatch',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'scheduler:CreateSchedule',
+      ]),
+    );
+    await expectExactGrants('enqueuer', requests);
+  });
+
+  it('grantStatusRead allows getJob found with fromStack, and grants nothing else', async () => {
+    // Act
+    const client = await JobClient.fromStack(ENV.stackName);
+    await client.getJob('job-1');
+
+    // Assess
+    await expectExactGrants('statusReader', recorded());
+  });
+
+  it('configureProducer gives a Lambda its config without DescribeStacks and exactly the rights it uses', async () => {
+    // Prepare
+    const client = JobClient.fromEnvironment({ env: producerFunctionEnv, backlogLimits: { default: 1000 } });
+
+    // Act
+    await producerPaths(client, { withStatus: true });
+
+    // Assess
+    expect(client.config).toEqual(config);
+    const requests = recorded();
+    expect(requests.some((r) => r.action.startsWith('cloudformation:'))).toBe(false);
+    await expectExactGrants('producerFunction', requests);
+  });
+
+  it('fails fromEnvironment without the variable, naming it', () => {
+    expect(() => JobClient.fromEnvironment({ env: {} })).toThrow(/SQS_JOBS_CONFIG/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Consumers
+
+const progressing = defineJob({
+  type: 'progressing',
+  schema: z.object({}),
+  handler: async (_payload, ctx) => {
+    await ctx.progress(50);
+    // Long enough for a few heartbeats (visibility extension + lease extension).
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    return { done: true };
+  },
+});
+const optimistic = defineJob({
+  type: 'optimistic',
+  schema: z.object({}),
+  idempotency: 'optimistic',
+  handler: async () => 1,
+});
+const unledgered = defineJob({
+  type: 'unledgered',
+  schema: z.object({}),
+  idempotency: 'none',
+  handler: async (_payload, ctx) => {
+    await ctx.progress({ step: 1 });
+  },
+});
+const flaky = defineJob({
+  type: 'flaky',
+  schema: z.object({}),
+  handler: async () => {
+    throw new Error('downstream 503');
+  },
+});
+const doomed = defineJob({
+  type: 'doomed',
+  schema: z.object({}),
+  handler: async () => {
+    throw new PermanentJobError('card declined');
+  },
+});
+const consumerRegistry = defineRegistry([progressing, optimistic, unledgered, flaky, doomed]);
+
+function sqsRecord(
+  messageId: string,
+  type: string,
+  options: { groupId?: string; receiveCount?: number } = {},
+): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: JSON.stringify({
+      v: ENVELOPE_VERSION,
+      id: `job-${messageId}`,
+      type,
+      payload: {},
+      enqueuedAt: new Date().toISOString(),
+    }),
+    attributes: {
+      ApproximateReceiveCount: String(options.receiveCount ?? 1),
+      SentTimestamp: '1735689600000',
+      SenderId: 'AIDA',
+      ApproximateFirstReceiveTimestamp: '1735689600000',
+      ...(options.groupId ? { MessageGroupId: options.groupId, MessageDeduplicationId: messageId } : {}),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:lane',
+    awsRegion: ENV.region,
+  };
+}
+
+function lambdaContext(): Context {
+  const deadline = Date.now() + 60_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'consumer',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:consumer',
+    memoryLimitInMB: '256',
+    awsRequestId: 'req-1',
+    logGroupName: '/aws/lambda/consumer',
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * What the lane's event source mapping does with the function's role (Lambda polls, deletes
+ * acknowledged messages and reads the queue's attributes; CDK's SqsEventSource also grants
+ * GetQueueUrl and ChangeMessageVisibility), and the function's own log writes.
+ */
+const CONSUMER_PLATFORM = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ChangeMessageVisibility',
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+];
+
+describe('consumer grants', () => {
+  beforeEach(answerEverything);
+
+  it.each(['default', 'ordered'])(
+    'the %s lane consumer is allowed claim, progress, heartbeat, complete, fail, backoff and dead-lettering, and nothing else',
+    async (laneName) => {
+      // Prepare: the consumer's environment exactly as the template sets it.
+      const lane = jobQueue.lane(laneName);
+      const env = functionEnvironment((variables) => variables[CONSUMER_ENV.lane] === laneName);
+      const metrics = new Metrics({ namespace: 'Test', serviceName: 'test' });
+      metrics.publishStoredMetrics = () => metrics;
+      const handler = createConsumerHandler(consumerRegistry, {
+        env,
+        logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+        metrics,
+        heartbeatIntervalMs: 10,
+        progressIntervalMs: 0,
+        random: () => 0.5,
+      });
+      const group = lane.settings.fifo ? { groupId: 'g' } : {};
+
+      // Act
+      await handler(
+        {
+          Records: [
+            sqsRecord('progressing', 'progressing', { groupId: lane.settings.fifo ? 'p' : undefined }),
+            sqsRecord('optimistic', 'optimistic', { groupId: lane.settings.fifo ? 'o' : undefined }),
+            sqsRecord('unledgered', 'unledgered', { groupId: lane.settings.fifo ? 'u' : undefined }),
+            sqsRecord('doomed', 'doomed', { groupId: lane.settings.fifo ? 'd' : undefined }),
+            sqsRecord('flaky', 'flaky', group),
+            // FIFO: held back behind the failed one, so its visibility is changed in a batch.
+            sqsRecord('follower', 'progressing', group),
+            sqsRecord('exhausted', 'flaky', { ...group, receiveCount: lane.settings.maxReceiveCount }),
+          ],
+        },
+        lambdaContext(),
+      );
+
+      // Assess
+      const requests = recorded();
+      const vias = new Set(requests.map((r) => r.via));
+      for (const via of [
+        'dynamodb:UpdateItem',
+        'dynamodb:GetItem',
+        'sqs:ChangeMessageVisibility',
+        'sqs:SendMessage',
+      ]) {
+        expect(vias).toContain(via);
+      }
+      if (lane.settings.fifo) expect(vias).toContain('sqs:ChangeMessageVisibilityBatch');
+      await expectExactGrants(`consumer-${laneName}`, requests, CONSUMER_PLATFORM);
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Operators (the sqs-jobs CLI)
+
+async function cli(...argv: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const code = await main([...argv, '--stack', ENV.stackName], {
+    stdout: () => undefined,
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: {},
+    cwd: process.cwd(),
+    isTTY: false,
+    now: () => Date.parse('2026-03-01T12:00:00Z'),
+    sleep: async () => undefined,
+  });
+  return { code, stderr };
+}
+
+function dlqMessage(jobId: string) {
+  return {
+    MessageId: `m-${jobId}`,
+    ReceiptHandle: `r-${jobId}`,
+    Body: JSON.stringify({
+      v: ENVELOPE_VERSION,
+      id: jobId,
+      type: 'report',
+      payload: {},
+      enqueuedAt: '2026-03-01T11:00:00Z',
+    }),
+  };
+}
+
+describe('operator grants', () => {
+  beforeEach(answerEverything);
+
+  it('grantOperate allows every operator command of the CLI, and grants nothing else', async () => {
+    // Prepare: each DLQ scan finds the job, then runs dry.
+    mocks.sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [dlqMessage('job-1'), dlqMessage('job-2')] })
+      .resolvesOnce({ Messages: [] })
+      .resolvesOnce({ Messages: [dlqMessage('job-1')] })
+      .resolvesOnce({ Messages: [dlqMessage('job-1')] })
+      .resolves({ Messages: [] });
+
+    // Act
+    const runs = [
+      await cli('dlq', 'list', 'default'),
+      await cli('dlq', 'retry', 'default', 'job-1'),
+      await cli('dlq', 'delete', 'ordered', 'job-1'),
+      await cli('dlq', 'redrive', 'default'),
+      await cli('dlq', 'purge', 'ordered', '--yes'),
+      await cli('schedules'),
+      await cli('stats'),
+      await cli('top', '--iterations', '1'),
+      await cli('status', 'job-1'),
+    ];
+
+    // Assess
+    expect(runs.map((r) => `${r.code} ${r.stderr}`)).toEqual(runs.map((r) => `0 ${r.stderr}`));
+    const requests = recorded();
+    for (const via of [
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibilityBatch',
+      'sqs:SendMessage',
+      'sqs:DeleteMessage',
+      'sqs:StartMessageMoveTask',
+      'sqs:ListMessageMoveTasks',
+      'sqs:PurgeQueue',
+      'scheduler:GetSchedule',
+      'cloudwatch:DescribeAlarms',
+      'dynamodb:GetItem',
+    ]) {
+      expect(new Set(requests.map((r) => r.via))).toContain(via);
+    }
+    await expectExactGrants('operator', requests);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The check itself can fail
+
+describe('the policy check', () => {
+  it('denies what a grant does not give: an operator command with producer rights', async () => {
+    const policy = rolePolicy(resolver, roles.enqueuer);
+    const requests: IamRequest[] = [
+      { action: 'sqs:PurgeQueue', resource: config.lanes.default.dlqArn, via: 'dlq purge' },
+      { action: 'sqs:SendMessage', resource: config.lanes.default.dlqArn, via: 'send to a DLQ' },
+      {
+        action: 'dynamodb:UpdateItem',
+        resource: `arn:aws:dynamodb:us-east-1:111111111111:table/${config.tableName}`,
+        via: 'x',
+      },
+    ];
+    const failures = await denied(
+      requests,
+      'arn:aws:iam::111111111111:role/p',
+      policy,
+      queuePolicies(resolver),
+      ENV,
+    );
+    expect(failures.map((f) => f.result)).toEqual([
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+    ]);
+  });
+
+  it('lets producers pass the scheduler role to EventBridge Scheduler only', async () => {
+    const policy = rolePolicy(resolver, roles.enqueuer);
+    const passTo = (service: string): IamRequest => ({
+      action: 'iam:PassRole',
+      resource: config.schedulerRoleArn,
+      context: { 'iam:PassedToService': service },
+      via: service,
+    });
+    const failures = await denied(
+      [passTo('scheduler.amazonaws.com'), passTo('lambda.amazonaws.com'), passTo('ec2.amazonaws.com')],
+      'arn:aws:iam::111111111111:role/p',
+      policy,
+      queuePolicies(resolver),
+      ENV,
+    );
+    expect(failures.map((f) => f.request.via)).toEqual(['lambda.amazonaws.com', 'ec2.amazonaws.com']);
+  });
+
+  it('sees the queue policy: plain HTTP is denied even with the grant', async () => {
+    const policy = rolePolicy(resolver, roles.enqueuer);
+    const request: IamRequest = {
+      action: 'sqs:SendMessage',
+      resource: config.lanes.default.queueArn,
+      context: { 'aws:SecureTransport': 'false' },
+      via: 'http',
+    };
+    const failures = await denied(
+      [request],
+      'arn:aws:iam::111111111111:role/p',
+      policy,
+      queuePolicies(resolver),
+      ENV,
+    );
+    expect(failures.map((f) => f.result)).toEqual(['ExplicitlyDenied']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// EventBridge Scheduler's role
+
+describe('scheduler role', () => {
+  it('may send to every lane and to the schedule DLQ, and nothing else', async () => {
+    const requests: IamRequest[] = [
+      ...Object.values(config.lanes).map((lane) => ({
+        action: 'sqs:SendMessage',
+        resource: lane.queueArn,
+        via: 'scheduler target',
+      })),
+      { action: 'sqs:SendMessage', resource: config.scheduleDlqArn, via: 'scheduler dead-letter' },
+    ];
+    await expectExactGrants('scheduler', requests);
+  });
+});
