@@ -57,13 +57,20 @@ async function stackExists(cfn: CloudFormationClient, stackName: string): Promis
 export interface DeployOptions {
   readonly endpoint: string;
   readonly stackName?: string;
+  /**
+   * Directory of the CDK app to deploy (its cdk.json names the app); the app gets
+   * `-c stackName=<stackName>` like the example.
+   * @default - this repository (the example stack)
+   */
+  readonly appDir?: string;
   /** Progress lines (default: console.log with a prefix). */
   readonly log?: (line: string) => void;
 }
 
-/** Bootstraps (once) and deploys the example stack; resolves when CloudFormation is done. */
+/** Bootstraps (once) and deploys the example stack, or the app in `appDir`; resolves when CloudFormation is done. */
 export async function deployExampleStack(options: DeployOptions): Promise<void> {
   const stackName = options.stackName ?? DEFAULT_STACK;
+  const appDir = options.appDir ?? ROOT;
   const log = options.log ?? ((line: string) => console.log(`[deploy] ${line}`));
   const env = localstackEnv(options.endpoint);
   const cfn = new CloudFormationClient({ endpoint: options.endpoint, region: env.AWS_REGION });
@@ -94,6 +101,7 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
         ],
         env,
         log,
+        appDir,
       );
     }
   } catch {
@@ -119,6 +127,7 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
     ],
     env,
     log,
+    appDir,
   );
 }
 
