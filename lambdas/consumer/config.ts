@@ -9,6 +9,8 @@ export interface ConsumerConfig {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly maxAttempts: number;
+  /** The queue's redrive maxReceiveCount; the last receive it allows is the consumer's to dead-letter. */
+  readonly maxReceiveCount: number;
   readonly visibilityTimeoutSeconds: number;
   readonly backoff: BackoffOptions;
   readonly ledgerTtlSeconds: number;
@@ -30,12 +32,15 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Read and validate; every error names the variable, the allowed values and the value given. */
 export function readConsumerConfig(env: Env = process.env): ConsumerConfig {
+  const maxAttempts = int(env, CONSUMER_ENV.maxAttempts, CONSUMER_DEFAULTS.maxAttempts, 1, 1000);
   const config: ConsumerConfig = {
     tableName: required(env, CONSUMER_ENV.ledgerTable),
     lane: required(env, CONSUMER_ENV.lane),
     queueUrl: required(env, CONSUMER_ENV.queueUrl),
     dlqUrl: required(env, CONSUMER_ENV.dlqUrl),
-    maxAttempts: int(env, CONSUMER_ENV.maxAttempts, CONSUMER_DEFAULTS.maxAttempts, 1, 1000),
+    maxAttempts,
+    // Absent in deployments from before the ledger counted attempts: their queues redrive at maxAttempts.
+    maxReceiveCount: int(env, CONSUMER_ENV.maxReceiveCount, maxAttempts, 1, 1000),
     visibilityTimeoutSeconds: int(
       env,
       CONSUMER_ENV.visibilityTimeoutSeconds,

@@ -43,6 +43,15 @@ export interface ConsumerOptions {
   readonly safetyMarginMs?: number;
   /** Lease = handler deadline + this, ms. @default 10000 */
   readonly leaseGraceMs?: number;
+  /** How long a timed-out handler gets to honour its abort signal before it counts as abandoned, ms. @default 1000 */
+  readonly settleGraceMs?: number;
+  /**
+   * Ends this execution environment. Called at the start of an invocation while a handler that
+   * timed out and ignored its abort signal is still running, after the batch's messages were made
+   * visible again: nothing of the abandoned run may carry on next to later jobs.
+   * @default - process.exit(1) (Lambda then starts a fresh environment)
+   */
+  readonly recycle?: () => void;
 }
 
 export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -78,10 +87,27 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     safetyMarginMs: options.safetyMarginMs ?? 3000,
     leaseGraceMs: options.leaseGraceMs ?? 10_000,
+    settleGraceMs: options.settleGraceMs,
+    onAbandoned: (settled) => {
+      abandoned++;
+      void settled.finally(() => abandoned--);
+    },
   };
+  // Handlers that timed out, ignored their abort signal and are still running in this environment.
+  let abandoned = 0;
+  const recycle = options.recycle ?? (() => process.exit(1));
 
   return async (event, context) => {
     const invokedAt = deps.now();
+    if (abandoned > 0) {
+      // Hand the batch back at once (no attempt used), then end this environment.
+      logger.error('recycling the execution environment: an abandoned handler is still running', {
+        abandoned,
+      });
+      await deps.sqs.setVisibilityBatch(event.Records ?? [], 0);
+      recycle();
+      return { batchItemFailures: (event.Records ?? []).map((r) => ({ itemIdentifier: r.messageId })) };
+    }
     const telemetry = new BatchTelemetry(logger, metrics, config.lane, (type) => registry.has(type));
     const records = event.Records ?? [];
     const outcomes = config.fifo

@@ -1,6 +1,12 @@
 /**
  * One message through the consumer: envelope → registry → schema → ledger (per idempotency
  * mode) → handler → ledger outcome → ack, backoff-and-retry, or dead-letter.
+ *
+ * Attempts are runs of the handler, counted by the ledger's claim, never SQS receives. A
+ * deferral that is not the job's fault (ledger throttling, another run's live lease, no time
+ * left) uses no attempt; it backs off with jitter and uses only a receive. The queue's redrive
+ * `maxReceiveCount` is a backstop with headroom: on the last receive it allows, the consumer
+ * dead-letters the message itself, so a message in a DLQ is DEAD in the ledger with its reason.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -10,8 +16,15 @@ import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry } from '../registry/types';
 import type { JobEnvelope } from '../shared/contract';
 import { readEnvelope } from '../shared/envelope';
-import { describeError, isPermanent, PermanentJobError, UnknownJobTypeError } from '../shared/errors';
+import {
+  AttemptsExhaustedError,
+  describeError,
+  isPermanent,
+  ReceiveBudgetExhaustedError,
+  UnknownJobTypeError,
+} from '../shared/errors';
 import { fullJitterBackoffSeconds, type Random } from './backoff';
+import { keepAbandonedLease, recordCompletion, sendCompletion, writeWithRetries } from './completion';
 import type { ConsumerConfig } from './config';
 import { type RunResult, runHandler } from './run-handler';
 import type { SqsActions } from './sqs-actions';
@@ -31,10 +44,22 @@ export interface ProcessDeps {
   readonly safetyMarginMs: number;
   /** Added to the handler deadline to form the lease. */
   readonly leaseGraceMs: number;
+  /** How long a timed-out handler gets to honour its abort signal. @default 1000 */
+  readonly settleGraceMs?: number;
+  /** Told about a handler that timed out and did not settle: the environment must be recycled. */
+  readonly onAbandoned?: (settled: Promise<unknown>) => void;
+  /** Sleeps between retries of the final ledger write. @default - setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Outcome plus how long a FIFO group should wait behind it. */
 export type RecordOutcome = JobOutcome & { readonly retryAfterSeconds?: number };
+
+type Ids = { messageId: string; attempt: number; jobId: string; type: string };
+
+export function receiveCountOf(record: SQSRecord): number {
+  return Math.max(1, Number.parseInt(record.attributes.ApproximateReceiveCount, 10) || 1);
+}
 
 export async function processRecord(
   record: SQSRecord,
@@ -42,14 +67,27 @@ export async function processRecord(
   invokedAt: number,
   deps: ProcessDeps,
 ): Promise<RecordOutcome> {
-  const attempt = Math.max(1, Number.parseInt(record.attributes.ApproximateReceiveCount, 10) || 1);
-  const base = { messageId: record.messageId, attempt };
+  const receives = receiveCountOf(record);
+  const base = { messageId: record.messageId, attempt: receives };
   const read = readEnvelope(record.body);
   if (!read.ok) {
     return deadLetterUnclaimed(record, read.error, { ...base, jobId: read.id, type: read.type }, deps);
   }
   const envelope = read.envelope;
-  const ids = { ...base, jobId: envelope.id, type: envelope.type };
+  const ids: Ids = { ...base, jobId: envelope.id, type: envelope.type };
+  if (envelope.completion) {
+    try {
+      return await recordCompletion(envelope, envelope.completion, ids, deps);
+    } catch (error) {
+      return defer(
+        record,
+        ids,
+        `completion record not written: ${message(error)}`,
+        deferSeconds(receives, deps),
+        deps,
+      );
+    }
+  }
   const job = deps.registry.get(envelope.type);
   if (!job)
     return deadLetterUnclaimed(
@@ -66,12 +104,16 @@ export async function processRecord(
   }
 
   try {
-    return await runJob({ record, context, invokedAt, attempt, envelope, job, payload, ids }, deps);
+    return await runJob({ record, context, invokedAt, receives, envelope, job, payload, ids }, deps);
   } catch (error) {
-    // Ledger or SQS unavailable (after the SDK's own retries): try again later, never drop it.
-    const retryAfterSeconds = backoffFor(job, attempt, deps);
-    await deps.sqs.setVisibility(record, retryAfterSeconds);
-    return { ...ids, status: 'ERROR', itemFailure: true, error: describeError(error), retryAfterSeconds };
+    // Ledger or SQS unavailable (after the SDK's own retries): not the job's fault, no attempt used.
+    return defer(
+      record,
+      ids,
+      `ledger or SQS call failed: ${message(error)}`,
+      backoffFor(job, receives, deps),
+      deps,
+    );
   }
 }
 
@@ -79,11 +121,11 @@ interface JobRun {
   readonly record: SQSRecord;
   readonly context: Context;
   readonly invokedAt: number;
-  readonly attempt: number;
+  readonly receives: number;
   readonly envelope: JobEnvelope;
   readonly job: AnyJob;
   readonly payload: unknown;
-  readonly ids: { messageId: string; attempt: number; jobId: string; type: string };
+  readonly ids: Ids;
 }
 
 async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
@@ -96,18 +138,14 @@ async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
   );
   if (timeoutMs < 1000) {
     // Not enough time left in this invocation: hand it back without running.
-    await deps.sqs.setVisibility(record, 0);
-    return {
-      ...ids,
-      status: 'DEFERRED',
-      itemFailure: true,
-      detail: { reason: 'no time left in this invocation' },
-    };
+    return defer(record, ids, 'no time left in this invocation', jitterSeconds(2, deps), deps);
   }
   const leaseMs = timeoutMs + deps.leaseGraceMs;
 
   let owner: string | undefined;
   let takeover = false;
+  // `none` reads nothing before running: its handler sees the receive count as its attempt.
+  let attempt = run.receives;
   if (job.idempotency === 'strict') {
     owner = randomUUID();
     const claim = await deps.ledger.claim({
@@ -119,14 +157,16 @@ async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
       leaseMs,
     });
     if (claim.kind === 'finished') return { ...ids, status: 'DUPLICATE', itemFailure: false };
-    if (claim.kind === 'busy') return defer(record, claim.leaseRemainingMs, ids, deps);
+    if (claim.kind === 'busy') return deferBehindLease(record, ids, claim.leaseRemainingMs, deps);
     takeover = claim.takeover;
+    attempt = claim.attempts;
   } else if (job.idempotency === 'optimistic') {
     const current = await deps.ledger.get(envelope.id);
     if (current?.status === 'SUCCEEDED') return { ...ids, status: 'DUPLICATE', itemFailure: false };
     if (current?.status === 'RUNNING' && (current.leaseUntil ?? 0) > deps.now()) {
-      return defer(record, (current.leaseUntil ?? 0) - deps.now(), ids, deps);
+      return deferBehindLease(record, ids, (current.leaseUntil ?? 0) - deps.now(), deps);
     }
+    attempt = (current?.attempts ?? 0) + 1;
   }
 
   const startedAt = new Date(deps.now()).toISOString();
@@ -136,7 +176,7 @@ async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
       payload: run.payload,
       envelope,
       record,
-      attempt: run.attempt,
+      attempt,
       lane,
       timeoutMs,
       owner,
@@ -151,94 +191,132 @@ async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
       visibilityTimeoutSeconds: deps.config.visibilityTimeoutSeconds,
       progressIntervalMs: deps.progressIntervalMs,
       heartbeatIntervalMs: deps.heartbeatIntervalMs,
+      settleGraceMs: deps.settleGraceMs,
     },
   );
-  const detail = takeover ? { takeover: true } : undefined;
-  if (result.ok) return succeed(run, result, owner, startedAt, detail, deps);
-  return fail(run, result, owner, startedAt, deps);
+  const ran = { ...run, ids: { ...ids, attempt }, attempt, owner, startedAt, leaseMs };
+  if (result.ok) return succeed(ran, result, takeover ? { takeover: true } : undefined, deps);
+  return fail(ran, result, deps);
 }
 
+type Ran = JobRun & {
+  readonly attempt: number;
+  readonly owner?: string;
+  readonly startedAt: string;
+  readonly leaseMs: number;
+};
+
 async function succeed(
-  run: JobRun,
+  run: Ran,
   result: Extract<RunResult, { ok: true }>,
-  owner: string | undefined,
-  startedAt: string,
   detail: Record<string, unknown> | undefined,
   deps: ProcessDeps,
 ): Promise<RecordOutcome> {
-  const { job, envelope, ids } = run;
+  const { job, envelope, ids, owner } = run;
   const progress = result.progress.pending ? result.progress.latest : undefined;
-  let recorded = true;
+  let write: (() => Promise<boolean>) | undefined;
   if (job.idempotency === 'strict' && owner !== undefined) {
-    recorded = await deps.ledger.complete({ jobId: envelope.id, owner, result: result.result, progress });
-  } else if (job.idempotency === 'optimistic' || run.attempt > 1 || result.progress.written) {
+    write = () => deps.ledger.complete({ jobId: envelope.id, owner, result: result.result, progress });
+  } else if (job.idempotency === 'optimistic' || run.receives > 1 || result.progress.written) {
     // `none` writes only when an earlier failure or a progress write left a status to correct.
-    recorded = await deps.ledger.recordOutcome({
-      jobId: envelope.id,
-      type: job.type,
-      lane: deps.config.lane,
-      enqueuedAt: envelope.enqueuedAt,
-      status: 'SUCCEEDED',
-      startedAt,
-      result: result.result,
-      progress,
-    });
+    write = () =>
+      deps.ledger.recordOutcome({
+        jobId: envelope.id,
+        type: job.type,
+        lane: deps.config.lane,
+        enqueuedAt: envelope.enqueuedAt,
+        status: 'SUCCEEDED',
+        startedAt: run.startedAt,
+        result: result.result,
+        progress,
+      });
   }
-  const note = recorded
-    ? detail
-    : { ...detail, ledger: 'not recorded: another execution owns or finished the job' };
+  let recorded = true;
+  let note: Record<string, unknown> | undefined = detail;
+  if (write) {
+    try {
+      // The job must not run again because its SUCCEEDED write was throttled: retry it, then
+      // hand it to the next consumer as a completion record.
+      recorded = await writeWithRetries(write, run.context, deps);
+    } catch (error) {
+      await sendCompletion(
+        run.record,
+        envelope,
+        { owner, result: result.result, startedAt: run.startedAt },
+        deps,
+      );
+      note = { ...detail, ledger: `SUCCEEDED write failed (${message(error)}); sent a completion record` };
+    }
+  }
+  if (!recorded) note = { ...detail, ledger: 'not recorded: another execution owns or finished the job' };
   return { ...ids, status: 'SUCCEEDED', itemFailure: false, durationMs: result.durationMs, detail: note };
 }
 
 async function fail(
-  run: JobRun,
+  run: Ran,
   result: Extract<RunResult, { ok: false }>,
-  owner: string | undefined,
-  startedAt: string,
   deps: ProcessDeps,
 ): Promise<RecordOutcome> {
-  const { job, envelope, ids, record, attempt } = run;
+  const { job, envelope, record, owner } = run;
   const laneMax = deps.config.maxAttempts;
   const jobMax = Math.min(job.maxAttempts ?? laneMax, laneMax);
-  const permanent = isPermanent(result.error);
-  const exhausted = attempt >= jobMax;
-  // The consumer dead-letters itself unless SQS will: SQS redrives only after the lane's max.
-  const selfDeadLetter = permanent || (exhausted && jobMax < laneMax);
-  const status = permanent || exhausted ? 'DEAD' : 'FAILED';
+  // `none` learns the run count only when it fails: one read on the failure path.
+  const attempt =
+    job.idempotency === 'none' ? ((await deps.ledger.get(envelope.id))?.attempts ?? 0) + 1 : run.attempt;
+  const ids = { ...run.ids, attempt };
   const error = result.error;
+  const permanent = isPermanent(error);
+  const exhausted = attempt >= jobMax;
+  const lastReceive = run.receives >= deps.config.maxReceiveCount;
   const base = { ...ids, durationMs: result.durationMs, error: describeError(error), failed: true };
+  const reason = permanent
+    ? error
+    : exhausted
+      ? new AttemptsExhaustedError(attempt, jobMax, describeError(error), { cause: error })
+      : lastReceive
+        ? new ReceiveBudgetExhaustedError(run.receives, attempt, message(error))
+        : undefined;
 
-  if (owner !== undefined) {
-    await deps.ledger.fail({ jobId: envelope.id, owner, status, error });
+  // Timed out and still running: this environment must be recycled before it runs anything else.
+  if (result.abandoned) deps.onAbandoned?.(result.abandoned);
+  if (reason === undefined && result.abandoned) {
+    // Keep the job RUNNING under its lease until the handler settles, so the retry cannot overlap it.
+    const jobId = envelope.id;
+    const lane = deps.config.lane;
+    await deps.ledger.abandon({ jobId, owner, type: job.type, lane, leaseMs: run.leaseMs, error });
+    keepAbandonedLease(
+      result.abandoned,
+      {
+        jobId,
+        owner,
+        type: job.type,
+        startedAt: run.startedAt,
+        leaseMs: run.leaseMs,
+        enqueuedAt: envelope.enqueuedAt,
+      },
+      deps,
+    );
+  } else if (owner !== undefined) {
+    await deps.ledger.fail({
+      jobId: envelope.id,
+      owner,
+      status: reason ? 'DEAD' : 'FAILED',
+      error: reason ?? error,
+    });
   } else {
     await deps.ledger.recordOutcome({
       jobId: envelope.id,
       type: job.type,
       lane: deps.config.lane,
       enqueuedAt: envelope.enqueuedAt,
-      status,
-      startedAt,
-      error,
+      status: reason ? 'DEAD' : 'FAILED',
+      startedAt: run.startedAt,
+      error: reason ?? error,
       progress: result.progress.pending ? result.progress.latest : undefined,
     });
   }
 
-  if (selfDeadLetter) {
-    const reason = permanent
-      ? error
-      : new PermanentJobError(
-          `Gave up after ${attempt} attempts (job maxAttempts ${jobMax}): ${describeError(error).message}`,
-          {
-            cause: error,
-          },
-        );
-    return dlqOutcome(record, reason, attempt, base, deps);
-  }
-  if (exhausted) {
-    // Last attempt the lane allows: the ledger says DEAD, SQS redrives it on the next receive.
-    await deps.sqs.setVisibility(record, 0);
-    return { ...base, status: 'DEAD', itemFailure: true, detail: { deadLetteredBy: 'sqs-redrive' } };
-  }
+  if (reason !== undefined) return dlqOutcome(record, reason, attempt, base, deps);
   const retryAfterSeconds = backoffFor(job, attempt, deps);
   await deps.sqs.setVisibility(record, retryAfterSeconds);
   return { ...base, status: 'RETRY', itemFailure: true, retryAfterSeconds, detail: { retryAfterSeconds } };
@@ -256,7 +334,7 @@ async function deadLetterUnclaimed(
     try {
       await deps.ledger.recordOutcome(
         { jobId: ids.jobId, type: ids.type, lane: deps.config.lane, status: 'DEAD', error },
-        { respectLease: true },
+        { respectLease: true, countAttempt: false },
       );
     } catch (ledgerError) {
       // The DLQ message carries the reason; a missing ledger entry must not keep bad input on the lane.
@@ -278,22 +356,69 @@ async function dlqOutcome(
   return { ...base, status: 'DLQ_SEND_FAILED', itemFailure: true };
 }
 
-async function defer(
+/** Look again just after the other execution's lease ends (with jitter, so waiters spread out). */
+function deferBehindLease(
   record: SQSRecord,
+  ids: Ids,
   leaseRemainingMs: number,
-  ids: { messageId: string; attempt: number; jobId: string; type: string },
   deps: ProcessDeps,
 ): Promise<RecordOutcome> {
-  // Look again just after the other execution's lease ends.
-  const retryAfterSeconds = Math.max(1, Math.ceil(leaseRemainingMs / 1000) + 1);
+  const retryAfterSeconds = Math.ceil(leaseRemainingMs / 1000) + 1 + jitterSeconds(2, deps);
+  return defer(record, ids, 'running elsewhere under a live lease', retryAfterSeconds, deps);
+}
+
+/**
+ * A deferral that is not the job's fault: no attempt used, the message comes back after
+ * `retryAfterSeconds`. On the last receive the queue allows, give up here instead, so the ledger
+ * says DEAD with the reason rather than SQS moving the message silently.
+ */
+async function defer(
+  record: SQSRecord,
+  ids: Ids,
+  reason: string,
+  retryAfterSeconds: number,
+  deps: ProcessDeps,
+): Promise<RecordOutcome> {
+  const receives = receiveCountOf(record);
+  if (receives >= deps.config.maxReceiveCount) return giveUp(record, ids, reason, deps);
   await deps.sqs.setVisibility(record, retryAfterSeconds);
   return {
     ...ids,
     status: 'DEFERRED',
     itemFailure: true,
     retryAfterSeconds,
-    detail: { reason: 'running elsewhere under a live lease', retryAfterSeconds },
+    detail: { reason, retryAfterSeconds },
   };
+}
+
+async function giveUp(
+  record: SQSRecord,
+  ids: Ids,
+  lastReason: string,
+  deps: ProcessDeps,
+): Promise<RecordOutcome> {
+  const receives = receiveCountOf(record);
+  let attempts: number | undefined;
+  let ledgerNote: string;
+  try {
+    const current = await deps.ledger.get(ids.jobId);
+    attempts = current?.attempts ?? 0;
+    if (current?.status === 'SUCCEEDED') return { ...ids, status: 'DUPLICATE', itemFailure: false };
+    const error = new ReceiveBudgetExhaustedError(receives, attempts, lastReason);
+    const written = await deps.ledger.recordOutcome(
+      { jobId: ids.jobId, type: ids.type, lane: deps.config.lane, status: 'DEAD', error },
+      { respectLease: true, countAttempt: false },
+    );
+    ledgerNote = written ? 'DEAD' : 'not marked DEAD: another execution holds the job under a live lease';
+  } catch (ledgerError) {
+    ledgerNote = `not marked DEAD: ${message(ledgerError)}`;
+  }
+  const reason = new ReceiveBudgetExhaustedError(
+    receives,
+    attempts ?? 0,
+    `${lastReason} (ledger: ${ledgerNote})`,
+  );
+  return dlqOutcome(record, reason, attempts ?? 0, { ...ids, error: describeError(reason) }, deps);
 }
 
 function backoffFor(job: AnyJob, attempt: number, deps: ProcessDeps): number {
@@ -305,4 +430,18 @@ function backoffFor(job: AnyJob, attempt: number, deps: ProcessDeps): number {
     },
     deps.random,
   );
+}
+
+/** Backoff for a deferral with no job at hand (completion records): the lane's settings. */
+function deferSeconds(receives: number, deps: ProcessDeps): number {
+  return fullJitterBackoffSeconds(receives, deps.config.backoff, deps.random);
+}
+
+function jitterSeconds(max: number, deps: ProcessDeps): number {
+  return Math.floor(deps.random() * (max + 1));
+}
+
+function message(error: unknown): string {
+  const { type, message: text } = describeError(error);
+  return `${type}: ${text}`;
 }

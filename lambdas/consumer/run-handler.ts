@@ -35,6 +35,8 @@ export interface RunDeps {
   readonly progressIntervalMs: number;
   /** @default - a third of the visibility timeout, at least 1 s */
   readonly heartbeatIntervalMs?: number;
+  /** How long a timed-out handler gets to honour its abort signal before it counts as abandoned. @default 1000 */
+  readonly settleGraceMs?: number;
 }
 
 export type RunResult =
@@ -49,6 +51,13 @@ export type RunResult =
       readonly error: unknown;
       readonly durationMs: number;
       readonly progress: ProgressState;
+      /**
+       * Set when the handler timed out and did not settle within the grace: it may still be
+       * running (it ignores its abort signal). Settles with the handler's late outcome.
+       */
+      readonly abandoned?: Promise<
+        { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: unknown }
+      >;
     };
 
 export interface ProgressState {
@@ -96,27 +105,68 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
   };
 
   let timer: NodeJS.Timeout | undefined;
+  const timeout = new JobTimeoutError(input.timeoutMs);
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const error = new JobTimeoutError(input.timeoutMs);
-      controller.abort(error);
-      reject(error);
+      controller.abort(timeout);
+      reject(timeout);
     }, input.timeoutMs);
   });
   heartbeat.start();
+  // The handler's outcome as a value: a handler that ignores the signal keeps running after the
+  // deadline, and its late rejection must not become an unhandled rejection.
+  const running = Promise.resolve()
+    .then(() => input.job.handler(input.payload, ctx))
+    .then(
+      (result) => ({ ok: true as const, result }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
   try {
-    const running = Promise.resolve().then(() => input.job.handler(input.payload, ctx));
-    // A handler that ignores the signal keeps running after the deadline; its late rejection must
-    // not become an unhandled rejection.
-    running.catch(() => undefined);
-    const result = await Promise.race([running, timedOut]);
-    return { ok: true, result, durationMs: deps.now() - started, progress: progress.stop() };
-  } catch (error) {
-    return { ok: false, error, durationMs: deps.now() - started, progress: progress.stop() };
+    let outcome = await Promise.race([running, timedOut]).catch((error: unknown) => {
+      if (error !== timeout) throw error;
+      return undefined;
+    });
+    if (outcome === undefined) {
+      // Timed out: give the handler a moment to honour the signal, so its retry cannot overlap it.
+      outcome = await settleWithin(running, deps.settleGraceMs ?? 1000);
+      if (outcome === undefined) {
+        return {
+          ok: false,
+          error: timeout,
+          durationMs: deps.now() - started,
+          progress: progress.stop(),
+          abandoned: running,
+        };
+      }
+      // A handler that stopped at the signal failed by timeout, whatever it threw.
+      if (!outcome.ok) outcome = { ok: false, error: timeout };
+    }
+    if (outcome.ok) {
+      return {
+        ok: true,
+        result: outcome.result,
+        durationMs: deps.now() - started,
+        progress: progress.stop(),
+      };
+    }
+    return { ok: false, error: outcome.error, durationMs: deps.now() - started, progress: progress.stop() };
   } finally {
     clearTimeout(timer);
     heartbeat.stop();
     if (!controller.signal.aborted) controller.abort(new Error('job finished'));
+  }
+}
+
+/** The promise's value if it settles within `ms`, else undefined. */
+async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -68,6 +68,25 @@ export class SqsActions {
   }
 
   /**
+   * Send a completion record (a finished run whose ledger write failed) to the lane itself, in the
+   * record's FIFO group. Throws when the send fails: the caller must then keep the message.
+   */
+  async sendCompletion(record: SQSRecord, body: string): Promise<void> {
+    await this.o.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.o.queueUrl,
+        MessageBody: body,
+        ...(this.o.fifo
+          ? {
+              MessageGroupId: record.attributes.MessageGroupId ?? 'default',
+              MessageDeduplicationId: `${record.messageId}-completion`.slice(0, 128),
+            }
+          : {}),
+      }),
+    );
+  }
+
+  /**
    * Send the original body to the lane's DLQ with the reason in message attributes. Returns false
    * (and logs) when the send failed: the caller then reports the message as a batch failure so it
    * is never lost.

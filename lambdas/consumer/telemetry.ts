@@ -22,7 +22,9 @@ export type JobOutcomeStatus =
   /** Skipped because an earlier message of the same FIFO group failed. */
   | 'FIFO_BLOCKED'
   /** An unexpected error (ledger or SQS unavailable): reported as a batch failure. */
-  | 'ERROR';
+  | 'ERROR'
+  /** A completion record (a finished run whose SUCCEEDED write had failed) written to the ledger. */
+  | 'COMPLETION_RECORDED';
 
 export interface JobOutcome {
   readonly messageId: string;
@@ -66,7 +68,11 @@ export class BatchTelemetry {
       error: outcome.error,
       ...outcome.detail,
     };
-    if (outcome.status === 'SUCCEEDED' || outcome.status === 'DUPLICATE')
+    if (
+      outcome.status === 'SUCCEEDED' ||
+      outcome.status === 'DUPLICATE' ||
+      outcome.status === 'COMPLETION_RECORDED'
+    )
       this.logger.info('job outcome', line);
     else if (
       outcome.status === 'DEAD' ||

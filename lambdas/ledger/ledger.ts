@@ -198,6 +198,39 @@ export class Ledger {
   }
 
   /**
+   * A run that timed out but whose handler has not settled (it ignores its abort signal): the job
+   * stays RUNNING under a fresh lease, with the timeout as `lastError`, so no retry overlaps the
+   * abandoned run while it may still be going. With an owner only the lease owner may write;
+   * without one (optimistic / none) the lease is unowned, as `progress` writes it.
+   */
+  async abandon(input: {
+    readonly jobId: string;
+    readonly owner?: string;
+    readonly type: string;
+    readonly lane: string;
+    readonly leaseMs: number;
+    readonly error: unknown;
+  }): Promise<boolean> {
+    const now = this.now();
+    const u = this.stamp(new Update(), now)
+      .set(A.leaseUntil, N(now + input.leaseMs))
+      .set(A.lastError, S(encodeError(input.error)));
+    if (input.owner !== undefined) {
+      return this.conditional(
+        input.jobId,
+        u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
+        OWNED,
+      );
+    }
+    u.set(A.status, S('RUNNING'))
+      .set(A.type, S(input.type))
+      .set(A.lane, S(input.lane))
+      .name(A.jobId)
+      .value(':succeeded', { S: 'SUCCEEDED' });
+    return this.conditional(input.jobId, u, NOT_SUCCEEDED);
+  }
+
+  /**
    * Progress. With an owner (strict) only the lease owner may write; without one (optimistic /
    * none) the item is marked RUNNING with an unowned lease so a strict claim elsewhere waits.
    */
@@ -234,12 +267,20 @@ export class Ledger {
    */
   async recordOutcome(
     input: OutcomeInput,
-    options: { readonly respectLease?: boolean } = {},
+    options: {
+      readonly respectLease?: boolean;
+      /** False when the handler did not run (bad input, a consumer giving up): attempts stay. @default true */
+      readonly countAttempt?: boolean;
+    } = {},
   ): Promise<boolean> {
     const now = this.now();
     const u = this.stamp(new Update(), now)
       .set(A.status, S(input.status))
-      .set(A.attempts, N(1), `if_not_exists(#${A.attempts}, :zero) + :${A.attempts}`)
+      .set(
+        A.attempts,
+        N(options.countAttempt === false ? 0 : 1),
+        `if_not_exists(#${A.attempts}, :zero) + :${A.attempts}`,
+      )
       .set(A.type, S(input.type))
       .set(A.lane, S(input.lane))
       .set(A.enqueuedAt, S(input.enqueuedAt), `if_not_exists(#${A.enqueuedAt}, :${A.enqueuedAt})`)

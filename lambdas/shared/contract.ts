@@ -97,6 +97,20 @@ export interface JobEnvelope<P = unknown> {
   readonly enqueuedAt: string;
   /** Correlation id carried into logs. */
   readonly correlationId?: string;
+  /**
+   * Only on a completion record, which a consumer sends to its own lane when it could not write a
+   * finished run's SUCCEEDED status (after retries): the next consumer writes that status instead
+   * of running the job again.
+   */
+  readonly completion?: JobCompletion;
+}
+
+/** A finished run whose ledger write is still owed (see `JobEnvelope.completion`). */
+export interface JobCompletion {
+  /** The run's lease owner (strict mode): only it may complete the job. */
+  readonly owner?: string;
+  readonly result?: unknown;
+  readonly startedAt?: string;
 }
 
 /** Message attributes the consumer sets on a message it dead-letters itself. */

@@ -70,7 +70,10 @@ export function readEnvelope(body: string): EnvelopeReadResult {
     (o.key !== undefined && typeof o.key !== 'string' && "'key' must be a string") ||
     (o.correlationId !== undefined &&
       typeof o.correlationId !== 'string' &&
-      "'correlationId' must be a string");
+      "'correlationId' must be a string") ||
+    (o.completion !== undefined &&
+      (typeof o.completion !== 'object' || o.completion === null || Array.isArray(o.completion)) &&
+      "'completion' must be an object");
   if (problem)
     return { ok: false, error: new MalformedMessageError(`Invalid job envelope: ${problem}`), id, type };
   return { ok: true, envelope: o as unknown as JobEnvelope };

@@ -185,6 +185,38 @@ export class IdempotencyKeyConflictError extends JobsError {
   }
 }
 
+/**
+ * A message used up its queue's receive budget (the redrive `maxReceiveCount`) on deferrals that
+ * were not the job's fault (ledger throttling, another run's lease, no time left, FIFO order)
+ * before its attempts ran out. The consumer dead-letters it itself, so the ledger says DEAD with
+ * this reason instead of SQS moving it silently. Permanent.
+ */
+export class ReceiveBudgetExhaustedError extends PermanentJobError {
+  constructor(
+    readonly receives: number,
+    readonly attempts: number,
+    readonly lastReason: string,
+  ) {
+    super(
+      `Gave up after ${receives} receives (the queue's maxReceiveCount) with ${attempts} attempt(s) run; last: ${lastReason}`,
+    );
+    this.name = 'ReceiveBudgetExhaustedError';
+  }
+}
+
+/** The job ran out of attempts (runs of its handler, counted by the ledger). Permanent. */
+export class AttemptsExhaustedError extends PermanentJobError {
+  constructor(
+    readonly attempts: number,
+    readonly maxAttempts: number,
+    lastError: { readonly message: string },
+    options?: ErrorOptions,
+  ) {
+    super(`Gave up after ${attempts} attempts (maxAttempts ${maxAttempts}): ${lastError.message}`, options);
+    this.name = 'AttemptsExhaustedError';
+  }
+}
+
 /** Short, single-line description of any thrown value for logs and the ledger. */
 export function describeError(error: unknown): { type: string; message: string } {
   if (error instanceof Error) return { type: error.name, message: error.message };

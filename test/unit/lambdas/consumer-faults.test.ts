@@ -11,7 +11,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createConsumerHandler } from '../../../lambdas/consumer';
 import { defineJob, defineRegistry } from '../../../lambdas/registry';
@@ -20,6 +20,7 @@ import {
   consumerEnv,
   DLQ_URL,
   envelopeBody,
+  QUEUE_URL,
   lambdaContext,
   quietTelemetry,
   record,
@@ -49,6 +50,28 @@ const slow = defineJob({
     return 'done';
   },
 });
+/** Ignores its abort signal; runs until the test releases it. */
+let releaseStubborn: () => void = () => undefined;
+const stubborn = defineJob({
+  type: 'stubborn',
+  schema: z.object({}),
+  timeoutSeconds: 1,
+  handler: async () => {
+    await new Promise<void>((resolve) => {
+      releaseStubborn = resolve;
+    });
+    return 'late';
+  },
+});
+const polite = defineJob({
+  type: 'polite',
+  schema: z.object({}),
+  timeoutSeconds: 1,
+  handler: async (_payload, ctx) => {
+    seenSignals.push(ctx.signal);
+    await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+  },
+});
 const capped = defineJob({
   type: 'capped',
   schema: z.object({}),
@@ -74,7 +97,7 @@ const fireAndForget = defineJob({
     ran.push(ctx.jobId);
   },
 });
-const registry = defineRegistry([entry, slow, capped, optimistic, fireAndForget]);
+const registry = defineRegistry([entry, slow, stubborn, polite, capped, optimistic, fireAndForget]);
 
 function handler(env: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
   const t = quietTelemetry();
@@ -171,30 +194,116 @@ describe('consumer: fault injection', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     const visibility =
       sqs.commandCalls(ChangeMessageVisibilityCommand)[0].args[0].input.VisibilityTimeout ?? 0;
+    // the lease's 42 s, 1 s of slack, and up to 2 s of jitter so waiters spread out
     expect(visibility).toBeGreaterThanOrEqual(42);
-    expect(visibility).toBeLessThanOrEqual(44);
+    expect(visibility).toBeLessThanOrEqual(46);
+  });
+
+  it('uses no attempt for a deferral, and on the last receive the queue allows dead-letters the job itself, ledger DEAD with the reason', async () => {
+    // Prepare: the claim is throttled on the queue's 20th (last) receive; the ledger has 1 run recorded
+    ddb.on(UpdateItemCommand).rejectsOnce(throttled()).resolves({});
+    ddb
+      .on(GetItemCommand)
+      .resolves({ Item: { jobId: { S: 'j1' }, status: { S: 'FAILED' }, attempts: { N: '1' } } });
+
+    // Act
+    const response = await handler()(
+      { Records: [record('m1', envelopeBody('j1', 'entry', {}), { receiveCount: 20 })] },
+      lambdaContext(),
+    );
+
+    // Assess: acknowledged because the consumer moved it to the DLQ itself
+    expect(ran).toEqual([]);
+    expect(response.batchItemFailures).toEqual([]);
+    const dead = ddb.commandCalls(UpdateItemCommand)[1].args[0].input;
+    expect(dead.ExpressionAttributeValues?.[':status']?.S).toBe('DEAD');
+    expect(dead.ExpressionAttributeValues?.[':attempts']?.N).toBe('0'); // no attempt added
+    expect(dead.ExpressionAttributeValues?.[':lastError']?.S).toMatch(
+      /^ReceiveBudgetExhaustedError: Gave up after 20 receives .* with 1 attempt\(s\) run; last: ledger or SQS call failed: ProvisionedThroughputExceededException/,
+    );
+    const sent = sqs.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(sent.QueueUrl).toBe(DLQ_URL);
+    expect(sent.MessageAttributes?.[DLQ_ATTR.errorType]?.StringValue).toBe('ReceiveBudgetExhaustedError');
+    expect(sent.MessageAttributes?.[DLQ_ATTR.error]?.StringValue).toMatch(/\(ledger: DEAD\)/);
+  });
+
+  it('on the last receive, a job running elsewhere under a live lease is dead-lettered with the ledger saying why it is not DEAD', async () => {
+    // Prepare: the claim finds a live lease; the DEAD write that respects leases is refused too
+    const busy = new ConditionalCheckFailedException({
+      message: 'conditional',
+      $metadata: {},
+      Item: { jobId: { S: 'j1' }, status: { S: 'RUNNING' }, leaseUntil: { N: String(Date.now() + 60_000) } },
+    });
+    ddb.on(UpdateItemCommand).rejects(busy);
+    ddb
+      .on(GetItemCommand)
+      .resolves({ Item: { jobId: { S: 'j1' }, status: { S: 'RUNNING' }, attempts: { N: '2' } } });
+
+    // Act
+    await handler()(
+      { Records: [record('m1', envelopeBody('j1', 'entry', {}), { receiveCount: 20 })] },
+      lambdaContext(),
+    );
+
+    // Assess
+    const sent = sqs.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(sent.MessageAttributes?.[DLQ_ATTR.error]?.StringValue).toMatch(
+      /running elsewhere under a live lease \(ledger: not marked DEAD: another execution holds the job under a live lease\)/,
+    );
   });
 });
 
 describe('consumer: attempts and dead-lettering', () => {
-  it('marks the ledger DEAD on the lane’s last attempt and leaves the redrive to SQS', async () => {
+  it('dead-letters itself on the last attempt the ledger counts, whatever the receive count', async () => {
+    // Prepare: the claim finds 2 earlier runs; this is the 7th receive (deferrals used the others)
+    ddb
+      .on(UpdateItemCommand)
+      .resolvesOnce({ Attributes: { jobId: { S: 'j1' }, status: { S: 'FAILED' }, attempts: { N: '2' } } })
+      .resolves({});
+
     // Act
     const response = await handler({ JOBS_MAX_ATTEMPTS: '3' })(
-      { Records: [record('m1', envelopeBody('j1', 'entry', { fail: true }), { receiveCount: 3 })] },
+      { Records: [record('m1', envelopeBody('j1', 'entry', { fail: true }), { receiveCount: 7 })] },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const statuses = ddb
+      .commandCalls(UpdateItemCommand)
+      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':status']?.S);
+    expect(statuses).toEqual(['RUNNING', 'DEAD']);
+    const sent = sqs.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(sent.QueueUrl).toBe(DLQ_URL);
+    expect(sent.MessageAttributes?.[DLQ_ATTR.attempts]).toEqual({ DataType: 'Number', StringValue: '3' });
+    expect(sent.MessageAttributes?.[DLQ_ATTR.errorType]?.StringValue).toBe('AttemptsExhaustedError');
+  });
+
+  it('retries with jittered backoff and no DLQ before the last attempt, even on a high receive count', async () => {
+    // Prepare: 1 earlier run recorded
+    ddb
+      .on(UpdateItemCommand)
+      .resolvesOnce({ Attributes: { jobId: { S: 'j1' }, status: { S: 'FAILED' }, attempts: { N: '1' } } })
+      .resolves({});
+
+    // Act
+    const response = await handler({ JOBS_MAX_ATTEMPTS: '3' })(
+      { Records: [record('m1', envelopeBody('j1', 'entry', { fail: true }), { receiveCount: 9 })] },
       lambdaContext(),
     );
 
     // Assess
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
-    const statuses = ddb
-      .commandCalls(UpdateItemCommand)
-      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':status']?.S);
-    expect(statuses).toEqual(['RUNNING', 'DEAD']);
-    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0].args[0].input.VisibilityTimeout).toBe(0);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('dead-letters itself when the job allows fewer attempts than the lane', async () => {
+    // Prepare: 1 earlier run recorded
+    ddb
+      .on(UpdateItemCommand)
+      .resolvesOnce({ Attributes: { jobId: { S: 'j1' }, status: { S: 'FAILED' }, attempts: { N: '1' } } })
+      .resolves({});
+
     // Act
     const response = await handler({ JOBS_MAX_ATTEMPTS: '5' })(
       { Records: [record('m1', envelopeBody('j1', 'capped', {}), { receiveCount: 2 })] },
@@ -211,14 +320,26 @@ describe('consumer: attempts and dead-lettering', () => {
     );
   });
 
-  it('retries with a backoff that grows with the receive count', async () => {
-    // Act
+  it('retries with a backoff that grows with the attempts the ledger counts, not the receives', async () => {
+    // Prepare: earlier runs per job: j1 none, j3 two, j4 three
+    const earlier: Record<string, number> = { j1: 0, j3: 2, j4: 3 };
+    ddb
+      .on(UpdateItemCommand)
+      .callsFake((input: { Key: { jobId: { S: string } }; ConditionExpression: string }) => {
+        const id = input.Key.jobId.S;
+        if (!input.ConditionExpression.includes(':nowMs')) return {};
+        return {
+          Attributes: { jobId: { S: id }, status: { S: 'FAILED' }, attempts: { N: String(earlier[id]) } },
+        };
+      });
+
+    // Act: every message on its 6th receive
     await handler({ JOBS_BACKOFF_BASE_SECONDS: '10', JOBS_BACKOFF_CAP_SECONDS: '60' })(
       {
         Records: [
-          record('m1', envelopeBody('j1', 'entry', { fail: true }), { receiveCount: 1 }),
-          record('m3', envelopeBody('j3', 'entry', { fail: true }), { receiveCount: 3 }),
-          record('m4', envelopeBody('j4', 'entry', { fail: true }), { receiveCount: 4 }),
+          record('m1', envelopeBody('j1', 'entry', { fail: true }), { receiveCount: 6 }),
+          record('m3', envelopeBody('j3', 'entry', { fail: true }), { receiveCount: 6 }),
+          record('m4', envelopeBody('j4', 'entry', { fail: true }), { receiveCount: 6 }),
         ],
       },
       lambdaContext(),
@@ -238,16 +359,71 @@ describe('consumer: deadlines and heartbeat', () => {
   it('aborts a handler at its timeout and retries it', async () => {
     // Act
     const response = await handler()(
-      { Records: [record('m1', envelopeBody('j1', 'slow', { ms: 3000 }))] },
+      { Records: [record('m1', envelopeBody('j1', 'polite', {}))] },
       lambdaContext(),
     );
 
-    // Assess
+    // Assess: it stopped at the signal, so the lease is released (FAILED) for the retry
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(seenSignals[0].aborted).toBe(true);
     expect((seenSignals[0].reason as Error).name).toBe('JobTimeoutError');
     const failWrite = ddb.commandCalls(UpdateItemCommand)[1].args[0].input;
+    expect(failWrite.ExpressionAttributeValues?.[':status']?.S).toBe('FAILED');
     expect(failWrite.ExpressionAttributeValues?.[':lastError']?.S).toMatch(/^JobTimeoutError: /);
+  });
+
+  it('keeps the lease of a handler that ignores its timeout until it settles, records its late outcome, and recycles the environment meanwhile', async () => {
+    // Prepare
+    const recycle = vi.fn();
+    const consumer = handler({}, { settleGraceMs: 100, recycle });
+
+    // Act 1: the handler ignores the signal and runs past its 1 s timeout until released
+    const first = await consumer(
+      { Records: [record('m1', envelopeBody('j1', 'stubborn', {}))] },
+      lambdaContext(),
+    );
+
+    // Assess 1: retried later, but the job stays RUNNING under a fresh lease (no FAILED write)
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    const abandon = ddb.commandCalls(UpdateItemCommand)[1].args[0].input;
+    expect(abandon.ExpressionAttributeValues?.[':status']).toBeUndefined();
+    expect(abandon.ExpressionAttributeValues?.[':leaseUntil']?.N).toBeDefined();
+    expect(abandon.ExpressionAttributeValues?.[':lastError']?.S).toMatch(/^JobTimeoutError: /);
+
+    // Act 2: the next invocation while it still runs hands its batch back and recycles
+    const second = await consumer(
+      { Records: [record('m2', envelopeBody('j2', 'entry', {}))] },
+      lambdaContext(),
+    );
+
+    // Assess 2
+    expect(recycle).toHaveBeenCalledTimes(1);
+    expect(ran).toEqual([]);
+    expect(second.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0].args[0].input.Entries?.[0]).toMatchObject(
+      {
+        ReceiptHandle: 'rh-m2',
+        VisibilityTimeout: 0,
+      },
+    );
+
+    // Act 3: once it settles, its success is recorded (so its retry is a duplicate) and the environment is usable
+    releaseStubborn();
+    await vi.waitFor(
+      () => {
+        const statuses = ddb
+          .commandCalls(UpdateItemCommand)
+          .map((c) => c.args[0].input.ExpressionAttributeValues?.[':status']?.S);
+        expect(statuses).toContain('SUCCEEDED');
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    const third = await consumer(
+      { Records: [record('m3', envelopeBody('j3', 'entry', {}))] },
+      lambdaContext(),
+    );
+    expect(third.batchItemFailures).toEqual([]);
+    expect(recycle).toHaveBeenCalledTimes(1);
   });
 
   it('hands a message back without running it when the invocation is nearly out of time', async () => {
@@ -277,6 +453,66 @@ describe('consumer: deadlines and heartbeat', () => {
       .map((c) => c.args[0].input.VisibilityTimeout);
     expect(beats.length).toBeGreaterThanOrEqual(1);
     expect(beats.every((v) => v === 1)).toBe(true);
+  });
+});
+
+describe('consumer: the final SUCCEEDED write', () => {
+  it('is retried when it is throttled, and the job runs once', async () => {
+    // Prepare: claim ok, then the SUCCEEDED write is throttled twice
+    ddb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
+
+    // Act
+    const response = await handler({}, { sleep: async () => undefined })(
+      { Records: [record('m1', envelopeBody('j1', 'entry', {}))] },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(ran).toEqual(['j1']);
+    expect(response.batchItemFailures).toEqual([]);
+    const statuses = ddb
+      .commandCalls(UpdateItemCommand)
+      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':status']?.S);
+    expect(statuses).toEqual(['RUNNING', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  it('when it keeps failing, hands the finished run to the next consumer, which records it without running the job again', async () => {
+    // Prepare: claim ok, every later write throttled
+    ddb.on(UpdateItemCommand).resolvesOnce({}).rejects(throttled());
+
+    // Act 1
+    const response = await handler({}, { sleep: async () => undefined })(
+      { Records: [record('m1', envelopeBody('j1', 'entry', {}))] },
+      lambdaContext(),
+    );
+
+    // Assess 1: acknowledged; a completion record went to the lane itself
+    expect(ran).toEqual(['j1']);
+    expect(response.batchItemFailures).toEqual([]);
+    const sent = sqs.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(sent.QueueUrl).toBe(QUEUE_URL);
+    const completion = JSON.parse(sent.MessageBody ?? '{}');
+    const owner =
+      ddb.commandCalls(UpdateItemCommand)[0].args[0].input.ExpressionAttributeValues?.[':leaseOwner']?.S;
+    expect(completion).toMatchObject({
+      id: 'j1',
+      type: 'entry',
+      completion: { owner, result: { ok: true } },
+    });
+
+    // Act 2: DynamoDB is back; the completion record arrives
+    ddb.reset();
+    ddb.on(UpdateItemCommand).resolves({});
+    const again = await handler()({ Records: [record('m2', sent.MessageBody ?? '')] }, lambdaContext());
+
+    // Assess 2: SUCCEEDED written under the finished run's owner; the handler did not run again
+    expect(again.batchItemFailures).toEqual([]);
+    expect(ran).toEqual(['j1']);
+    const write = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
+    expect(write.ExpressionAttributeValues).toMatchObject({
+      ':status': { S: 'SUCCEEDED' },
+      ':owner': { S: owner },
+    });
   });
 });
 

@@ -15,6 +15,7 @@ export function consumerEnv(overrides: Record<string, string> = {}): Record<stri
     [CONSUMER_ENV.queueUrl]: QUEUE_URL,
     [CONSUMER_ENV.dlqUrl]: DLQ_URL,
     [CONSUMER_ENV.maxAttempts]: '5',
+    [CONSUMER_ENV.maxReceiveCount]: '20',
     [CONSUMER_ENV.visibilityTimeoutSeconds]: '180',
     [CONSUMER_ENV.backoffBaseSeconds]: '2',
     [CONSUMER_ENV.backoffCapSeconds]: '900',
