@@ -20,8 +20,8 @@ import {
   consumerEnv,
   DLQ_URL,
   envelopeBody,
-  QUEUE_URL,
   lambdaContext,
+  QUEUE_URL,
   quietTelemetry,
   record,
 } from './support/fixtures';
