@@ -16,7 +16,7 @@ import { describeError } from '../shared/errors';
 import type { Random } from './backoff';
 import { mapWithConcurrency } from './concurrency';
 import { type ConsumerConfig, readConsumerConfig } from './config';
-import { type ProcessDeps, processRecord, type RecordOutcome } from './process-record';
+import { deferFollower, type ProcessDeps, processRecord, type RecordOutcome } from './process-record';
 import { SqsActions } from './sqs-actions';
 import { BatchTelemetry } from './telemetry';
 
@@ -151,17 +151,17 @@ async function processFifo(
       if (!outcome.itemFailure) continue;
       const rest = indexes.slice(i + 1);
       for (const later of rest) {
-        outcomes[later] = {
-          messageId: records[later].messageId,
-          attempt: Number.parseInt(records[later].attributes.ApproximateReceiveCount, 10) || 1,
-          status: 'FIFO_BLOCKED',
-          itemFailure: true,
-          detail: { blockedBy: outcome.messageId },
-        };
+        outcomes[later] = await deferFollower(
+          records[later],
+          outcome.messageId,
+          outcome.retryAfterSeconds,
+          deps,
+        );
       }
-      if (rest.length > 0 && outcome.retryAfterSeconds !== undefined) {
+      const held = rest.filter((later) => outcomes[later].itemFailure);
+      if (held.length > 0 && outcome.retryAfterSeconds !== undefined) {
         await deps.sqs.setVisibilityBatch(
-          rest.map((later) => records[later]),
+          held.map((later) => records[later]),
           outcome.retryAfterSeconds,
         );
       }

@@ -391,6 +391,46 @@ async function defer(
   };
 }
 
+/**
+ * A FIFO message held back behind a failed one of its group: no attempt used. On its last receive
+ * it is given up like any deferral, so the ledger says why it is in the DLQ.
+ */
+export async function deferFollower(
+  record: SQSRecord,
+  blockedBy: string,
+  retryAfterSeconds: number | undefined,
+  deps: ProcessDeps,
+): Promise<RecordOutcome> {
+  const receives = receiveCountOf(record);
+  const detail = { blockedBy };
+  if (receives < deps.config.maxReceiveCount) {
+    return {
+      messageId: record.messageId,
+      attempt: receives,
+      status: 'FIFO_BLOCKED',
+      itemFailure: true,
+      retryAfterSeconds,
+      detail,
+    };
+  }
+  const read = readEnvelope(record.body);
+  if (!read.ok) {
+    return deadLetterUnclaimed(
+      record,
+      read.error,
+      { messageId: record.messageId, attempt: receives, jobId: read.id, type: read.type },
+      deps,
+    );
+  }
+  const ids = {
+    messageId: record.messageId,
+    attempt: receives,
+    jobId: read.envelope.id,
+    type: read.envelope.type,
+  };
+  return giveUp(record, ids, `held behind message ${blockedBy} of its FIFO group`, deps);
+}
+
 async function giveUp(
   record: SQSRecord,
   ids: Ids,

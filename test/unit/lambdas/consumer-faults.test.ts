@@ -590,6 +590,33 @@ describe('consumer: FIFO lanes', () => {
     expect(held.map((e) => e.ReceiptHandle)).toEqual(['rh-a3', 'rh-a4']);
   });
 
+  it('gives up a follower held behind a failed message on its last receive, ledger DEAD with the reason', async () => {
+    // Prepare
+    const records = [
+      record('a1', envelopeBody('ja1', 'entry', { fail: true }), { groupId: 'A' }),
+      record('a2', envelopeBody('ja2', 'entry', {}), { groupId: 'A', receiveCount: 20 }),
+      record('a3', envelopeBody('ja3', 'entry', {}), { groupId: 'A', receiveCount: 3 }),
+    ];
+
+    // Act
+    const response = await handler({ JOBS_FIFO: 'true' })({ Records: records }, lambdaContext());
+
+    // Assess: a2 left the lane through the DLQ with its reason; a3 is still held
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a1' }, { itemIdentifier: 'a3' }]);
+    expect(ran).toEqual(['ja1']);
+    const sent = sqs.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(sent.MessageAttributes?.[DLQ_ATTR.error]?.StringValue).toMatch(
+      /held behind message a1 of its FIFO group/,
+    );
+    const dead = ddb
+      .commandCalls(UpdateItemCommand)
+      .map((c) => c.args[0].input)
+      .find((input) => input.Key?.jobId.S === 'ja2');
+    expect(dead?.ExpressionAttributeValues?.[':status']?.S).toBe('DEAD');
+    const held = sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0].args[0].input.Entries ?? [];
+    expect(held.map((e) => e.ReceiptHandle)).toEqual(['rh-a3']);
+  });
+
   it('sends FIFO dead letters with the message group and a dedup id', async () => {
     // Act
     await handler({ JOBS_FIFO: 'true' })(
