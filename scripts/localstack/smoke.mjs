@@ -3,12 +3,14 @@
 //   SQS -> Lambda event source mapping (ReportBatchItemFailures) -> DynamoDB writes from the
 //   handler (AWS SDK v3 resolved through NODE_PATH), partial-batch redelivery, SQS redrive to a
 //   DLQ + StartMessageMoveTask back, function timeout, a killed function process being replaced,
+//   an init slower than the function timeout (init is bounded on its own, as on AWS), a process
+//   that exits between invocations being replaced without failing the next invoke,
 //   and a CloudWatch alarm on AWS/SQS ApproximateNumberOfMessagesVisible reaching ALARM.
 //
 //   bash scripts/localstack/up.sh && node scripts/localstack/smoke.mjs
 //
 // Endpoint: AWS_ENDPOINT_URL, else LOCALSTACK_ENDPOINT, else .local/localstack/state.env,
-// else http://127.0.0.1:4566. SMOKE_SKIP=alarm,kill,timeout,dlq skips parts. Exit code 0 = all ok.
+// else http://127.0.0.1:4566. SMOKE_SKIP=alarm,kill,timeout,init,exit,dlq skips parts. Exit code 0 = all ok.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -169,6 +171,17 @@ exports.handler = async (event, context) => {
   await new Promise((r) => setTimeout(r, event.sleepMs || 0));
   return { ok: true, remaining: context.getRemainingTimeInMillis(), pid: process.pid };
 };`;
+// init (module scope) takes longer than the 3 s function timeout; the invoke itself is quick
+const SLOW_INIT = `
+const until = Date.now() + 4000;
+while (Date.now() < until) {}
+exports.handler = async (event, context) => ({ ok: true, remaining: context.getRemainingTimeInMillis(), pid: process.pid });`;
+// answers, then its process exits (as after a crash in leftover async work)
+const EXITER = `
+exports.handler = async (event) => {
+  if (event.exit) setTimeout(() => process.exit(3), 20);
+  return { ok: true, pid: process.pid };
+};`;
 
 const id = Date.now().toString(36);
 const names = {
@@ -178,6 +191,8 @@ const names = {
   alarmQueue: `smoke-${id}-alarm`,
   consumer: `smoke-consumer-${id}`,
   sleeper: `smoke-sleeper-${id}`,
+  slowInit: `smoke-slow-init-${id}`,
+  exiter: `smoke-exiter-${id}`,
 };
 let queueUrl;
 let dlqUrl;
@@ -201,9 +216,9 @@ async function depth(url) {
     Number(a.Attributes.ApproximateNumberOfMessagesNotVisible)
   );
 }
-function invokeSleeper(payload) {
+function invokeSleeper(payload, functionName = names.sleeper) {
   return lambda
-    .send(new InvokeCommand({ FunctionName: names.sleeper, Payload: Buffer.from(JSON.stringify(payload)) }))
+    .send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }))
     .then((r) => ({
       error: r.FunctionError,
       body: JSON.parse(Buffer.from(r.Payload || []).toString() || 'null'),
@@ -252,6 +267,8 @@ await step('setup: table, queues, role, functions, event source mapping', async 
   for (const [name, code, timeout] of [
     [names.consumer, CONSUMER, 10],
     [names.sleeper, SLEEPER, 3],
+    [names.slowInit, SLOW_INIT, 3],
+    [names.exiter, EXITER, 3],
   ]) {
     await lambda.send(
       new CreateFunctionCommand({
@@ -360,6 +377,41 @@ await step('kill: a function process killed mid-invocation is reported and repla
     throw new Error(`no fresh process: ${JSON.stringify(again)}`);
   log(`  next invoke ok in pid ${again.body.pid}`);
 });
+
+await step('init: an init longer than the function timeout is not counted in it', async () => {
+  const r = await invokeSleeper({}, names.slowInit);
+  log(`  -> ${r.error ?? 'ok'}: ${JSON.stringify(r.body)}`);
+  if (r.error || !r.body?.ok) throw new Error('a 4 s init failed a function with a 3 s timeout');
+  if (r.body.remaining < 2000)
+    throw new Error(`init was counted in the timeout (remaining ${r.body.remaining} ms)`);
+});
+
+await step(
+  'exit: a process that exits between invocations is replaced, the next invoke not failed',
+  async () => {
+    const first = await invokeSleeper({ exit: true }, names.exiter);
+    if (first.error) throw new Error(`first invoke failed: ${JSON.stringify(first)}`);
+    await until(
+      `process ${first.body.pid} to exit`,
+      async () => {
+        try {
+          process.kill(first.body.pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10000,
+      50,
+    );
+    const again = await invokeSleeper({}, names.exiter);
+    log(`  -> ${again.error ?? 'ok'}: ${JSON.stringify(again.body)}`);
+    if (again.error || !again.body?.ok || again.body.pid === first.body.pid)
+      throw new Error(
+        `the invoke after the exit failed or ran in the dead process: ${JSON.stringify(again)}`,
+      );
+  },
+);
 
 await step('alarm: ApproximateNumberOfMessagesVisible alarm reaches ALARM', async () => {
   const url = (await sqs.send(new CreateQueueCommand({ QueueName: names.alarmQueue }))).QueueUrl;
