@@ -26,6 +26,7 @@ import {
   EnqueueError,
   IdempotencyKeyConflictError,
   PayloadTooLargeError,
+  PayloadValidationError,
   UnknownJobTypeError,
   UnknownLaneError,
 } from '../shared/errors';
@@ -46,6 +47,7 @@ import {
   SCHEDULER_MAX_INPUT_BYTES,
   SQS_MAX_MESSAGE_BYTES,
 } from './types';
+import { validateEnqueueOptions } from './validate-options';
 
 /** Job types a client accepts: the registry's, or any string without one. */
 type TypeOf<R extends JobRegistry> = string extends JobTypeOf<R> ? string : JobTypeOf<R>;
@@ -256,28 +258,24 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   private prepare(type: string, payload: unknown, options: EnqueueOptions): Prepared {
     const job = this.jobFor(type);
     const parsed = job ? parsePayload(job, payload) : payload;
-    const lane = options.lane ?? job?.lane ?? this.config.defaultLane;
-    const laneConfig = this.laneConfig(lane);
-    const key = options.idempotencyKey ?? job?.idempotencyKey?.(parsed);
-    const jobId = key !== undefined ? jobIdForKey(type, key) : newJobId();
-    if (laneConfig.fifo && !options.groupId) {
-      throw new ConfigError(
-        `enqueue('${type}') options.groupId`,
-        `set: lane '${lane}' is FIFO`,
-        options.groupId,
-      );
-    }
     const now = this.now();
-    let delaySeconds = options.delaySeconds ?? 0;
-    if (options.runAt !== undefined)
-      delaySeconds = Math.max(0, Math.ceil((options.runAt.getTime() - now) / 1000));
-    if (!Number.isInteger(delaySeconds) || delaySeconds < 0) {
-      throw new ConfigError(
-        `enqueue('${type}') options.delaySeconds`,
-        'an integer ≥ 0',
-        options.delaySeconds,
-      );
+    // Every option is checked here, before the ledger write or send of either enqueue path.
+    const valid = validateEnqueueOptions(type, options, {
+      now,
+      deriveKey: job?.idempotencyKey ? () => job.idempotencyKey?.(parsed) : undefined,
+    });
+    const lane = valid.lane ?? job?.lane ?? this.config.defaultLane;
+    const laneConfig = this.laneConfig(lane);
+    const key = valid.idempotencyKey;
+    const jobId = key !== undefined ? jobIdForKey(type, key) : newJobId();
+    if (laneConfig.fifo && valid.groupId === undefined) {
+      throw new ConfigError(`enqueue('${type}') options.groupId`, `set: lane '${lane}' is FIFO`, undefined);
     }
+    // JSON drops an undefined payload, and the consumer dead-letters an envelope without one.
+    if (payload === undefined) {
+      throw new PayloadValidationError(type, '(root)', 'a JSON value is required; got undefined');
+    }
+    const delaySeconds = valid.delaySeconds;
     const enqueuedAt = new Date(now);
     // The producer sends the payload as given; the consumer parses it with the same schema.
     const envelope = createEnvelope({
@@ -285,10 +283,17 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       type,
       payload,
       key,
-      correlationId: options.correlationId,
+      correlationId: valid.correlationId,
       enqueuedAt,
     });
-    const body = JSON.stringify(envelope);
+    let body: string;
+    try {
+      body = JSON.stringify(envelope);
+    } catch (cause) {
+      // A BigInt or a cycle: say so here rather than as a bare TypeError.
+      const reason = `a JSON-serialisable value (${(cause as Error).message})`;
+      throw new PayloadValidationError(type, '(root)', reason, { cause });
+    }
     const size = Buffer.byteLength(body);
     if (size > this.maxMessageBytes) throw new PayloadTooLargeError(size, this.maxMessageBytes);
     const prepared = {
@@ -300,8 +305,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       body,
       enqueuedAt: envelope.enqueuedAt,
       delaySeconds,
-      runAt: options.runAt,
-      groupId: options.groupId,
+      runAt: valid.runAt,
+      groupId: valid.groupId,
     };
     if (this.needsSchedule(prepared) && size > SCHEDULER_MAX_INPUT_BYTES) {
       // Checked before anything is written: the schedule would be refused after the ledger write.
@@ -378,7 +383,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   }
 
   private laneConfig(lane: string): LaneConfig {
-    const config = this.config.lanes[lane];
+    // Own keys only: '__proto__' or 'constructor' must not find Object.prototype's members.
+    const config = Object.hasOwn(this.config.lanes, lane) ? this.config.lanes[lane] : undefined;
     if (!config) throw new UnknownLaneError(lane, Object.keys(this.config.lanes));
     return config;
   }

@@ -9,7 +9,8 @@ import {
 } from '../shared/errors';
 import { type AnyJob, IDEMPOTENCY_MODES, type JobDefinition, type JobRegistry, type JobSpec } from './types';
 
-const JOB_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Job type names: also what an untyped JobClient accepts as a type. */
+export const JOB_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Define a job type. The payload type of `handler` is inferred from `schema`. */
 export function defineJob<const T extends string, S extends z.ZodType, R>(
