@@ -4,8 +4,8 @@
  * spawns the real executable.
  *
  * Lanes keep the scenarios apart: `high` DLQ for list / delete / purge (jobs that fail
- * permanently), `default` DLQ for retry, `low` DLQ for redrive (jobs that fail until a time, so
- * they die first and succeed once sent back).
+ * permanently), `default` DLQ for retry, `low` DLQ for redrive (jobs that fail every attempt the
+ * lane allows, so they die first and succeed on the first run once sent back).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -15,7 +15,7 @@ import { EXIT } from '../../cli/errors';
 import { main } from '../../cli/main';
 import type { JobRecord } from '../../lambdas/shared/contract';
 import { type DeployedStack, deployedStack } from '../support/deployed-stack';
-import { envelopeId, peekMessages, sleep, waitFor, waitForStatus } from './helpers';
+import { envelopeId, peekMessages, waitFor, waitForStatus } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -71,7 +71,7 @@ async function depth(queueUrl: string): Promise<{ visible: number; inFlight: num
   };
 }
 
-function waitInDlq(lane: string, ids: readonly string[], timeoutMs = 150_000): Promise<true> {
+function waitInDlq(lane: string, ids: readonly string[], timeoutMs = 300_000): Promise<true> {
   return waitFor(
     `${ids.join(', ')} in the ${lane} DLQ`,
     async () => {
@@ -82,20 +82,22 @@ function waitInDlq(lane: string, ids: readonly string[], timeoutMs = 150_000): P
   );
 }
 
-// Jobs that fail (retryably) until this time: long enough to die on all 4 attempts first.
-let failUntil: Date;
+// Jobs that fail (retryably) on each of the lane's 4 attempts, then succeed on the 5th: once sent
+// back from the DLQ. Counted in attempts, not time: a slow machine cannot make them succeed early.
+const failTimes = 4;
 let retryJob: string;
 let redriveJobs: string[];
 let permanentJobs: string[];
 
 beforeAll(async () => {
   stack = await deployedStack();
-  failUntil = new Date(Date.now() + 80_000);
+  expect(stack.config.lanes.default.maxAttempts).toBe(failTimes);
+  expect(stack.config.lanes.low.maxAttempts).toBe(failTimes);
   // Start the slow scenarios first; the fast ones run while these die.
-  retryJob = await enqueue('flaky-task', { failUntil: failUntil.toISOString() });
+  retryJob = await enqueue('flaky-task', { failTimes });
   redriveJobs = [
-    await enqueue('flaky-task', { failUntil: failUntil.toISOString() }, 'low'),
-    await enqueue('flaky-task', { failUntil: failUntil.toISOString() }, 'low'),
+    await enqueue('flaky-task', { failTimes }, 'low'),
+    await enqueue('flaky-task', { failTimes }, 'low'),
   ];
   permanentJobs = [
     await enqueue('flaky-task', { permanent: true }, 'high'),
@@ -251,10 +253,7 @@ describe('sqs-jobs CLI on LocalStack', () => {
       'default',
     );
     expect(listed.jobs.find((j) => j.jobId === retryJob)).toMatchObject({ attempts: 4 });
-    expect(listed.jobs.find((j) => j.jobId === retryJob)?.error).toMatch(
-      /the downstream service is down until/,
-    );
-    await sleep(Math.max(0, failUntil.getTime() - Date.now() + 1000));
+    expect(listed.jobs.find((j) => j.jobId === retryJob)?.error).toMatch(/planned failure 4 of 4/);
 
     // Act
     const result = await cliJson<{ action: string; jobId: string }>('dlq', 'retry', 'default', retryJob);
@@ -269,7 +268,6 @@ describe('sqs-jobs CLI on LocalStack', () => {
   it('dlq redrive moves the DLQ back to its lane with progress, and the jobs end SUCCEEDED', async () => {
     // Prepare
     await waitInDlq('low', redriveJobs);
-    await sleep(Math.max(0, failUntil.getTime() - Date.now() + 1000));
 
     // Act
     const result = await cli('dlq', 'redrive', 'low', '--rate', '50');
@@ -285,6 +283,7 @@ describe('sqs-jobs CLI on LocalStack', () => {
 
   it('schedules lists the nightly cron and a delayed job with their next firing', async () => {
     // Prepare: a delay over 15 minutes becomes a one-time at() schedule.
+    const before = Date.now();
     const delayed = await cliJson<{ scheduleName: string }>(
       'enqueue',
       'nightly-cleanup',
@@ -304,16 +303,19 @@ describe('sqs-jobs CLI on LocalStack', () => {
         jobType?: string;
       }[];
     }>('schedules');
+    const after = Date.now();
 
     // Assess
     const cron = out.schedules.find((s) => s.expression === 'cron(0 3 * * ? *)');
     expect(cron).toMatchObject({ lane: 'low', jobType: 'nightly-cleanup' });
     const next = new Date(cron?.nextFiring ?? 0);
     expect(next.getUTCHours()).toBe(3);
-    expect(next.getTime() - Date.now()).toBeGreaterThan(0);
-    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
-    const oneTime = out.schedules.find((s) => s.name === delayed.scheduleName);
-    expect(Math.abs(Date.parse(oneTime?.nextFiring ?? '') - (Date.now() + 3600_000))).toBeLessThan(120_000);
+    expect(next.getTime()).toBeGreaterThan(before);
+    expect(next.getTime() - after).toBeLessThanOrEqual(24 * 3600_000);
+    // Due an hour after the enqueue, whenever during the commands that was (at() has whole seconds).
+    const oneTime = Date.parse(out.schedules.find((s) => s.name === delayed.scheduleName)?.nextFiring ?? '');
+    expect(oneTime).toBeGreaterThanOrEqual(before + 3600_000 - 1_000);
+    expect(oneTime).toBeLessThanOrEqual(after + 3600_000 + 1_000);
   });
 
   it('the real executable prints a job status for scripts', () => {

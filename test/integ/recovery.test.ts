@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type DeployedStack, deployedStack } from '../support/deployed-stack';
-import { consumerPids, envelopeId, peekMessages, sleep, waitFor, waitForStatus } from './helpers';
+import { consumerPids, envelopeId, peekMessages, waitFor, waitForStatus } from './helpers';
 
 let stack: DeployedStack;
 beforeAll(async () => {
@@ -35,31 +35,44 @@ async function dlqDepthAlarm(dlqUrl: string): Promise<MetricAlarm> {
 describe.concurrent('recovery', () => {
   it('finishes a job exactly once after its consumer process is killed mid-job', async () => {
     const lane = stack.config.lanes.default;
-    // 5 s fits the handler deadline (10 s Lambda timeout less the consumer's safety margin).
-    const { jobId } = await stack.client.enqueue('flaky-task', { sleepMs: 5_000 });
-    const running = await waitForStatus(stack, jobId, ['RUNNING']);
-    expect(running.attempts).toBe(1);
-    const pids = consumerPids(lane.functionName);
-    expect(pids.length).toBeGreaterThan(0);
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
-    const killedAt = Date.now();
-    // The message reappears after the visibility timeout (60 s), the dead lease is taken over.
-    const done = await waitForStatus(stack, jobId, ['SUCCEEDED'], 180_000);
-    expect(Date.now() - killedAt).toBeGreaterThan(30_000);
-    expect(done).toMatchObject({ attempts: 2, result: { attempt: 2 } });
+    // Kill the lane's consumer processes while the job runs (5 s fits the handler deadline: 10 s
+    // Lambda timeout less the consumer's safety margin). On a busy machine the kill can miss: the
+    // ledger read that saw RUNNING came late, and the job finished (attempts 1). Then try a new job.
+    for (let round = 1; round <= 3; round++) {
+      const { jobId } = await stack.client.enqueue('flaky-task', { sleepMs: 5_000 });
+      const seen = await waitForStatus(stack, jobId, ['RUNNING', 'SUCCEEDED']);
+      if (seen.status !== 'RUNNING') continue;
+      expect(seen.attempts).toBe(1);
+      const pids = consumerPids(lane.functionName);
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      const killedAt = Date.now();
+      // The message reappears after the visibility timeout (60 s), the dead lease is taken over.
+      const done = await waitForStatus(stack, jobId, ['SUCCEEDED'], 300_000);
+      if (done.attempts === 1) continue;
+      // A lower bound, which load cannot break: the message stays invisible for the visibility
+      // timeout from its receive, at most one function timeout (10 s) before the kill.
+      expect(Date.now() - killedAt).toBeGreaterThan(30_000);
+      expect(done).toMatchObject({ attempts: 2, result: { attempt: 2 } });
+      return;
+    }
+    throw new Error('three jobs finished before the kill reached them');
   });
 
   it('redrives a DLQ back to its lane once the cause is fixed, and the job succeeds', async () => {
     const lane = stack.config.lanes.low;
-    // The downstream is "down" for 40 s: four attempts (backoff ≤ 2 + 4 + 8 s) all fail.
-    const failUntil = new Date(Date.now() + 40_000).toISOString();
-    const { jobId } = await stack.client.enqueue('flaky-task', { failUntil }, { lane: 'low' });
-    await waitForStatus(stack, jobId, ['DEAD'], 120_000);
-    await waitFor('the job in the low DLQ', async () =>
-      (await peekMessages(stack.sqs, lane.dlqUrl)).find((m) => envelopeId(m) === jobId),
+    // The cause is "fixed" after the lane's last attempt: the job fails every attempt it gets
+    // (4), dies, and succeeds on the first run after the redrive. Counted in attempts, not time,
+    // so a slow machine cannot let an attempt run after the fix and never die.
+    const { jobId } = await stack.client.enqueue(
+      'flaky-task',
+      { failTimes: lane.maxAttempts },
+      { lane: 'low' },
     );
-    const wait = Date.parse(failUntil) - Date.now();
-    if (wait > 0) await sleep(wait + 1_000);
+    await waitForStatus(stack, jobId, ['DEAD'], 300_000);
+    await waitFor('the job in the low DLQ', async () =>
+      (await peekMessages(stack.sqs, lane.dlqUrl, 200)).find((m) => envelopeId(m) === jobId),
+    );
     await waitFor(
       'a redrive task to start',
       async () => {
@@ -76,9 +89,9 @@ describe.concurrent('recovery', () => {
           throw error;
         }
       },
-      { timeoutMs: 60_000, intervalMs: 2_000 },
+      { intervalMs: 2_000 },
     );
-    const done = await waitForStatus(stack, jobId, ['SUCCEEDED'], 120_000);
+    const done = await waitForStatus(stack, jobId, ['SUCCEEDED'], 300_000);
     expect(done.attempts).toBeGreaterThan(stack.config.lanes.low.maxAttempts);
     const tasks = await stack.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: lane.dlqArn }));
     expect(tasks.Results?.[0]?.Status).toMatch(/RUNNING|COMPLETED/);
