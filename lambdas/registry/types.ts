@@ -21,7 +21,11 @@ export type JobProgress = number | Record<string, unknown>;
 export interface JobContext {
   readonly jobId: string;
   readonly type: string;
-  /** 1-based delivery attempt (SQS ApproximateReceiveCount). */
+  /**
+   * 1-based attempt: runs of the handler the ledger counts, this one included (deferrals and
+   * receives that did not run the handler are not counted). In `none` mode, which reads nothing
+   * before running, the SQS receive count.
+   */
   readonly attempt: number;
   readonly lane: string;
   /** Aborted when the job's timeout or the Lambda's remaining time runs out. */
@@ -50,8 +54,8 @@ export interface JobSpec<T extends string, S extends z.ZodType, R> {
    */
   readonly lane?: string;
   /**
-   * Attempts before the job is dead-lettered. Effective value is min(this, the lane's max attempts),
-   * since SQS redrives after the lane's maxReceiveCount.
+   * Runs of the handler before the job is dead-lettered (counted by the ledger, not SQS receives).
+   * Effective value is min(this, the lane's max attempts).
    * @default - the lane's max attempts
    */
   readonly maxAttempts?: number;
