@@ -173,8 +173,9 @@ describe('consumer: fault injection', () => {
   });
 
   it('defers a job running under a live lease elsewhere until the lease ends', async () => {
-    // Prepare
-    const leaseUntil = Date.now() + 42_000;
+    // Prepare: a fixed clock, so the time the test takes cannot shorten the lease it reads.
+    const now = Date.now();
+    const leaseUntil = now + 42_000;
     ddb.on(UpdateItemCommand).rejects(
       new ConditionalCheckFailedException({
         message: 'conditional',
@@ -184,7 +185,7 @@ describe('consumer: fault injection', () => {
     );
 
     // Act
-    const response = await handler()(
+    const response = await handler({}, { now: () => now })(
       { Records: [record('m1', envelopeBody('j1', 'entry', {}))] },
       lambdaContext(),
     );
