@@ -2,7 +2,16 @@
  * JobQueue: priority lanes with DLQs and consumers, the DynamoDB job ledger, the schedule group
  * and scheduler role, alarms and a dashboard, checked for cross-resource invariants at synth time.
  */
-import { ArnFormat, CfnOutput, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -224,6 +233,9 @@ export interface JobQueueProps {
    */
   readonly consumerEnvironment?: Record<string, string>;
 }
+
+/** Lanes whose config JSON still fits Lambda's 4 KB environment with room for other variables. */
+const MAX_LANES_IN_PRODUCER_ENV = 5;
 
 /** Lambda's own limits for a function timeout. */
 const MAX_CONSUMER_TIMEOUT_SECONDS = 900;
@@ -468,9 +480,16 @@ export class JobQueue extends Construct {
    * variable (PRODUCER_ENV.config) to this queue's config JSON, for `JobClient.fromEnvironment()`,
    * and grants what enqueueing and `getJob` need (as `grantEnqueue` + `grantStatusRead`, without
    * `cloudformation:DescribeStacks`). Lambda environment variables share a 4 KB limit; the config
-   * takes about 450 bytes per lane plus 400.
+   * takes about 600 bytes per lane plus 550, so about five lanes fit (synth warns above that; a
+   * producer of a larger queue uses `grantEnqueue` and `JobClient.fromStack`).
    */
   public configureProducer(fn: lambda.Function): iam.Grant {
+    if (this.lanes.size > MAX_LANES_IN_PRODUCER_ENV) {
+      Annotations.of(fn).addWarningV2(
+        'sqs-jobs:producer-config-size',
+        `${PRODUCER_ENV.config} holds the config of ${this.lanes.size} lanes (about ${550 + 600 * this.lanes.size} bytes): Lambda rejects environments over 4 KB. If the deploy fails, use grantEnqueue and JobClient.fromStack instead.`,
+      );
+    }
     fn.addEnvironment(PRODUCER_ENV.config, Stack.of(this).toJsonString(this.config));
     return this.grantSend(fn).combine(this.table.grant(fn, 'dynamodb:GetItem'));
   }

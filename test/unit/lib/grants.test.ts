@@ -36,7 +36,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Context, SQSRecord } from 'aws-lambda';
@@ -282,6 +282,26 @@ describe('producer grants', () => {
     const requests = recorded();
     expect(requests.some((r) => r.action.startsWith('cloudformation:'))).toBe(false);
     await expectExactGrants('producerFunction', requests);
+  });
+
+  it('configureProducer warns when the config may not fit in a Lambda environment', () => {
+    // Prepare
+    const big = unbundledStack();
+    const queue = new JobQueue(big, 'Jobs', {
+      registryEntry: REGISTRY,
+      lanes: ['a', 'b', 'c', 'd', 'e', 'f'].map((name) => ({ name })),
+    });
+    const fn = new lambda.Function(big, 'Api', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => undefined;'),
+    });
+
+    // Act
+    queue.configureProducer(fn);
+
+    // Assess
+    Annotations.fromStack(big).hasWarning('/Test/Api', Match.stringLikeRegexp('6 lanes .*4 KB'));
   });
 
   it('fails fromEnvironment without the variable, naming it', () => {
