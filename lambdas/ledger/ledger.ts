@@ -215,19 +215,7 @@ export class Ledger {
     const u = this.stamp(new Update(), now)
       .set(A.leaseUntil, N(now + input.leaseMs))
       .set(A.lastError, S(encodeError(input.error)));
-    if (input.owner !== undefined) {
-      return this.conditional(
-        input.jobId,
-        u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
-        OWNED,
-      );
-    }
-    u.set(A.status, S('RUNNING'))
-      .set(A.type, S(input.type))
-      .set(A.lane, S(input.lane))
-      .name(A.jobId)
-      .value(':succeeded', { S: 'SUCCEEDED' });
-    return this.conditional(input.jobId, u, NOT_SUCCEEDED);
+    return this.whileRunning(input, u);
   }
 
   /**
@@ -244,6 +232,24 @@ export class Ledger {
   }): Promise<boolean> {
     const now = this.now();
     const u = this.stamp(new Update(), now).set(A.progress, encodeProgress(input.progress));
+    if (input.owner === undefined) {
+      u.set(A.leaseUntil, N(now + input.leaseMs)).set(
+        A.startedAt,
+        S(iso(now)),
+        `if_not_exists(#${A.startedAt}, :${A.startedAt})`,
+      );
+    }
+    return this.whileRunning(input, u);
+  }
+
+  /**
+   * A write during a run. With an owner (strict) only the lease owner may write; without one
+   * (optimistic / none) the item is also marked RUNNING, unless it already SUCCEEDED.
+   */
+  private whileRunning(
+    input: { readonly jobId: string; readonly owner?: string; readonly type: string; readonly lane: string },
+    u: Update,
+  ): Promise<boolean> {
     if (input.owner !== undefined) {
       return this.conditional(
         input.jobId,
@@ -252,10 +258,8 @@ export class Ledger {
       );
     }
     u.set(A.status, S('RUNNING'))
-      .set(A.leaseUntil, N(now + input.leaseMs))
       .set(A.type, S(input.type))
       .set(A.lane, S(input.lane))
-      .set(A.startedAt, S(iso(now)), `if_not_exists(#${A.startedAt}, :${A.startedAt})`)
       .name(A.jobId)
       .value(':succeeded', { S: 'SUCCEEDED' });
     return this.conditional(input.jobId, u, NOT_SUCCEEDED);
