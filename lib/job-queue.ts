@@ -169,8 +169,8 @@ export interface JobQueueProps {
    * DLQ) when they leave the stack or are replaced, and to the ledger unless
    * `ledgerRemovalPolicy` is given. Renaming a lane or switching it to FIFO creates a new queue:
    * under RETAIN the old queue and its messages stay in the account (orphaned), so drain it first.
-   * A retained lane queue keeps its generated name, so deploying the same stack again after
-   * `cdk destroy` needs the old queue deleted first.
+   * A retained lane queue keeps its generated name, so before deploying the same stack again after
+   * `cdk destroy`, delete the retained queues (their names are taken).
    *
    * @default RemovalPolicy.RETAIN
    */
