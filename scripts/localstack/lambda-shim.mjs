@@ -46,13 +46,28 @@ if (!runtimeEndpoint || !runtimeId || !port) {
 // Lambda's working directory is the task root; LocalStack sets /var/task, we use the real dir
 process.env.LAMBDA_TASK_ROOT = taskRoot;
 
+// A result or ready status that does not reach LocalStack would cost the invocation (it would
+// time out and count as the handler's failure), so network errors and 5xx are retried briefly.
+const POST_ATTEMPTS = 6;
+
 async function post(p, body) {
-  const res = await fetch(`${runtimeEndpoint}${p}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  if (res.status >= 300) console.error(`lambda-shim: POST ${p} -> HTTP ${res.status}`);
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${runtimeEndpoint}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
+      if (res.status < 500 || attempt === POST_ATTEMPTS) {
+        if (res.status >= 300) console.error(`lambda-shim: POST ${p} -> HTTP ${res.status}`);
+        return;
+      }
+    } catch (err) {
+      if (attempt === POST_ATTEMPTS) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+  }
 }
 
 function errorPayload(err, type) {

@@ -17,6 +17,8 @@ const SHIM = path.resolve(__dirname, '..', '..', '..', '..', 'scripts', 'localst
 interface Harness {
   readonly taskRoot: string;
   readonly results: Map<string, { kind: string; body: string }>;
+  /** Result POSTs received per invocation id (retries included). */
+  readonly resultPosts: Map<string, number>;
   readonly invokeStatuses: number[];
   readonly logs: string[];
   invoke(id: string, payload: unknown): Promise<number>;
@@ -51,12 +53,14 @@ function freePort(): Promise<number> {
  */
 async function startShim(
   handlerSource: string,
-  onResult: (h: Harness, id: string) => Promise<void> = async () => {},
+  /** Runs before the endpoint answers a result POST; returns the status to answer (default 202). */
+  onResult: (h: Harness, id: string) => Promise<number | undefined> = async () => undefined,
 ): Promise<Harness> {
   const taskRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'shim-test-'));
   fs.writeFileSync(path.join(taskRoot, 'index.js'), handlerSource);
   const shimPort = await freePort();
   const results = new Map<string, { kind: string; body: string }>();
+  const resultPosts = new Map<string, number>();
   const invokeStatuses: number[] = [];
   const logs: string[] = [];
   let ready: () => void = () => {};
@@ -66,6 +70,7 @@ async function startShim(
   const harness: Harness = {
     taskRoot,
     results,
+    resultPosts,
     invokeStatuses,
     logs,
     async invoke(id, payload) {
@@ -95,8 +100,10 @@ async function startShim(
     if (url.endsWith('/ready')) ready();
     const m = /\/invocations\/([^/]+)\/(response|error)$/.exec(url);
     if (m) {
+      resultPosts.set(m[1], (resultPosts.get(m[1]) ?? 0) + 1);
       results.set(m[1], { kind: m[2], body: text });
-      await onResult(harness, m[1]);
+      res.writeHead((await onResult(harness, m[1])) ?? 202).end();
+      return;
     }
     res.writeHead(202).end();
   });
@@ -138,6 +145,7 @@ describe('lambda-shim', () => {
     const shim = await startShim('exports.handler = async (event) => ({ echo: event.n });', async (h, id) => {
       const n = Number(id.slice(4));
       if (n + 1 < count) await h.invoke(`inv-${n + 1}`, { n: n + 1 });
+      return undefined;
     });
 
     // Act
@@ -181,6 +189,21 @@ describe('lambda-shim', () => {
     const b = JSON.parse(shim.results.get('b')?.body ?? '{}');
     expect([a.n, b.n]).toEqual([1, 2]);
     expect(b.at).toBeGreaterThanOrEqual(a.at);
+  });
+
+  it('posts a result again when LocalStack answers it with a server error', async () => {
+    // Prepare: the first result POST fails with 503
+    const shim = await startShim('exports.handler = async () => ({ ok: true });', async (h, id) =>
+      h.resultPosts.get(id) === 1 ? 503 : undefined,
+    );
+
+    // Act
+    await shim.invoke('retry-me', {});
+    await shim.waitFor(() => (shim.resultPosts.get('retry-me') ?? 0) >= 2, 'the result posted again');
+
+    // Assess
+    expect(shim.resultPosts.get('retry-me')).toBe(2);
+    expect(shim.results.get('retry-me')).toEqual({ kind: 'response', body: '{"ok":true}' });
   });
 
   it('reports the init duration once, on the first invocation', async () => {
