@@ -108,7 +108,8 @@ export class StackContext {
 
   async lane(name: string): Promise<Lane> {
     const config = await this.config();
-    const lane = config.lanes[name];
+    // Own keys only: '__proto__' or 'constructor' must not find Object.prototype's members.
+    const lane = Object.hasOwn(config.lanes, name) ? config.lanes[name] : undefined;
     if (!lane) {
       throw new NotFoundError(
         `Unknown lane '${name}'; stack '${this.options.stack}' has lanes: ${Object.keys(config.lanes).join(', ')}`,

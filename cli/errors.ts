@@ -8,7 +8,7 @@ export const EXIT = {
   ok: 0,
   /** The command ran and failed (a move task already running, a failed send, ...). */
   failure: 1,
-  /** Bad command line: unknown command or flag, missing argument, --yes missing. */
+  /** Bad command line: unknown command or flag, a flag value outside its allowed values, missing argument, --yes missing. */
   usage: 2,
   /** Unknown stack, lane, job id, or a stack without a JobQueue config output. */
   notFound: 3,

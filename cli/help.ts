@@ -28,7 +28,7 @@ export const EXIT_CODE_HELP = [
   'Exit codes:',
   '  0  ok',
   '  1  failure (the command ran and failed, e.g. a move task already running)',
-  '  2  usage (unknown command or flag, missing argument, purge without --yes)',
+  '  2  usage (unknown command or flag, a flag value outside its allowed values, missing argument, purge without --yes)',
   '  3  not found (stack, config output, lane, job id)',
   '  4  validation (payload JSON, schema, unknown job type, payload too large)',
   '  5  AWS (credentials, region, unreachable endpoint, access denied, service error)',

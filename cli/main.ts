@@ -7,6 +7,7 @@ import { toCliError } from './classify';
 import { COMMANDS, type CommandSpec } from './commands';
 import { DEFAULT_STACK, type GlobalOptions, StackContext } from './context';
 import { type CliError, EXIT, UsageError } from './errors';
+import { endpointUrl, profileName, regionName, stackName } from './flags';
 import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp } from './help';
 import { type CliIo, withDefaults } from './io';
 import { packageVersion } from './package-root';
@@ -29,13 +30,12 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIo> 
     return parsed.exitCode;
   }
   const { command, args, values } = parsed;
-  const globals: GlobalOptions = {
-    stack: (values.stack as string | undefined) ?? io.env[STACK_ENV] ?? DEFAULT_STACK,
-    region: values.region as string | undefined,
-    profile: values.profile as string | undefined,
-    endpoint: values['endpoint-url'] as string | undefined,
-    json: Boolean(values.json),
-  };
+  let globals: GlobalOptions;
+  try {
+    globals = globalOptions(values, io.env);
+  } catch (error) {
+    return report(toCliError(error), io, wantsJson);
+  }
   const stack = new StackContext(globals, io);
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();
@@ -73,11 +73,41 @@ type Parsed =
       readonly values: Record<string, string | boolean | undefined>;
     };
 
+/**
+ * Flags, then the variables the SDK would read, checked before any client exists: a bad value
+ * is a usage error naming where it came from, not an SDK failure (exit 1 or 5) after a call.
+ */
+function globalOptions(
+  values: Record<string, string | boolean | undefined>,
+  env: Readonly<Record<string, string | undefined>>,
+): GlobalOptions {
+  const pick = (
+    flag: string,
+    variable: string | undefined,
+    check: (source: string, raw: string) => string,
+  ) => {
+    const fromFlag = values[flag] as string | undefined;
+    if (fromFlag !== undefined) return check(`--${flag}`, fromFlag);
+    const fromEnv = variable === undefined ? undefined : env[variable];
+    // An empty variable is unset for the SDK too.
+    if (variable !== undefined && fromEnv !== undefined && fromEnv !== '') check(variable, fromEnv);
+    return undefined;
+  };
+  return {
+    stack: pick('stack', STACK_ENV, stackName) ?? (env[STACK_ENV] || DEFAULT_STACK),
+    region: pick('region', 'AWS_REGION', regionName),
+    profile: pick('profile', undefined, profileName),
+    endpoint: pick('endpoint-url', 'AWS_ENDPOINT_URL', endpointUrl),
+    json: Boolean(values.json),
+  };
+}
+
 /** Exported for tests: the command, its positionals and flags, or a help/usage text. */
-export function parse(argv: readonly string[]): Parsed {
+export function parse(rawArgv: readonly string[]): Parsed {
   // First pass, lenient: find the command words among the positionals.
   const all: ParseOptions = { ...GLOBAL_OPTIONS, version: { type: 'boolean' } };
   for (const c of COMMANDS) Object.assign(all, c.options);
+  const argv = joinNegativeValues(rawArgv, all);
   const loose = parseArgs({ args: [...argv], options: all, strict: false, allowPositionals: true });
   const words = loose.positionals;
   if (words.length === 0) {
@@ -117,11 +147,13 @@ export function parse(argv: readonly string[]): Parsed {
   if (loose.values.help) return { kind: 'text', text: commandHelp(command), exitCode: EXIT.ok };
 
   // Second pass, strict: only this command's flags and the global ones.
+  const own = { ...GLOBAL_OPTIONS, ...command.options } as ParseOptions;
+  checkValuesPresent(argv, own, command.name);
   let strict: ReturnType<typeof parseArgs>;
   try {
     strict = parseArgs({
       args: [...argv],
-      options: { ...GLOBAL_OPTIONS, ...command.options } as ParseOptions,
+      options: own,
       strict: true,
       allowPositionals: true,
     });
@@ -150,6 +182,58 @@ export function parse(argv: readonly string[]): Parsed {
     args,
     values: strict.values as Record<string, string | boolean | undefined>,
   };
+}
+
+/** The long name of a flag token (`--delay`, `-p`, not `--delay=5`), if it is a known option. */
+function optionName(token: string, options: ParseOptions): string | undefined {
+  if (!options) return undefined;
+  if (/^--[^=]+$/.test(token)) return Object.hasOwn(options, token.slice(2)) ? token.slice(2) : undefined;
+  if (/^-[^-]$/.test(token)) return Object.keys(options).find((name) => options[name].short === token[1]);
+  return undefined;
+}
+
+/**
+ * `--delay -5` → `--delay=-5`: parseArgs takes a value starting with a dash for another option and
+ * calls it ambiguous; a negative number is meant as the value, and its own check then says why it
+ * is out of range.
+ */
+function joinNegativeValues(argv: readonly string[], options: ParseOptions): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (token === '--') return [...out, ...argv.slice(i)];
+    const name = optionName(token, options);
+    const next = argv[i + 1];
+    if (name && options?.[name].type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(token);
+    }
+  }
+  return out;
+}
+
+/** A string flag without its value (at the end, or followed by another flag) gets a clear message. */
+function checkValuesPresent(argv: readonly string[], options: ParseOptions, commandName: string): void {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return;
+    const name = optionName(argv[i], options);
+    if (!name || options?.[name].type !== 'string') continue;
+    const next = argv[i + 1];
+    const valueName = (options[name] as { valueName?: string }).valueName ?? 'value';
+    if (next === undefined) {
+      throw new UsageError(`--${name} needs a value <${valueName}>; got nothing`, {
+        hint: `Run 'sqs-jobs ${commandName} --help' for its options.`,
+      });
+    }
+    if (next.startsWith('-')) {
+      throw new UsageError(`--${name} needs a value <${valueName}>; got the option '${next}'`, {
+        hint: `A value that starts with a dash goes after '=': --${name}=${next}`,
+      });
+    }
+    i++;
+  }
 }
 
 function unknownCommand(name: string): UsageError {

@@ -1,10 +1,13 @@
 /** `dlq list <lane>`: what is dead and why, without consuming or reordering the DLQ. */
 import type { JobRecord } from '../../lambdas/shared/contract';
 import { failureAttributes, receiveMessages, release } from '../dlq';
-import { UsageError } from '../errors';
+import { wholeNumber } from '../flags';
 import { clip, json, table } from '../render';
 import { attributes } from '../stats';
 import type { CommandSpec } from './types';
+
+/** Every message read stays hidden until released: a bound keeps one listing from hiding a whole DLQ. */
+const MAX_LIMIT = 10_000;
 
 export interface DlqEntry {
   readonly jobId?: string;
@@ -29,7 +32,11 @@ export const dlqListCommand: CommandSpec = {
     "lane's max attempts). FIFO DLQs show at most one message per message group.",
   ].join('\n'),
   options: {
-    limit: { type: 'string', valueName: 'n', description: 'Read at most n messages (default 100)' },
+    limit: {
+      type: 'string',
+      valueName: 'n',
+      description: `Read at most n messages, 1 to ${MAX_LIMIT} (default 100)`,
+    },
   },
   examples: ['sqs-jobs dlq list default', 'sqs-jobs dlq list high --limit 10 --json'],
   async run({ args, values, stack, globals, out, note }) {
@@ -83,10 +90,7 @@ function entry(m: Parameters<typeof failureAttributes>[0], record: JobRecord | u
 }
 
 function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return 100;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1)
-    throw new UsageError(`--limit must be a whole number ≥ 1; got '${raw}'`);
-  return Number(raw);
+  return raw === undefined ? 100 : wholeNumber('--limit', raw, 1, MAX_LIMIT);
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

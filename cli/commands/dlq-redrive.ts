@@ -12,7 +12,8 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import type { Lane, StackContext } from '../context';
-import { CliError, EXIT, MoveTaskRunningError, UsageError } from '../errors';
+import { CliError, EXIT, MoveTaskRunningError } from '../errors';
+import { wholeNumber } from '../flags';
 import { json, progressBar } from '../render';
 import { attributes } from '../stats';
 import type { CommandSpec } from './types';
@@ -157,9 +158,6 @@ function alreadyRunning(
 }
 
 function parseRate(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 500)
-    throw new UsageError(`--rate must be a whole number from 1 to 500; got '${raw}'`);
-  return n;
+  // StartMessageMoveTask's MaxNumberOfMessagesPerSecond range.
+  return raw === undefined ? undefined : wholeNumber('--rate', raw, 1, 500, ' of messages per second');
 }

@@ -11,6 +11,7 @@ import { DLQ_ATTR } from '../../lambdas/shared/contract';
 import type { Lane, StackContext } from '../context';
 import { type DlqMessage, failureAttributes, matchesId, receiveMessages, release } from '../dlq';
 import { CliError, EXIT, NotFoundError } from '../errors';
+import { jobIdArg } from '../flags';
 import { json, keyValues } from '../render';
 import type { CommandSpec } from './types';
 
@@ -28,8 +29,9 @@ export const dlqRetryCommand: CommandSpec = {
   options: {},
   examples: ['sqs-jobs dlq retry default 0b6f1c2e-...'],
   async run({ args, stack, globals, out }) {
+    const id = jobIdArg(args[1]);
     const lane = await stack.lane(args[0]);
-    const message = await findInDlq(stack, lane, args[1]);
+    const message = await findInDlq(stack, lane, id);
     let sentId: string | undefined;
     try {
       const sent = await stack.clients.sqs.send(
@@ -87,8 +89,9 @@ export const dlqDeleteCommand: CommandSpec = {
   options: {},
   examples: ['sqs-jobs dlq delete default 0b6f1c2e-...'],
   async run({ args, stack, globals, out }) {
+    const id = jobIdArg(args[1]);
     const lane = await stack.lane(args[0]);
-    const message = await findInDlq(stack, lane, args[1]);
+    const message = await findInDlq(stack, lane, id);
     await stack.clients.sqs.send(
       new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.receiptHandle }),
     );

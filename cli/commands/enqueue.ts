@@ -1,9 +1,19 @@
 /** `enqueue <type>`: through JobClient, validated by the same registry and schema as applications. */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { EnqueueOptions } from '../../lambdas/client/types';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type EnqueueOptions,
+  MAX_SQS_DELAY_SECONDS,
+  SCHEDULER_MAX_INPUT_BYTES,
+} from '../../lambdas/client/types';
+import { MAX_DELAY_SECONDS, validateEnqueueOptions } from '../../lambdas/client/validate-options';
 import { parsePayload, requireJob } from '../../lambdas/registry/define-job';
+import type { AnyJob } from '../../lambdas/registry/types';
+import { createEnvelope, jobIdForKey, newJobId } from '../../lambdas/shared/envelope';
+import { ConfigError, PayloadTooLargeError } from '../../lambdas/shared/errors';
 import { UsageError, ValidationError } from '../errors';
+import { flagError, wholeNumber } from '../flags';
 import { defaultRegistryPath, loadRegistry, REGISTRY_ENV } from '../registry-loader';
 import { json, keyValues } from '../render';
 import type { CommandSpec } from './types';
@@ -32,7 +42,7 @@ export const enqueueCommand: CommandSpec = {
     delay: {
       type: 'string',
       valueName: 'seconds',
-      description: 'Delay in whole seconds; over 900 uses a one-time schedule',
+      description: `Delay in whole seconds, 0 to ${MAX_DELAY_SECONDS} (365 days); over 900 uses a one-time schedule`,
     },
     key: {
       type: 'string',
@@ -62,19 +72,17 @@ export const enqueueCommand: CommandSpec = {
   ],
   async run({ args, values, io, stack, globals, out }) {
     const type = args[0];
+    // Everything is checked before any AWS call, so a bad input gets the same exit code whether
+    // or not the endpoint answers: flags (2), then payload, schema, derived key and size (4).
+    const options = flagOptions(type, values, io.now());
     const payload = readPayload(values.payload as string | undefined, io.cwd);
-    const options: EnqueueOptions = {
-      lane: values.lane as string | undefined,
-      delaySeconds: parseDelay(values.delay as string | undefined),
-      idempotencyKey: values.key as string | undefined,
-      groupId: values.group as string | undefined,
-      correlationId: values['correlation-id'] as string | undefined,
-    };
     const registryPath =
       (values.registry as string | undefined) ?? io.env[REGISTRY_ENV] ?? defaultRegistryPath();
     const registry = await loadRegistry(registryPath, io.cwd);
-    // Validate before any AWS call, with the function the client itself uses.
-    const parsed = parsePayload(requireJob(registry, type), payload);
+    const job = requireJob(registry, type);
+    // The functions the client itself uses.
+    const parsed = parsePayload(job, payload);
+    checkSize(type, job, payload, parsed, options, io.now());
     if (values['dry-run']) {
       out(
         globals.json
@@ -131,8 +139,73 @@ export function readPayload(raw: string | undefined, cwd: string): unknown {
   }
 }
 
-function parseDelay(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new UsageError(`--delay must be a whole number of seconds; got '${raw}'`);
-  return Number(raw);
+/** Which flag sets which option, to name the flag when the option is refused. */
+const FLAG_FOR: Readonly<Record<string, string>> = {
+  lane: 'lane',
+  idempotencyKey: 'key',
+  groupId: 'group',
+  correlationId: 'correlation-id',
+  delaySeconds: 'delay',
+};
+
+/** The options the flags give, checked by the client's own validator; a refusal names the flag. */
+function flagOptions(
+  type: string,
+  values: Readonly<Record<string, string | boolean | undefined>>,
+  now: number,
+): EnqueueOptions {
+  const delay = values.delay as string | undefined;
+  const options: EnqueueOptions = {
+    lane: values.lane as string | undefined,
+    delaySeconds:
+      delay === undefined ? undefined : wholeNumber('--delay', delay, 0, MAX_DELAY_SECONDS, ' of seconds'),
+    idempotencyKey: values.key as string | undefined,
+    groupId: values.group as string | undefined,
+    correlationId: values['correlation-id'] as string | undefined,
+  };
+  try {
+    validateEnqueueOptions(type, options, { now });
+  } catch (error) {
+    const option = error instanceof ConfigError ? /options\.(\w+)$/.exec(error.setting)?.[1] : undefined;
+    const flag = option === undefined ? undefined : FLAG_FOR[option];
+    if (!flag || !(error instanceof ConfigError)) throw error;
+    throw flagError(`--${flag}`, error.allowed, String(values[flag]));
+  }
+  return options;
+}
+
+/**
+ * The message the client would send, sized here: an oversize payload is a validation error (4)
+ * before the stack is looked up. FIFO lanes (known only from the stack) get the client's check.
+ */
+function checkSize(
+  type: string,
+  job: AnyJob,
+  payload: unknown,
+  parsed: unknown,
+  options: EnqueueOptions,
+  now: number,
+): void {
+  const { idempotencyKey: key } = validateEnqueueOptions(type, options, {
+    now,
+    deriveKey: job.idempotencyKey ? () => job.idempotencyKey?.(parsed) : undefined,
+  });
+  const id = key === undefined ? newJobId() : jobIdForKey(type, key);
+  const envelope = createEnvelope({
+    id,
+    type,
+    payload,
+    key,
+    correlationId: options.correlationId,
+    enqueuedAt: new Date(now),
+  });
+  const size = Buffer.byteLength(JSON.stringify(envelope));
+  if (size > DEFAULT_MAX_MESSAGE_BYTES) throw new PayloadTooLargeError(size, DEFAULT_MAX_MESSAGE_BYTES);
+  if ((options.delaySeconds ?? 0) > MAX_SQS_DELAY_SECONDS && size > SCHEDULER_MAX_INPUT_BYTES) {
+    throw new PayloadTooLargeError(
+      size,
+      SCHEDULER_MAX_INPUT_BYTES,
+      'a job delayed through EventBridge Scheduler',
+    );
+  }
 }

@@ -1,5 +1,5 @@
 /** `stats` and `top`: lane depths, oldest message age, DLQ depth and alarm states. */
-import { UsageError } from '../errors';
+import { decimalNumber, wholeNumber } from '../flags';
 import { json } from '../render';
 import { gatherStats, renderStats } from '../stats';
 import type { CommandSpec } from './types';
@@ -27,17 +27,26 @@ export const topCommand: CommandSpec = {
   summary: 'stats, refreshed live until interrupted (Ctrl-C)',
   description: 'With --json, prints one JSON line per refresh (NDJSON).',
   options: {
-    interval: { type: 'string', valueName: 'seconds', description: 'Refresh interval (default 2)' },
+    interval: {
+      type: 'string',
+      valueName: 'seconds',
+      description: 'Refresh interval, 0.1 to 3600 (default 2)',
+    },
     iterations: {
       type: 'string',
       valueName: 'n',
-      description: 'Stop after n refreshes (default: until Ctrl-C)',
+      description: 'Stop after n refreshes, 0 to 1000000 (default 0: until Ctrl-C)',
     },
   },
   examples: ['sqs-jobs top --interval 5'],
   async run({ stack, globals, values, io, signal, out }) {
-    const interval = numberFlag(values.interval as string | undefined, 2, '--interval', 0.1);
-    const iterations = numberFlag(values.iterations as string | undefined, 0, '--iterations', 0);
+    // Bounded above: setTimeout turns a delay over 2^31-1 ms into 1 ms, a loop hammering AWS.
+    const rawInterval = values.interval as string | undefined;
+    const rawIterations = values.iterations as string | undefined;
+    const interval =
+      rawInterval === undefined ? 2 : decimalNumber('--interval', rawInterval, 0.1, 3600, ' of seconds');
+    const iterations =
+      rawIterations === undefined ? 0 : wholeNumber('--iterations', rawIterations, 0, 1_000_000);
     for (let i = 1; !signal.aborted; i++) {
       const stats = await gatherStats(stack);
       if (globals.json) {
@@ -52,12 +61,3 @@ export const topCommand: CommandSpec = {
     return 0;
   },
 };
-
-function numberFlag(raw: string | undefined, fallback: number, flag: string, min: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min) {
-    throw new UsageError(`${flag} must be a number ≥ ${min}; got '${raw}'`);
-  }
-  return n;
-}

@@ -1,6 +1,7 @@
 /** `status <jobId>`: the job's ledger record. */
 import type { JobRecord } from '../../lambdas/shared/contract';
 import { NotFoundError } from '../errors';
+import { jobIdArg } from '../flags';
 import { json, keyValues } from '../render';
 import type { CommandSpec } from './types';
 
@@ -13,8 +14,9 @@ export const statusCommand: CommandSpec = {
   options: {},
   examples: ['sqs-jobs status 0b6f1c2e-...', 'sqs-jobs status k-3f2a... --json | jq .status'],
   async run({ args, stack, globals, out }) {
+    const jobId = jobIdArg(args[0]);
     const client = await stack.jobClient();
-    const record = await client.getJob(args[0]);
+    const record = await client.getJob(jobId);
     if (!record) {
       throw new NotFoundError(`No ledger record for job '${args[0]}' in table ${client.config.tableName}`, {
         hint: 'Check the id and --stack. An unkeyed job has no record until a consumer claims it.',
