@@ -88,7 +88,8 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // Decimal digits only: Number() would also read '0x10', '1e3' and ' 5 ' as integers.
+  if (!/^-?\d+$/.test(raw) || value < min || value > max) {
     throw new ConfigError(`Environment variable ${name}`, `an integer from ${min} to ${max}`, raw);
   }
   return value;

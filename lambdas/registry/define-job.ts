@@ -11,12 +11,37 @@ import { type AnyJob, IDEMPOTENCY_MODES, type JobDefinition, type JobRegistry, t
 
 /** Job type names: also what an untyped JobClient accepts as a type. */
 export const JOB_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Lane names as the JobQueue construct accepts them (lib/lanes.ts): no job can route elsewhere. */
+const LANE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+/** `constructor`, `toString`, ...: names every plain object has, which the construct refuses as lanes. */
+const RESERVED_LANE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Every key of JobSpec: adding one to the type without listing it here fails to compile. */
+const SPEC_KEYS: { readonly [K in keyof JobSpec<string, z.ZodType, unknown>]-?: true } = {
+  type: true,
+  schema: true,
+  lane: true,
+  maxAttempts: true,
+  backoff: true,
+  timeoutSeconds: true,
+  idempotency: true,
+  idempotencyKey: true,
+  keyRetentionSeconds: true,
+  checkKeyPayload: true,
+  handler: true,
+};
+const BACKOFF_KEYS = ['baseSeconds', 'capSeconds'];
 
 /** Define a job type. The payload type of `handler` is inferred from `schema`. */
 export function defineJob<const T extends string, S extends z.ZodType, R>(
   spec: JobSpec<T, S, R>,
 ): JobDefinition<T, S, R> {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new ConfigError('defineJob(spec)', 'an object with type, schema and handler', spec);
+  }
   const where = `defineJob('${String(spec.type)}')`;
+  // A misspelt option (`timeout`, `retries`) would otherwise be ignored without a word.
+  checkKeys(where, spec, Object.keys(SPEC_KEYS));
   if (typeof spec.type !== 'string' || !JOB_TYPE_PATTERN.test(spec.type)) {
     throw new ConfigError(`${where}.type`, 'a string of 1-128 characters [A-Za-z0-9._:-]', spec.type);
   }
@@ -25,6 +50,19 @@ export function defineJob<const T extends string, S extends z.ZodType, R>(
   }
   if (typeof spec.handler !== 'function') {
     throw new ConfigError(`${where}.handler`, 'an async function', typeof spec.handler);
+  }
+  if (spec.idempotencyKey !== undefined && typeof spec.idempotencyKey !== 'function') {
+    throw new ConfigError(
+      `${where}.idempotencyKey`,
+      'a function (payload) => string | undefined',
+      typeof spec.idempotencyKey,
+    );
+  }
+  if (spec.backoff !== undefined) {
+    if (typeof spec.backoff !== 'object' || spec.backoff === null || Array.isArray(spec.backoff)) {
+      throw new ConfigError(`${where}.backoff`, 'an object { baseSeconds?, capSeconds? }', spec.backoff);
+    }
+    checkKeys(`${where}.backoff`, spec.backoff, BACKOFF_KEYS);
   }
   checkInt(`${where}.maxAttempts`, spec.maxAttempts, 1, 1000);
   checkInt(`${where}.timeoutSeconds`, spec.timeoutSeconds, 1, 900);
@@ -38,16 +76,35 @@ export function defineJob<const T extends string, S extends z.ZodType, R>(
   if (!IDEMPOTENCY_MODES.includes(idempotency)) {
     throw new ConfigError(`${where}.idempotency`, `one of ${IDEMPOTENCY_MODES.join(', ')}`, idempotency);
   }
-  if (spec.lane !== undefined && (typeof spec.lane !== 'string' || spec.lane.length === 0)) {
-    throw new ConfigError(`${where}.lane`, 'a non-empty lane name', spec.lane);
+  if (
+    spec.lane !== undefined &&
+    (typeof spec.lane !== 'string' ||
+      !LANE_NAME_PATTERN.test(spec.lane) ||
+      RESERVED_LANE_NAMES.has(spec.lane))
+  ) {
+    throw new ConfigError(
+      `${where}.lane`,
+      'a lane name: lowercase letters, digits and "-", starting with a letter, at most 32 characters, not a name every object has (constructor, toString, ...)',
+      spec.lane,
+    );
   }
   return Object.freeze({ ...spec, idempotency });
 }
 
 /** Build the registry the consumer and producer share. Duplicate types fail. */
 export function defineRegistry<const J extends readonly AnyJob[]>(jobs: J): JobRegistry<J[number]> {
+  if (!Array.isArray(jobs)) {
+    throw new JobDefinitionError(
+      `defineRegistry(jobs) takes an array of defineJob(...) results; got ${typeof jobs}`,
+    );
+  }
   const byType = new Map<string, AnyJob>();
-  for (const job of jobs) {
+  for (const [index, job] of jobs.entries()) {
+    if (!isDefinedJob(job)) {
+      throw new JobDefinitionError(
+        `defineRegistry(jobs): jobs[${index}] must be a defineJob(...) result (type, schema, handler); got ${describe(job)}`,
+      );
+    }
     if (byType.has(job.type))
       throw new JobDefinitionError(`Job type '${job.type}' is defined twice in the registry`);
     byType.set(job.type, job);
@@ -79,6 +136,38 @@ export function parsePayload<S extends z.ZodType>(
   throw new PayloadValidationError(job.type, path, issue?.message ?? parsed.error.message, {
     cause: parsed.error,
   });
+}
+
+function checkKeys(where: string, value: object, known: readonly string[]): void {
+  for (const [key, given] of Object.entries(value)) {
+    if (given !== undefined && !known.includes(key)) {
+      throw new ConfigError(
+        `${where}.${key}`,
+        `absent: known options are ${known.join(', ')}`,
+        typeof given === 'object' || typeof given === 'function' ? describe(given) : given,
+      );
+    }
+  }
+}
+
+/** What defineJob returns: frozen, with a type, a schema, a handler and a resolved idempotency mode. */
+function isDefinedJob(job: unknown): job is AnyJob {
+  const j = job as Partial<AnyJob> | null;
+  return (
+    typeof j === 'object' &&
+    j !== null &&
+    typeof j.type === 'string' &&
+    typeof j.handler === 'function' &&
+    typeof (j.schema as { safeParse?: unknown } | undefined)?.safeParse === 'function' &&
+    IDEMPOTENCY_MODES.includes(j.idempotency as never)
+  );
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null)
+    return Array.isArray(value) ? 'an array' : 'an object without type/schema/handler';
+  return JSON.stringify(value) ?? String(value);
 }
 
 function checkInt(setting: string, value: number | undefined, min: number, max: number): void {
