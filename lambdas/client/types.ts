@@ -77,6 +77,7 @@ export interface EnqueueOptions {
    * window (the job's `keyRetentionSeconds`, default the ledger TTL) enqueueing it again returns
    * the existing job whatever its state (`duplicate`), and a different payload under the same key
    * throws IdempotencyKeyConflictError. Costs one conditional ledger write.
+   * 1-512 characters, not only whitespace (the job's derived key too).
    * @default - the job's `idempotencyKey(payload)`, else none
    */
   readonly idempotencyKey?: string;
@@ -87,13 +88,28 @@ export interface EnqueueOptions {
    * @default false
    */
   readonly rerun?: boolean;
-  /** Delay in whole seconds; above 900 (or on FIFO lanes) a one-time schedule is used. @default 0 */
+  /**
+   * Delay in whole seconds, 0 to 31536000 (365 days); above 900 (or on FIFO lanes) a one-time
+   * schedule is used. Not together with `runAt`.
+   * @default 0
+   */
   readonly delaySeconds?: number;
-  /** Run at (or soon after, 60 s scheduler precision) this time. Overrides delaySeconds. */
+  /**
+   * Run at (or soon after, 60 s scheduler precision) this time: a valid Date at most 365 days
+   * ahead; a past time runs the job now. Not together with `delaySeconds`.
+   * @default - now, or after `delaySeconds`
+   */
   readonly runAt?: Date;
-  /** FIFO lanes: the message group. Required there, ignored elsewhere. */
+  /**
+   * The message group: 1-128 letters, digits and ASCII punctuation (SQS's MessageGroupId rule).
+   * Required on FIFO lanes, ignored elsewhere.
+   * @default - none (refused on a FIFO lane)
+   */
   readonly groupId?: string;
-  /** Carried into every log line of the job. */
+  /**
+   * Carried into every log line of the job; a non-empty string of at most 256 characters.
+   * @default - none
+   */
   readonly correlationId?: string;
 }
 
