@@ -229,7 +229,9 @@ function checkValuesPresent(argv: readonly string[], options: ParseOptions, comm
     }
     if (next.startsWith('-')) {
       throw new UsageError(`--${name} needs a value <${valueName}>; got the option '${next}'`, {
-        hint: `A value that starts with a dash goes after '=': --${name}=${next}`,
+        hint: next.startsWith('--')
+          ? `Give --${name} its value: --${name} <${valueName}>`
+          : `A value that starts with a dash goes after '=': --${name}=${next}`,
       });
     }
     i++;

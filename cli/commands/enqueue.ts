@@ -11,7 +11,7 @@ import { MAX_DELAY_SECONDS, validateEnqueueOptions } from '../../lambdas/client/
 import { parsePayload, requireJob } from '../../lambdas/registry/define-job';
 import type { AnyJob } from '../../lambdas/registry/types';
 import { createEnvelope, jobIdForKey, newJobId } from '../../lambdas/shared/envelope';
-import { ConfigError, PayloadTooLargeError } from '../../lambdas/shared/errors';
+import { type ConfigError, PayloadTooLargeError } from '../../lambdas/shared/errors';
 import { UsageError, ValidationError } from '../errors';
 import { flagError, wholeNumber } from '../flags';
 import { defaultRegistryPath, loadRegistry, REGISTRY_ENV } from '../registry-loader';
@@ -92,7 +92,10 @@ export const enqueueCommand: CommandSpec = {
       return 0;
     }
     const client = await stack.typedClient(registry);
-    const result = await client.enqueue(type, payload, options);
+    // Only the stack knows a lane is FIFO: a missing --group is reported here, as a flag.
+    const result = await client.enqueue(type, payload, options).catch((error: unknown) => {
+      throw asFlagError(error, values) ?? error;
+    });
     if (globals.json) {
       out(json(result));
     } else {
@@ -166,12 +169,27 @@ function flagOptions(
   try {
     validateEnqueueOptions(type, options, { now });
   } catch (error) {
-    const option = error instanceof ConfigError ? /options\.(\w+)$/.exec(error.setting)?.[1] : undefined;
-    const flag = option === undefined ? undefined : FLAG_FOR[option];
-    if (!flag || !(error instanceof ConfigError)) throw error;
-    throw flagError(`--${flag}`, error.allowed, String(values[flag]));
+    throw asFlagError(error, values) ?? error;
   }
   return options;
+}
+
+/** A ConfigError about an enqueue option, restated as a usage error naming the flag that sets it. */
+function asFlagError(
+  error: unknown,
+  values: Readonly<Record<string, string | boolean | undefined>>,
+): UsageError | undefined {
+  // By name and shape, not instanceof: the same check whichever copy of the runtime threw it.
+  const e = error as Partial<ConfigError> | undefined;
+  if (e?.name !== 'ConfigError' || typeof e.setting !== 'string' || typeof e.allowed !== 'string')
+    return undefined;
+  const option = /options\.(\w+)$/.exec(e.setting)?.[1];
+  const flag = option === undefined ? undefined : FLAG_FOR[option];
+  if (!flag) return undefined;
+  const given = values[flag];
+  if (given === undefined)
+    return new UsageError(`--${flag} must be ${e.allowed}; got nothing`, { cause: error });
+  return flagError(`--${flag}`, e.allowed, String(given));
 }
 
 /**

@@ -35,7 +35,7 @@ const usageCases: [argv: string[], patterns: RegExp[]][] = [
   [['enqueue', 'flaky-task', '--delay', '-5'], [/--delay must be a whole number of seconds from 0 to 31536000; got '-5'/]],
   [['enqueue', 'flaky-task', '--delay=-5'], [/--delay must be a whole number of seconds from 0 to 31536000; got '-5'/]],
   [['enqueue', 'flaky-task', '--delay', '-0.5'], [/--delay must be a whole number of seconds/, /got '-0.5'/]],
-  [['enqueue', 'flaky-task', '--delay', '--json'], [/--delay needs a value <seconds>; got the option '--json'/]],
+  [['enqueue', 'flaky-task', '--delay', '--json'], [/--delay needs a value <seconds>; got the option '--json'/, /Give --delay its value: --delay <seconds>/]],
   [['enqueue', 'flaky-task', '--delay'], [/--delay needs a value <seconds>; got nothing/]],
   [['enqueue', 'flaky-task', '--key', '-abc'], [/--key needs a value <key>; got the option '-abc'/, /--key=-abc/]],
   [['enqueue', 'flaky-task', '-p'], [/--payload needs a value <json\|@file>; got nothing/]],
@@ -179,13 +179,13 @@ describe('bad values only the stack can judge', () => {
     expect(callCounts()).toEqual({ ...NO_CALLS, cfn: 1 });
   });
 
-  it('refuses a FIFO lane without --group, naming the option (exit 4)', async () => {
+  it('refuses a FIFO lane without --group, naming the flag (exit 2 once the stack says the lane is FIFO)', async () => {
     // Act
     const result = await run(['enqueue', 'ledger-entry', '--payload', '{"account":"a","seq":1}']);
 
     // Assess
-    expect(result.code).toBe(EXIT.validation);
-    expect(result.stderr).toMatch(/options\.groupId must be set: lane 'ordered' is FIFO; got undefined/);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.stderr).toMatch(/--group must be set: lane 'ordered' is FIFO; got nothing/);
     expect(callCounts()).toEqual({ ...NO_CALLS, cfn: 1 });
   });
 });
