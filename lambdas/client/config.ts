@@ -52,7 +52,8 @@ export function parseJobQueueConfig(input: string | JobQueueConfig): JobQueueCon
     });
   }
   const config = parsed.data as JobQueueConfig;
-  if (!(config.defaultLane in config.lanes)) {
+  // Own keys only: `in` would find 'constructor' or 'toString' on Object.prototype.
+  if (!Object.hasOwn(config.lanes, config.defaultLane)) {
     throw new ConfigError(
       "JobQueue config field 'defaultLane'",
       `one of ${Object.keys(config.lanes).join(', ')}`,

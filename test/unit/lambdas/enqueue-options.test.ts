@@ -200,6 +200,19 @@ describe('JobClient.enqueue with bad options', () => {
   });
 });
 
+describe('JobClient config with a prototype name as its default lane', () => {
+  it('refuses defaultLane constructor when the config is read, naming the lanes', () => {
+    // Act
+    const act = () => JobClient.fromConfig({ ...config, defaultLane: 'constructor' });
+
+    // Assess
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(
+      /JobQueue config field 'defaultLane' must be one of high, default, ordered; got "constructor"/,
+    );
+  });
+});
+
 describe('JobClient.enqueue with limits that are allowed', () => {
   it('runs a past runAt now, and ignores options set to undefined', async () => {
     // Prepare
