@@ -54,6 +54,7 @@ export function toCliError(error: unknown, ctx: ErrorContext = {}): CliError {
     case 'UnknownJobTypeError':
     case 'PayloadValidationError':
     case 'PayloadTooLargeError':
+    case 'IdempotencyKeyConflictError':
       return new ValidationError(message, { cause: error });
     case 'ConfigError':
       // From enqueue options (delay, FIFO group) or a malformed config output.

@@ -47,7 +47,11 @@ export const enqueueCommand: CommandSpec = {
     key: {
       type: 'string',
       valueName: 'key',
-      description: 'Idempotency key: same key (per type) = same job id',
+      description: 'Idempotency key: names one operation; the same key returns the existing job in any state',
+    },
+    rerun: {
+      type: 'boolean',
+      description: 'With --key: start a new run if the keyed job already SUCCEEDED or is DEAD',
     },
     group: {
       type: 'string',
@@ -69,6 +73,7 @@ export const enqueueCommand: CommandSpec = {
   examples: [
     `sqs-jobs enqueue send-email --payload '{"to":"a@example.com","subject":"hi"}'`,
     'sqs-jobs enqueue flaky-task --payload @job.json --delay 60 --key order-42',
+    'sqs-jobs enqueue flaky-task --payload @job.json --key order-42 --rerun',
   ],
   async run({ args, values, io, stack, globals, out }) {
     const type = args[0];
@@ -163,6 +168,7 @@ function flagOptions(
     delaySeconds:
       delay === undefined ? undefined : wholeNumber('--delay', delay, 0, MAX_DELAY_SECONDS, ' of seconds'),
     idempotencyKey: values.key as string | undefined,
+    ...(values.rerun ? { rerun: true } : {}),
     groupId: values.group as string | undefined,
     correlationId: values['correlation-id'] as string | undefined,
   };

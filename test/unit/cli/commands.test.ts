@@ -1,6 +1,6 @@
 /** What each command sends to AWS and prints, with the SDK clients mocked. */
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -46,6 +46,33 @@ describe('enqueue', () => {
     const input = mocks.sqs.commandCalls(SendMessageCommand)[0].args[0].input;
     expect(input.QueueUrl).toBe(CONFIG.lanes.high.queueUrl);
     expect(JSON.parse(input.MessageBody ?? '')).toMatchObject({ id: out.jobId, type: 'send-email' });
+  });
+
+  it('re-runs a finished keyed job only with --rerun, and refuses the key under another payload (exit 4)', async () => {
+    // Prepare: the key names a SUCCEEDED job enqueued with another payload
+    mocks.sqs.on(SendMessageCommand).resolves({ MessageId: 'sent-3' });
+    mocks.ddb.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'conditional',
+        $metadata: {},
+        Item: {
+          jobId: { S: 'k' },
+          status: { S: 'SUCCEEDED' },
+          attempts: { N: '1' },
+          payloadHash: { S: 'other' },
+        },
+      }),
+    );
+
+    // Act
+    const conflict = await run(['enqueue', 'flaky-task', '--key', 'order-42', '--rerun', '--json']);
+
+    // Assess: the conditional write asked for a rerun; the payload differs, so nothing was sent
+    expect(conflict.code).toBe(EXIT.validation);
+    expect(conflict.stderr).toMatch(/another payload/);
+    const put = mocks.ddb.commandCalls(PutItemCommand)[0].args[0].input;
+    expect(put.ConditionExpression).toContain('#status IN (:succeeded, :dead)');
+    expect(mocks.sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('passes lane and delay through to the client', async () => {
