@@ -133,45 +133,37 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     this.scheduler = options.scheduler ?? new SchedulerClient({});
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.ledgerTtlSeconds = options.ledgerTtlSeconds ?? config.ledgerTtlSeconds ?? DEFAULT_LEDGER_TTL_SECONDS;
-    this.resendUnsentAfterSeconds = options.resendUnsentAfterSeconds ?? DEFAULT_RESEND_UNSENT_AFTER_SECONDS;
-    for (const [setting, value, min] of [
-      ['JobClient ledgerTtlSeconds', this.ledgerTtlSeconds, 60],
-      ['JobClient resendUnsentAfterSeconds', this.resendUnsentAfterSeconds, 60],
-    ] as const) {
-      if (!Number.isInteger(value) || value < min || value > 10 * 365 * 86400)
-        throw new ConfigError(setting, `an integer from ${min} to ${10 * 365 * 86400}`, value);
-    }
+    this.ledgerTtlSeconds = intOption(
+      'ledgerTtlSeconds',
+      options.ledgerTtlSeconds ?? config.ledgerTtlSeconds ?? DEFAULT_LEDGER_TTL_SECONDS,
+      60,
+      TEN_YEARS_SECONDS,
+    );
+    this.resendUnsentAfterSeconds = intOption(
+      'resendUnsentAfterSeconds',
+      options.resendUnsentAfterSeconds ?? DEFAULT_RESEND_UNSENT_AFTER_SECONDS,
+      60,
+      TEN_YEARS_SECONDS,
+    );
+    this.maxMessageBytes = intOption(
+      'maxMessageBytes',
+      options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      1,
+      SQS_MAX_MESSAGE_BYTES,
+    );
+    this.batchRetries = intOption('batchRetries', options.batchRetries ?? 3, 0, 10);
+    const backlogCacheMs = intOption('backlogCacheMs', options.backlogCacheMs ?? 5000, 0, 3_600_000);
     this.ledger = new Ledger({
       client: options.dynamodb ?? new DynamoDBClient({}),
       tableName: config.tableName,
       ttlSeconds: this.ledgerTtlSeconds,
       now: this.now,
     });
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    if (
-      !Number.isInteger(this.maxMessageBytes) ||
-      this.maxMessageBytes < 1 ||
-      this.maxMessageBytes > SQS_MAX_MESSAGE_BYTES
-    ) {
-      throw new ConfigError(
-        'JobClient maxMessageBytes',
-        `an integer from 1 to ${SQS_MAX_MESSAGE_BYTES}`,
-        this.maxMessageBytes,
-      );
-    }
     for (const [lane, limit] of Object.entries(options.backlogLimits ?? {})) {
       this.laneConfig(lane);
-      if (!Number.isInteger(limit) || limit < 0)
-        throw new ConfigError(`JobClient backlogLimits.${lane}`, 'an integer ≥ 0', limit);
+      intOption(`backlogLimits.${lane}`, limit, 0, Number.MAX_SAFE_INTEGER);
     }
-    this.batchRetries = options.batchRetries ?? 3;
-    this.backlog = new BacklogGuard(
-      this.sqs,
-      options.backlogLimits ?? {},
-      options.backlogCacheMs ?? 5000,
-      this.now,
-    );
+    this.backlog = new BacklogGuard(this.sqs, options.backlogLimits ?? {}, backlogCacheMs, this.now);
   }
 
   /** Validate and send one job. */
@@ -518,6 +510,18 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   private result(job: Prepared, extra: Omit<EnqueueResult, 'jobId' | 'type' | 'lane'>): EnqueueResult {
     return { jobId: job.jobId, type: job.type, lane: job.lane, ...extra };
   }
+}
+
+const TEN_YEARS_SECONDS = 10 * 365 * 86400;
+
+/** A JobClient option that must be an integer in [min, max]; the error names it and the value. */
+function intOption(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range =
+      max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw new ConfigError(`JobClient ${name}`, range, value);
+  }
+  return value;
 }
 
 /** Groups of at most 10 entries and at most `maxBytes` of bodies. */

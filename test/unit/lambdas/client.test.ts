@@ -145,6 +145,32 @@ describe('JobClient.enqueue', () => {
     expect(sqs.calls()).toHaveLength(0);
   });
 
+  it.each([
+    ['batchRetries', { batchRetries: -1 }, /JobClient batchRetries must be an integer from 0 to 10; got -1/],
+    [
+      'backlogCacheMs',
+      { backlogCacheMs: 1.5 },
+      /JobClient backlogCacheMs must be an integer from 0 to 3600000; got 1.5/,
+    ],
+    [
+      'ledgerTtlSeconds',
+      { ledgerTtlSeconds: 10 },
+      /JobClient ledgerTtlSeconds must be an integer from 60 to/,
+    ],
+    [
+      'resendUnsentAfterSeconds',
+      { resendUnsentAfterSeconds: Number.NaN },
+      /JobClient resendUnsentAfterSeconds must be/,
+    ],
+    [
+      'backlogLimits',
+      { backlogLimits: { high: -5 } },
+      /JobClient backlogLimits.high must be an integer ≥ 0; got -5/,
+    ],
+  ] as const)('refuses a bad %s, naming it, the range and the value', (_name, options, message) => {
+    expect(() => client(options)).toThrow(message);
+  });
+
   it('refuses a maxMessageBytes above the SQS limit', () => {
     expect(() => client({ maxMessageBytes: 2_000_000 })).toThrow(
       /maxMessageBytes must be an integer from 1 to 1048576/,
