@@ -3,7 +3,7 @@
  * CDK app: the example job queue stack, checked by cdk-nag's AwsSolutions and Serverless packs
  * (any unacknowledged finding stops synthesis).
  *
- * Context: `-c stackName=...` (default SqsJobsExample), `-c destroyLedger=true` for throwaway stacks.
+ * Context: `-c stackName=...` (default SqsJobsExample), `-c destroyLedger=true` for throwaway stacks (ledger and queues deleted with the stack).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';

@@ -4,10 +4,12 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { JobQueue } from '../lib';
+import { registry } from './jobs';
 
 export interface ExampleJobsStackProps extends StackProps {
   /**
-   * Delete the ledger table with the stack (for throwaway LocalStack and test deployments).
+   * Delete the ledger table and the queues with the stack (for throwaway LocalStack and test
+   * deployments); otherwise they are retained, as the library does by default.
    *
    * @default false
    */
@@ -21,6 +23,8 @@ export class ExampleJobsStack extends Stack {
     super(scope, id, props);
     this.jobQueue = new JobQueue(this, 'Jobs', {
       registryEntry: path.join(__dirname, 'jobs.ts'),
+      // The same registry as an object: schedules and job lanes are checked against it at synth.
+      registry,
       lanes: [
         { name: 'high', weight: 6, maxAttempts: 4, messageAgeObjective: Duration.minutes(1) },
         { name: 'default', weight: 3, maxAttempts: 4 },
@@ -31,7 +35,7 @@ export class ExampleJobsStack extends Stack {
       // Short timeouts keep the derived visibility timeout (6 × 10 s) small for the demo and tests.
       consumerTimeout: Duration.seconds(10),
       backoff: { base: Duration.seconds(2), cap: Duration.minutes(5) },
-      ledgerRemovalPolicy: props.destroyLedgerOnDelete ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: props.destroyLedgerOnDelete ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     this.jobQueue.addSchedule('NightlyCleanup', {
       schedule: ScheduleExpression.expression('cron(0 3 * * ? *)'),
