@@ -111,10 +111,16 @@ interface RunResult {
   readonly stdout: string;
 }
 
+/**
+ * The environment of a user's shell: without the npm_* variables of the `npm test` / `npx` that
+ * started vitest (npm_config_local_prefix names this repository), so the app's npm is on its own.
+ */
+const userEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+
 /** Runs a command to completion (bounded), keeping the tail of its output for failure messages. */
 function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let stdout = '';
     const keep = (chunk: Buffer) => {
