@@ -205,7 +205,8 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
       process.execPath,
       [path.join('node_modules', 'typescript', 'bin', 'tsc'), '--noEmit'],
       appDir,
-      180_000,
+      // Generous for 2 busy cores (it takes 10-45 s here); with two zod copies it ran out of memory.
+      420_000,
     );
     tscSeconds = Math.round((Date.now() - started) / 1000);
     console.log(`[packed-app] tsc --noEmit: exit ${tscResult.code} in ${tscSeconds} s`);
@@ -290,7 +291,7 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
         const record = await client.getJob(jobId);
         return record?.status === 'DEAD' || record?.status === 'SUCCEEDED' ? record : undefined;
       },
-      { timeoutMs: 120_000 },
+      { timeoutMs: 240_000 },
     );
     expect(job.status).toBe('DEAD');
     expect(job.attempts).toBe(1);
@@ -300,7 +301,7 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
         const messages = await peekMessages(sqs, client.config.lanes.default.dlqUrl);
         return messages.find((m) => envelopeId(m) === jobId);
       },
-      { timeoutMs: 60_000 },
+      { timeoutMs: 120_000 },
     );
     expect(message.MessageAttributes?.[DLQ_ATTR.errorType]?.StringValue).toBe('PermanentJobError');
     expect(message.MessageAttributes?.[DLQ_ATTR.attempts]?.StringValue).toBe('1');
@@ -317,7 +318,7 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
         const record = await client.getJob(jobId);
         return record?.status === 'SUCCEEDED' || record?.status === 'DEAD' ? record : undefined;
       },
-      { timeoutMs: 120_000 },
+      { timeoutMs: 240_000 },
     );
     expect(job.status).toBe('SUCCEEDED');
     expect(job.attempts).toBe(2);
