@@ -17,7 +17,7 @@ import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { JobClient, type JobClientOptions } from '../../../lambdas/client';
 import { defineJob, defineRegistry } from '../../../lambdas/registry';
-import { CONFIG_OUTPUT_DESCRIPTION, type JobQueueConfig } from '../../../lambdas/shared/contract';
+import { CONFIG_OUTPUT_DESCRIPTION } from '../../../lambdas/shared/contract';
 import { jobIdForKey } from '../../../lambdas/shared/envelope';
 import {
   BacklogLimitError,
@@ -29,31 +29,14 @@ import {
   UnknownJobTypeError,
   UnknownLaneError,
 } from '../../../lambdas/shared/errors';
+import { testClientConfig, testLane } from './support/client-config';
 
 const sqs = mockClient(SQSClient);
 const ddb = mockClient(DynamoDBClient);
 const scheduler = mockClient(SchedulerClient);
 const cfn = mockClient(CloudFormationClient);
 
-const lane = (name: string, fifo = false) => ({
-  queueUrl: `https://sqs.local/${name}`,
-  queueArn: `arn:aws:sqs:us-east-1:1:${name}`,
-  dlqUrl: `https://sqs.local/${name}-dlq`,
-  dlqArn: `arn:aws:sqs:us-east-1:1:${name}-dlq`,
-  fifo,
-  maxAttempts: 5,
-  functionName: `fn-${name}`,
-});
-const config: JobQueueConfig = {
-  version: 1,
-  tableName: 'ledger',
-  defaultLane: 'default',
-  lanes: { high: lane('high'), default: lane('default'), ordered: lane('ordered.fifo', true) },
-  scheduleGroup: 'jobs',
-  schedulerRoleArn: 'arn:aws:iam::1:role/scheduler',
-  scheduleDlqArn: 'arn:aws:sqs:us-east-1:1:schedule-dlq',
-  alarmTopicArn: 'arn:aws:sns:us-east-1:1:alarms',
-};
+const config = testClientConfig();
 
 const sendEmail = defineJob({
   type: 'send-email',
@@ -496,7 +479,7 @@ describe('JobClient configuration', () => {
       /'defaultLane' must be one of high, default, ordered; got "nope"/,
     ],
     [
-      JSON.stringify({ ...config, lanes: { x: { ...lane('x'), maxAttempts: 0 } }, defaultLane: 'x' }),
+      JSON.stringify({ ...config, lanes: { x: { ...testLane('x'), maxAttempts: 0 } }, defaultLane: 'x' }),
       /field 'lanes.x.maxAttempts'/,
     ],
   ])('rejects a bad config: %s', (json, message) => {

@@ -14,32 +14,14 @@ import {
   validateEnqueueOptions,
 } from '../../../lambdas/client/validate-options';
 import { defineJob, defineRegistry } from '../../../lambdas/registry';
-import type { JobQueueConfig } from '../../../lambdas/shared/contract';
 import { ConfigError, PayloadValidationError, UnknownLaneError } from '../../../lambdas/shared/errors';
+import { testClientConfig } from './support/client-config';
 
 const sqs = mockClient(SQSClient);
 const ddb = mockClient(DynamoDBClient);
 const scheduler = mockClient(SchedulerClient);
 
-const lane = (name: string, fifo = false) => ({
-  queueUrl: `https://sqs.local/${name}`,
-  queueArn: `arn:aws:sqs:us-east-1:1:${name}`,
-  dlqUrl: `https://sqs.local/${name}-dlq`,
-  dlqArn: `arn:aws:sqs:us-east-1:1:${name}-dlq`,
-  fifo,
-  maxAttempts: 5,
-  functionName: `fn-${name}`,
-});
-const config: JobQueueConfig = {
-  version: 1,
-  tableName: 'ledger',
-  defaultLane: 'default',
-  lanes: { high: lane('high'), default: lane('default'), ordered: lane('ordered.fifo', true) },
-  scheduleGroup: 'jobs',
-  schedulerRoleArn: 'arn:aws:iam::1:role/scheduler',
-  scheduleDlqArn: 'arn:aws:sqs:us-east-1:1:schedule-dlq',
-  alarmTopicArn: 'arn:aws:sns:us-east-1:1:alarms',
-};
+const config = testClientConfig();
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 
 const ping = defineJob({ type: 'ping', schema: z.object({ n: z.number() }), handler: async () => undefined });

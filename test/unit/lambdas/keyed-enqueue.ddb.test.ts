@@ -10,8 +10,8 @@ import { z } from 'zod';
 import { JobClient } from '../../../lambdas/client';
 import { createConsumerHandler } from '../../../lambdas/consumer';
 import { defineJob, defineRegistry } from '../../../lambdas/registry';
-import type { JobQueueConfig } from '../../../lambdas/shared/contract';
 import { EnqueueError, IdempotencyKeyConflictError } from '../../../lambdas/shared/errors';
+import { testClientConfig, testLane } from './support/client-config';
 import { consumerEnv, lambdaContext, quietTelemetry, record } from './support/fixtures';
 import { createLedgerTable } from './support/ledger-table';
 
@@ -34,26 +34,11 @@ const sendWelcomeEmail = defineJob({
   },
 });
 const registry = defineRegistry([sendWelcomeEmail]);
-const lane = {
-  queueUrl: 'https://sqs.local/default',
-  queueArn: 'arn:aws:sqs:us-east-1:1:default',
-  dlqUrl: 'https://sqs.local/default-dlq',
-  dlqArn: 'arn:aws:sqs:us-east-1:1:default-dlq',
-  fifo: false,
-  maxAttempts: 5,
-  functionName: 'fn-default',
-};
-const config: JobQueueConfig = {
-  version: 1,
+const config = testClientConfig({
   tableName,
-  defaultLane: 'default',
-  lanes: { default: lane },
-  scheduleGroup: 'jobs',
-  schedulerRoleArn: 'arn:aws:iam::1:role/scheduler',
-  scheduleDlqArn: '',
-  alarmTopicArn: '',
+  lanes: { default: testLane('default') },
   ledgerTtlSeconds: 86_400,
-};
+});
 let now = Date.now();
 let userId = 1000;
 
