@@ -39,7 +39,7 @@ import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { Context, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -56,6 +56,7 @@ import {
 } from '../../../lambdas/shared/contract';
 import { PermanentJobError } from '../../../lambdas/shared/errors';
 import { JobQueue } from '../../../lib';
+import { envelopeBody, lambdaContext, record } from '../lambdas/support/fixtures';
 import { REGISTRY, unbundledStack } from './helpers';
 import { type DeployedEnv, TemplateResolver } from './support/cfn-resolve';
 import {
@@ -352,52 +353,13 @@ const doomed = defineJob({
 });
 const consumerRegistry = defineRegistry([progressing, optimistic, unledgered, flaky, doomed]);
 
+/** An SQS record carrying a job envelope of `type` (id `job-<messageId>`). */
 function sqsRecord(
   messageId: string,
   type: string,
   options: { groupId?: string; receiveCount?: number } = {},
 ): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body: JSON.stringify({
-      v: ENVELOPE_VERSION,
-      id: `job-${messageId}`,
-      type,
-      payload: {},
-      enqueuedAt: new Date().toISOString(),
-    }),
-    attributes: {
-      ApproximateReceiveCount: String(options.receiveCount ?? 1),
-      SentTimestamp: '1735689600000',
-      SenderId: 'AIDA',
-      ApproximateFirstReceiveTimestamp: '1735689600000',
-      ...(options.groupId ? { MessageGroupId: options.groupId, MessageDeduplicationId: messageId } : {}),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:lane',
-    awsRegion: ENV.region,
-  };
-}
-
-function lambdaContext(): Context {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'consumer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:consumer',
-    memoryLimitInMB: '256',
-    awsRequestId: 'req-1',
-    logGroupName: '/aws/lambda/consumer',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return record(messageId, envelopeBody(`job-${messageId}`, type, {}), options);
 }
 
 /**
