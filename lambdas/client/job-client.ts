@@ -309,14 +309,14 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       );
     }
     if (key === undefined) return prepared;
-    return { ...prepared, keyed: this.keyed(job, parsed, options, now, delaySeconds) };
+    return { ...prepared, keyed: this.keyed(job, parsed, valid.rerun ?? false, now, delaySeconds) };
   }
 
   /** What the ledger's keyed enqueue needs: payload hash, retention window, resend time. */
   private keyed(
     job: AnyJob | undefined,
     parsed: unknown,
-    options: EnqueueOptions,
+    rerun: boolean,
     now: number,
     delaySeconds: number,
   ): NonNullable<Prepared['keyed']> {
@@ -328,9 +328,6 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
         retention,
       );
     }
-    if (options.rerun !== undefined && typeof options.rerun !== 'boolean') {
-      throw new ConfigError(`enqueue('${job?.type ?? ''}') options.rerun`, 'true or false', options.rerun);
-    }
     const nowSeconds = Math.floor(now / 1000);
     return {
       payloadHash: payloadHash(parsed),
@@ -338,7 +335,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       keyUntil: nowSeconds + Math.max(retention, delaySeconds),
       // Due time plus a grace: a job still ENQUEUED then was never sent (or its producer died).
       resendAfter: now + (delaySeconds + this.resendUnsentAfterSeconds) * 1000,
-      rerun: options.rerun ?? false,
+      rerun,
     };
   }
 
