@@ -3,6 +3,11 @@
  * Every transition is a single conditional write; only `ConditionalCheckFailedException` is
  * caught (it means "someone else owns or finished this job"), everything else propagates.
  *
+ * The SDK retries a request whose connection broke, even after the service applied it; the retry
+ * then fails its condition against our own write. `claim`, `enqueue` and `removeEnqueued` recognise
+ * that case (from the item the failure returns) and report the write as done; the other writes are
+ * either idempotent when repeated or answer `false` only where nothing depends on it.
+ *
  * ENQUEUED ──claim──► RUNNING(lease, owner) ──complete──► SUCCEEDED
  *    ▲                     │            └────fail───────► FAILED ──claim──► RUNNING …
  *    └─ producer (keyed)   └─ lease expired: claim takes over   DEAD ──claim (redrive)──► RUNNING
@@ -40,6 +45,10 @@ export interface ClaimInput {
 }
 
 export type ClaimOutcome =
+  /**
+   * RUNNING under our lease. `attempts` counts this run; `takeover` when it replaced an expired
+   * lease (false when only an SDK retry of an applied claim saw it, as that cannot tell).
+   */
   | { readonly kind: 'claimed'; readonly attempts: number; readonly takeover: boolean }
   /** SUCCEEDED already: acknowledge without running. */
   | { readonly kind: 'finished'; readonly record: JobRecord }
@@ -70,6 +79,11 @@ export type KeyedEnqueueOutcome =
   | { readonly kind: 'resent'; readonly previous: JobRecord }
   /** `rerun` of a finished job: a new run under the same id. */
   | { readonly kind: 'rerun'; readonly previous: JobRecord }
+  /**
+   * This call's own item, written by an earlier try of the same request that the SDK retried after
+   * its response was lost: the item is ours, so the job must be sent (what it replaced is unknown).
+   */
+  | { readonly kind: 'written'; readonly existing: JobRecord }
   /** The key already names a job (any state); nothing was written. */
   | { readonly kind: 'duplicate'; readonly existing: JobRecord };
 
@@ -137,6 +151,12 @@ export class Ledger {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const record = decodeRecord(error.Item as Item | undefined);
       if (record?.status === 'SUCCEEDED') return { kind: 'finished', record };
+      // Our own lease (the owner token is unique to this execution): an SDK retry of a claim that
+      // was applied. That claim already counted the attempt; treating it as busy would defer the
+      // job behind its own lease and burn an attempt.
+      if (record?.status === 'RUNNING' && record.leaseOwner === input.owner) {
+        return { kind: 'claimed', attempts: record.attempts, takeover: false };
+      }
       return { kind: 'busy', record, leaseRemainingMs: Math.max(0, (record?.leaseUntil ?? now) - now) };
     }
   }
@@ -315,6 +335,8 @@ export class Ledger {
    * - `rerun` is set and the job finished (SUCCEEDED or DEAD): an explicit new run: `rerun`.
    * The last two also require the same payload hash (unless `checkPayload` is false), so a reused
    * key with another payload is returned as `duplicate` for the caller to report.
+   * An SDK retry of this write after it was applied fails its condition against our own item; that
+   * is recognised (ENQUEUED with this call's `enqueuedAt` and payload hash) and returned as `written`.
    */
   async enqueue(input: KeyedEnqueueInput): Promise<KeyedEnqueueOutcome> {
     const now = this.now();
@@ -379,11 +401,27 @@ export class Ledger {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = decodeRecord(error.Item as Item | undefined) ?? { jobId: input.jobId, attempts: 0 };
+      // Our own write, applied by an earlier try of this request (the SDK retried it after a lost
+      // response): `enqueuedAt` is this call's ms timestamp. Another producer of the same key in
+      // the same ms with the same payload also matches; that only sends the job twice, and the
+      // consumer's claim runs it once.
+      if (
+        existing.status === 'ENQUEUED' &&
+        existing.enqueuedAt === input.enqueuedAt &&
+        existing.payloadHash === input.payloadHash
+      ) {
+        return { kind: 'written', existing };
+      }
       return { kind: 'duplicate', existing };
     }
   }
 
-  /** Producer: undo `enqueue` when the send failed, so a retry with the same key is not swallowed. */
+  /**
+   * Producer: undo `enqueue` when the send failed, so a retry with the same key is not swallowed.
+   * True when the item is gone: deleted now, or already (an SDK retry of an applied delete fails
+   * its condition on the missing item). False when the item is another enqueue's (another
+   * `enqueuedAt`) or no longer ENQUEUED (a consumer claimed it): it is left in place.
+   */
   async removeEnqueued(jobId: string, enqueuedAt: string): Promise<boolean> {
     try {
       await this.client.send(
@@ -393,12 +431,14 @@ export class Ledger {
           ConditionExpression: '#status = :enqueued AND #enqueuedAt = :enqueuedAt',
           ExpressionAttributeNames: { '#status': A.status, '#enqueuedAt': A.enqueuedAt },
           ExpressionAttributeValues: { ':enqueued': { S: 'ENQUEUED' }, ':enqueuedAt': { S: enqueuedAt } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // No item: nothing holds the key any more, which is what the undo is for.
+      return error.Item === undefined || Object.keys(error.Item).length === 0;
     }
   }
 

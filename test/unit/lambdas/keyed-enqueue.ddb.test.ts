@@ -137,6 +137,7 @@ describe('idempotency keys (producer + consumer on DynamoDB Local)', () => {
       .enqueue('send-welcome-email', { userId })
       .catch((e: Error) => e);
     vi.restoreAllMocks();
+    now += 1_000; // a later call (one in the same ms with the same payload would count as our own write)
     const held = await client().enqueue('send-welcome-email', { userId });
     now += 901_000; // past the resend grace (900 s after its due time)
     const resent = await client().enqueue('send-welcome-email', { userId });

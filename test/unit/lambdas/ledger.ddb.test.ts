@@ -207,6 +207,35 @@ describe('strict: claim → complete', () => {
   });
 });
 
+describe('strict: a write the SDK retried after its first try was applied (response lost)', () => {
+  it('a retried claim is still claimed, counting the attempt once', async () => {
+    // Prepare: the first try is applied
+    await ledger.claim(claimInput('owner-a'));
+
+    // Act: the identical request again fails its condition against our own lease
+    const retried = await ledger.claim(claimInput('owner-a'));
+
+    // Assess
+    expect(retried).toEqual({ kind: 'claimed', attempts: 1, takeover: false });
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'RUNNING', attempts: 1, leaseOwner: 'owner-a' });
+  });
+
+  it('a retried claim of a FAILED job reports the attempts the applied claim counted', async () => {
+    // Prepare
+    await ledger.claim(claimInput('owner-a'));
+    await ledger.fail({ jobId, owner: 'owner-a', status: 'FAILED', error: new Error('flaky') });
+    await ledger.claim(claimInput('owner-b'));
+
+    // Act
+    const retried = await ledger.claim(claimInput('owner-b'));
+    const other = await ledger.claim(claimInput('owner-c'));
+
+    // Assess
+    expect(retried).toEqual({ kind: 'claimed', attempts: 2, takeover: false });
+    expect(other.kind).toBe('busy');
+  });
+});
+
 describe('optimistic / none: unowned writes', () => {
   it('records SUCCEEDED once; a second SUCCEEDED write is refused', async () => {
     // Act
@@ -283,7 +312,8 @@ describe('producer: keyed enqueue', () => {
   it('creates ENQUEUED once and returns the existing job while it is unfinished', async () => {
     // Act
     const first = await enqueue();
-    const second = await enqueue();
+    // Another producer's call: its own enqueuedAt (an identical request is an SDK retry of ours)
+    const second = await enqueue({ enqueuedAt: '2025-06-01T12:00:00.001Z' });
     await ledger.claim(claimInput('owner-a'));
     const whileRunning = await enqueue();
 
@@ -345,12 +375,12 @@ describe('producer: keyed enqueue', () => {
     // Prepare: written, never sent, never claimed
     await enqueue({ resendAfter: now + 60_000 });
 
-    // Act
-    const early = await enqueue();
+    // Act: each call is another producer's, with its own enqueuedAt
+    const early = await enqueue({ enqueuedAt: '2025-06-01T12:00:30.000Z' });
     now += 61_000;
-    const otherPayload = await enqueue({ payloadHash: 'hash-b' });
-    const resent = await enqueue();
-    const afterResend = await enqueue();
+    const otherPayload = await enqueue({ payloadHash: 'hash-b', enqueuedAt: '2025-06-01T12:01:01.000Z' });
+    const resent = await enqueue({ enqueuedAt: '2025-06-01T12:01:02.000Z' });
+    const afterResend = await enqueue({ enqueuedAt: '2025-06-01T12:01:03.000Z' });
 
     // Assess
     expect(early.kind).toBe('duplicate');
@@ -399,5 +429,48 @@ describe('producer: keyed enqueue', () => {
     // Assess
     expect([wrongTime, own]).toEqual([false, true]);
     expect(await ledger.get(jobId)).toBeUndefined();
+  });
+
+  it('an enqueue retried by the SDK after its first try was applied is our own write: not a duplicate, so the client sends', async () => {
+    // Prepare: the first try is applied, its response lost (ECONNRESET)
+    await enqueue();
+
+    // Act: the SDK sends the identical request again
+    const retried = await enqueue();
+    const otherProducer = await enqueue({ enqueuedAt: '2025-06-01T12:00:00.001Z' });
+    const otherPayload = await enqueue({ payloadHash: 'hash-b' });
+
+    // Assess
+    expect(retried.kind).toBe('written');
+    expect(otherProducer).toMatchObject({ kind: 'duplicate', existing: { status: 'ENQUEUED' } });
+    expect(otherPayload.kind).toBe('duplicate');
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'ENQUEUED', attempts: 0 });
+  });
+
+  it('an undo retried by the SDK after its first try was applied reports the item removed', async () => {
+    // Prepare: the first try deleted the item, its response was lost
+    await enqueue();
+    await ledger.removeEnqueued(jobId, '2025-06-01T12:00:00.000Z');
+
+    // Act: the identical request again finds no item
+    const retried = await ledger.removeEnqueued(jobId, '2025-06-01T12:00:00.000Z');
+
+    // Assess
+    expect(retried).toBe(true);
+    expect(await ledger.get(jobId)).toBeUndefined();
+  });
+
+  it('an undo leaves another enqueue, or a claimed job, in place and says so', async () => {
+    // Prepare
+    await enqueue({ enqueuedAt: '2025-06-01T12:00:00.000Z' });
+
+    // Act
+    const otherEnqueue = await ledger.removeEnqueued(jobId, '2025-06-01T11:00:00.000Z');
+    await ledger.claim(claimInput('owner-a'));
+    const claimed = await ledger.removeEnqueued(jobId, '2025-06-01T12:00:00.000Z');
+
+    // Assess
+    expect([otherEnqueue, claimed]).toEqual([false, false]);
+    expect((await ledger.get(jobId))?.status).toBe('RUNNING');
   });
 });
