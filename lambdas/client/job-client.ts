@@ -341,7 +341,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
 
   /**
    * Keyed jobs: make the key name this job in the ledger. Returns the `duplicate` result when the
-   * key already names a job (nothing to send), undefined when the caller must send.
+   * key already names a job (nothing to send), undefined when the caller must send (every other
+   * outcome, including `written`: our own item, seen by an SDK retry of the applied write).
    */
   private async takeKey(job: Prepared): Promise<EnqueueResult | undefined> {
     if (job.keyed === undefined) return undefined;
@@ -410,8 +411,11 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
         }),
       );
     } catch (error) {
-      // The schedule of this keyed job still exists (a resend before it fired): it delivers this job id.
-      if (error instanceof ConflictException && job.key !== undefined) {
+      // A schedule named for this job id exists: ours, created by an earlier try of this request
+      // that the SDK retried after losing the response, or (keyed jobs) one still pending from a
+      // producer that sent the same job before. Either delivers this job id, so the job is
+      // scheduled; failing here would undo the key while the schedule still fires.
+      if (error instanceof ConflictException) {
         return this.result(job, { status: 'scheduled', scheduleName });
       }
       throw error;

@@ -5,7 +5,7 @@ import {
   DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   GetQueueAttributesCommand,
   SendMessageBatchCommand,
@@ -29,6 +29,7 @@ import {
   UnknownJobTypeError,
   UnknownLaneError,
 } from '../../../lambdas/shared/errors';
+import { payloadHash } from '../../../lambdas/shared/payload-hash';
 import { testClientConfig, testLane } from './support/client-config';
 
 const sqs = mockClient(SQSClient);
@@ -255,6 +256,85 @@ describe('JobClient.enqueue', () => {
     await expect(attempt).rejects.toThrow(EnqueueError);
     const del = ddb.commandCalls(DeleteItemCommand)[0].args[0].input;
     expect(del.ConditionExpression).toBe('#status = :enqueued AND #enqueuedAt = :enqueuedAt');
+  });
+});
+
+describe('JobClient.enqueue: a write the SDK retried after its first try was applied', () => {
+  it('sends a keyed job whose ledger write failed its condition only against our own ENQUEUED item', async () => {
+    // Prepare: the retried PutItem finds the item its first try wrote (same enqueuedAt and payload)
+    ddb.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'conditional',
+        $metadata: {},
+        Item: {
+          jobId: { S: jobIdForKey('send-email', 'k') },
+          status: { S: 'ENQUEUED' },
+          attempts: { N: '0' },
+          enqueuedAt: { S: new Date(NOW).toISOString() },
+          payloadHash: { S: payloadHash({ to: 'a@b.co', body: '' }) },
+        },
+      }),
+    );
+
+    // Act
+    const result = await client().enqueue('send-email', { to: 'a@b.co' }, { idempotencyKey: 'k' });
+
+    // Assess
+    expect(result).toMatchObject({ status: 'enqueued', jobId: jobIdForKey('send-email', 'k') });
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    ['unkeyed', {}],
+    ['keyed', { idempotencyKey: 'later-1' }],
+  ] as const)(
+    'treats a Conflict for the %s job’s own schedule name as scheduled, undoing nothing',
+    async (_, options) => {
+      // Prepare: the retried CreateSchedule finds the schedule its first try created
+      scheduler
+        .on(CreateScheduleCommand)
+        .rejects(
+          new ConflictException({
+            message: 'Schedule already exists.',
+            Message: 'Schedule already exists.',
+            $metadata: {},
+          }),
+        );
+      ddb.on(DeleteItemCommand).resolves({});
+
+      // Act
+      const result = await client().enqueue(
+        'send-email',
+        { to: 'a@b.co' },
+        { delaySeconds: 3600, ...options },
+      );
+
+      // Assess
+      expect(result).toMatchObject({ status: 'scheduled', scheduleName: `job-${result.jobId}` });
+      expect(scheduler.commandCalls(CreateScheduleCommand)[0].args[0].input.Name).toBe(`job-${result.jobId}`);
+      expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
+    },
+  );
+
+  it('reports a scheduled job in a batch when its CreateSchedule retry hits its own schedule', async () => {
+    // Prepare
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejects(
+        new ConflictException({
+          message: 'Schedule already exists.',
+          Message: 'Schedule already exists.',
+          $metadata: {},
+        }),
+      );
+
+    // Act
+    const [result] = await client().enqueueBatch([
+      { type: 'send-email', payload: { to: 'a@b.co' }, options: { delaySeconds: 3600 } },
+    ]);
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, status: 'scheduled' });
   });
 });
 
