@@ -3,7 +3,7 @@
  * - the final SUCCEEDED write is retried, and if it still fails the run is handed to the next
  *   consumer as a completion record (a message on the lane), so the job does not run again;
  * - a handler that timed out and ignores its abort signal keeps its lease until it settles, and
- *   its late outcome is written then, so its retry never overlaps it.
+ *   its late outcome is written then (retried, the lease still kept), so its retry never overlaps it.
  */
 import type { Context, SQSRecord } from 'aws-lambda';
 import { encodeResult } from '../ledger/codec';
@@ -14,6 +14,12 @@ import type { ProcessDeps, RecordOutcome } from './process-record';
 /** Retries of a final ledger write that threw (throttling, a network error), with jittered backoff. */
 const WRITE_RETRIES = 4;
 const WRITE_RETRY_BASE_MS = 100;
+/**
+ * Retries of an abandoned run's late outcome write, with jittered backoff (at most about 3 s in
+ * all). No invocation waits for it, so it is bounded by count rather than by remaining time.
+ */
+const LATE_WRITE_RETRIES = 4;
+const LATE_WRITE_RETRY_BASE_MS = 200;
 
 /**
  * Runs `write`, retrying thrown errors while the invocation has time for it; rethrows the last
@@ -93,7 +99,10 @@ export interface AbandonedRun {
 /**
  * A timed-out handler still running: extend its lease (strict) until it settles, then write its
  * late outcome — SUCCEEDED if it finished (its retry is then acknowledged as a duplicate), FAILED
- * if it failed (the lease is released for the retry).
+ * if it failed (the lease is released for the retry). A write that throws (throttling, a network
+ * error) is retried a few times with backoff while the lease is still extended; only once it is
+ * written, answered `false` (the lease is no longer ours) or given up (logged) does the extension
+ * stop, so the lease does not lapse under a run that finished and let its retry run it again.
  */
 export function keepAbandonedLease(
   settled: Promise<
@@ -117,25 +126,40 @@ export function keepAbandonedLease(
         );
   timer?.unref?.();
   void settled.then(async (outcome) => {
-    clearInterval(timer);
-    if (outcome.ok) {
-      const write =
-        owner !== undefined
-          ? deps.ledger.complete({ jobId, owner, result: outcome.result })
-          : deps.ledger.recordOutcome({
-              jobId,
-              type: run.type,
-              lane: deps.config.lane,
-              enqueuedAt: run.enqueuedAt,
-              status: 'SUCCEEDED',
-              startedAt: run.startedAt,
-              result: outcome.result,
-            });
-      await write.catch(warn('late SUCCEEDED write'));
-    } else if (owner !== undefined) {
-      await deps.ledger
-        .fail({ jobId, owner, status: 'FAILED', error: outcome.error })
-        .catch(warn('late FAILED write'));
+    try {
+      if (outcome.ok) {
+        const write = () =>
+          owner !== undefined
+            ? deps.ledger.complete({ jobId, owner, result: outcome.result })
+            : deps.ledger.recordOutcome({
+                jobId,
+                type: run.type,
+                lane: deps.config.lane,
+                enqueuedAt: run.enqueuedAt,
+                status: 'SUCCEEDED',
+                startedAt: run.startedAt,
+                result: outcome.result,
+              });
+        await lateWrite(write, deps).catch(warn('late SUCCEEDED write'));
+      } else if (owner !== undefined) {
+        const write = () => deps.ledger.fail({ jobId, owner, status: 'FAILED', error: outcome.error });
+        await lateWrite(write, deps).catch(warn('late FAILED write'));
+      }
+    } finally {
+      clearInterval(timer);
     }
   });
+}
+
+/** Runs `write`, retrying thrown errors LATE_WRITE_RETRIES times with jittered backoff; rethrows the last. */
+async function lateWrite(write: () => Promise<boolean>, deps: ProcessDeps): Promise<boolean> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let retry = 0; ; retry++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (retry >= LATE_WRITE_RETRIES) throw error;
+      await sleep(Math.floor(deps.random() * LATE_WRITE_RETRY_BASE_MS * 2 ** retry));
+    }
+  }
 }
