@@ -4,14 +4,17 @@
  * caught (it means "someone else owns or finished this job"), everything else propagates.
  *
  * The SDK retries a request whose connection broke, even after the service applied it; the retry
- * then fails its condition against our own write. `claim`, `enqueue` and `removeEnqueued` recognise
- * that case (from the item the failure returns) and report the write as done; the other writes are
- * either idempotent when repeated or answer `false` only where nothing depends on it.
+ * then fails its condition against our own write. `claim`, `enqueue`, `removeEnqueued` and
+ * `recordOutcome` recognise that case (from the item the failure returns) and report the write as
+ * done. Repeating `extendLease`, `abandon` or `progress` applies the same values again (they still
+ * hold their condition); a repeated `complete` or `fail` answers `false` over the item it wrote,
+ * which callers only log.
  *
  * ENQUEUED ──claim──► RUNNING(lease, owner) ──complete──► SUCCEEDED
  *    ▲                     │            └────fail───────► FAILED ──claim──► RUNNING …
  *    └─ producer (keyed)   └─ lease expired: claim takes over   DEAD ──claim (redrive)──► RUNNING
  */
+import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -104,6 +107,13 @@ const CLAIMABLE =
   'attribute_not_exists(#jobId) OR #status IN (:enqueued, :failed, :dead) OR (#status = :running AND #leaseUntil < :nowMs)';
 const NOT_SUCCEEDED = 'attribute_not_exists(#jobId) OR #status <> :succeeded';
 const OWNED = '#leaseOwner = :owner AND #status = :running';
+/**
+ * Ledger-internal (not part of JobRecord): a random id each `recordOutcome` call writes and
+ * requires to differ, so an SDK retry of an applied call fails its condition (instead of counting
+ * the attempt twice) and is recognised as our own write.
+ */
+const OUTCOME_WRITE_ID = 'outcomeWriteId';
+const NOT_THIS_WRITE = `(attribute_not_exists(#${OUTCOME_WRITE_ID}) OR #${OUTCOME_WRITE_ID} <> :${OUTCOME_WRITE_ID})`;
 
 export class Ledger {
   private readonly client: DynamoDBClient;
@@ -288,6 +298,7 @@ export class Ledger {
   /**
    * One unowned write recording an outcome (optimistic and none modes, and dead-lettering before a
    * claim). Never overwrites SUCCEEDED; with `respectLease` it also leaves a live RUNNING lease alone.
+   * True when written, also when only an SDK retry of this call saw the item (the attempt counted once).
    */
   async recordOutcome(
     input: OutcomeInput,
@@ -315,12 +326,16 @@ export class Ledger {
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil)
       .value(':zero', { N: '0' });
+    // An SDK retry of this very request (same id) finds its own write: done, not refused.
+    const writeId = randomUUID();
+    u.set(OUTCOME_WRITE_ID, S(writeId));
+    const ours = (old: Item | undefined) => old?.[OUTCOME_WRITE_ID]?.S === writeId;
     if (options.respectLease) {
       this.claimableNames(u, now);
-      return this.conditional(input.jobId, u, CLAIMABLE);
+      return this.conditional(input.jobId, u, `(${CLAIMABLE}) AND ${NOT_THIS_WRITE}`, ours);
     }
     u.name(A.jobId).value(':succeeded', { S: 'SUCCEEDED' });
-    return this.conditional(input.jobId, u, NOT_SUCCEEDED);
+    return this.conditional(input.jobId, u, `(${NOT_SUCCEEDED}) AND ${NOT_THIS_WRITE}`, ours);
   }
 
   /**
@@ -469,7 +484,16 @@ export class Ledger {
     return Math.floor(now / 1000) + this.ttlSeconds;
   }
 
-  private async conditional(jobId: string, u: Update, condition: string): Promise<boolean> {
+  /**
+   * One conditional UpdateItem: true when applied, false when its condition failed, unless
+   * `applied` recognises the item the failure returns as this write's own (then true).
+   */
+  private async conditional(
+    jobId: string,
+    u: Update,
+    condition: string,
+    applied?: (old: Item | undefined) => boolean,
+  ): Promise<boolean> {
     for (const name of ['leaseOwner', 'status', 'jobId']) {
       if (condition.includes(`#${name}`)) u.name(name);
     }
@@ -482,11 +506,12 @@ export class Ledger {
           ConditionExpression: condition,
           ExpressionAttributeNames: u.names,
           ExpressionAttributeValues: u.values,
+          ...(applied ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return applied?.(error.Item as Item) ?? false;
       throw error;
     }
   }

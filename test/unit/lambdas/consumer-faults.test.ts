@@ -526,7 +526,10 @@ describe('consumer: idempotency modes', () => {
     expect(ddb.commandCalls(GetItemCommand).map((c) => c.args[0].input.ConsistentRead)).toEqual([true]);
     const writes = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
     expect(writes).toHaveLength(1);
-    expect(writes[0].ConditionExpression).toBe('attribute_not_exists(#jobId) OR #status <> :succeeded');
+    // Never over SUCCEEDED, and not twice for one call (an SDK retry of an applied write)
+    expect(writes[0].ConditionExpression).toBe(
+      '(attribute_not_exists(#jobId) OR #status <> :succeeded) AND (attribute_not_exists(#outcomeWriteId) OR #outcomeWriteId <> :outcomeWriteId)',
+    );
   });
 
   it('optimistic: skips a job the ledger says SUCCEEDED', async () => {

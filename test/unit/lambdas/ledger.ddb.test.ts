@@ -236,6 +236,129 @@ describe('strict: a write the SDK retried after its first try was applied (respo
   });
 });
 
+/**
+ * What the SDK does when a connection resets after the service applied a write: it sends the same
+ * request again. This client does that to every request: applied, then sent again.
+ */
+const replaying = {
+  send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+    await client.send(command);
+    return client.send(command);
+  },
+} as unknown as DynamoDBClient;
+const replayed = new Ledger({ client: replaying, tableName, ttlSeconds: 3600, now: () => now });
+
+describe('every other write, replayed by the SDK after it was applied', () => {
+  const base = { type: 'resize', lane: 'default', leaseMs: 60_000 };
+
+  it('strict complete, fail and DEAD: the item is right; the replay answers false, which only a log line reads', async () => {
+    // Prepare
+    const other = `${jobId}-dead`;
+    await ledger.claim(claimInput('owner-a'));
+    await ledger.claim({ ...claimInput('owner-b'), jobId: other });
+
+    // Act
+    const completed = await replayed.complete({ jobId, owner: 'owner-a', result: 1 });
+    const dead = await replayed.fail({
+      jobId: other,
+      owner: 'owner-b',
+      status: 'DEAD',
+      error: new Error('x'),
+    });
+
+    // Assess
+    expect([completed, dead]).toEqual([false, false]);
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'SUCCEEDED', result: 1, attempts: 1 });
+    expect(await ledger.get(other)).toMatchObject({ status: 'DEAD', attempts: 1 });
+  });
+
+  it('extendLease, abandon and progress (owned or not) are idempotent: the replay applies the same values again', async () => {
+    // Prepare
+    const unowned = `${jobId}-unowned`;
+    await ledger.claim(claimInput('owner-a', 10_000));
+    now += 5_000;
+
+    // Act
+    const extended = await replayed.extendLease({ jobId, owner: 'owner-a', leaseMs: 30_000 });
+    const progressed = await replayed.progress({ ...base, jobId, owner: 'owner-a', progress: 5 });
+    const abandoned = await replayed.abandon({
+      ...base,
+      jobId,
+      owner: 'owner-a',
+      error: new Error('timeout'),
+    });
+    const unownedProgress = await replayed.progress({ ...base, jobId: unowned, progress: 1 });
+    const unownedAbandon = await replayed.abandon({ ...base, jobId: unowned, error: new Error('timeout') });
+
+    // Assess
+    expect([extended, progressed, abandoned, unownedProgress, unownedAbandon]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(await ledger.get(jobId)).toMatchObject({
+      status: 'RUNNING',
+      leaseOwner: 'owner-a',
+      leaseUntil: now + 60_000,
+      attempts: 1,
+      progress: 5,
+    });
+    expect(await ledger.get(unowned)).toMatchObject({
+      status: 'RUNNING',
+      leaseUntil: now + 60_000,
+      attempts: 0,
+    });
+  });
+
+  it.each(['SUCCEEDED', 'FAILED', 'DEAD'] as const)(
+    'unowned recordOutcome %s counts the attempt once and reports the write as done',
+    async (status) => {
+      // Act
+      const written = await replayed.recordOutcome({
+        jobId,
+        type: 'resize',
+        lane: 'default',
+        status,
+        error: 'x',
+      });
+
+      // Assess
+      expect(written).toBe(true);
+      expect(await ledger.get(jobId)).toMatchObject({ status, attempts: 1 });
+    },
+  );
+
+  it('the keyed enqueue, its undo and the claim, replayed, report what their first try did', async () => {
+    // Act
+    const input = { jobId, type: 'resize', lane: 'default', enqueuedAt: '2025-06-01T12:00:00.000Z' };
+    const keyed = { ...input, payloadHash: 'h', keyUntil: now / 1000 + 3600, resendAfter: now + 900_000 };
+    const enqueued = await replayed.enqueue(keyed);
+    const undone = await replayed.removeEnqueued(jobId, input.enqueuedAt);
+    await ledger.enqueue(keyed);
+    const claimed = await replayed.claim({ ...input, owner: 'owner-a', leaseMs: 60_000 });
+
+    // Assess
+    expect(enqueued.kind).toBe('written');
+    expect(undone).toBe(true);
+    expect(claimed).toEqual({ kind: 'claimed', attempts: 1, takeover: false });
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'RUNNING', attempts: 1, leaseOwner: 'owner-a' });
+  });
+
+  it('dead-lettering before a claim (respectLease, no attempt counted) is idempotent', async () => {
+    // Act
+    const written = await replayed.recordOutcome(
+      { jobId, lane: 'default', status: 'DEAD', error: new Error('bad payload') },
+      { respectLease: true, countAttempt: false },
+    );
+
+    // Assess
+    expect(written).toBe(true);
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'DEAD', attempts: 0 });
+  });
+});
+
 describe('optimistic / none: unowned writes', () => {
   it('records SUCCEEDED once; a second SUCCEEDED write is refused', async () => {
     // Act
