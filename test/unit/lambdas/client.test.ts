@@ -291,15 +291,13 @@ describe('JobClient.enqueue: a write the SDK retried after its first try was app
     'treats a Conflict for the %s job’s own schedule name as scheduled, undoing nothing',
     async (_, options) => {
       // Prepare: the retried CreateSchedule finds the schedule its first try created
-      scheduler
-        .on(CreateScheduleCommand)
-        .rejects(
-          new ConflictException({
-            message: 'Schedule already exists.',
-            Message: 'Schedule already exists.',
-            $metadata: {},
-          }),
-        );
+      scheduler.on(CreateScheduleCommand).rejects(
+        new ConflictException({
+          message: 'Schedule already exists.',
+          Message: 'Schedule already exists.',
+          $metadata: {},
+        }),
+      );
       ddb.on(DeleteItemCommand).resolves({});
 
       // Act
@@ -318,15 +316,13 @@ describe('JobClient.enqueue: a write the SDK retried after its first try was app
 
   it('reports a scheduled job in a batch when its CreateSchedule retry hits its own schedule', async () => {
     // Prepare
-    scheduler
-      .on(CreateScheduleCommand)
-      .rejects(
-        new ConflictException({
-          message: 'Schedule already exists.',
-          Message: 'Schedule already exists.',
-          $metadata: {},
-        }),
-      );
+    scheduler.on(CreateScheduleCommand).rejects(
+      new ConflictException({
+        message: 'Schedule already exists.',
+        Message: 'Schedule already exists.',
+        $metadata: {},
+      }),
+    );
 
     // Act
     const [result] = await client().enqueueBatch([
