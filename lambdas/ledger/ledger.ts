@@ -107,12 +107,8 @@ const CLAIMABLE =
   'attribute_not_exists(#jobId) OR #status IN (:enqueued, :failed, :dead) OR (#status = :running AND #leaseUntil < :nowMs)';
 const NOT_SUCCEEDED = 'attribute_not_exists(#jobId) OR #status <> :succeeded';
 const OWNED = '#leaseOwner = :owner AND #status = :running';
-/**
- * Ledger-internal (not part of JobRecord): a random id each `recordOutcome` call writes and
- * requires to differ, so an SDK retry of an applied call fails its condition (instead of counting
- * the attempt twice) and is recognised as our own write.
- */
-const OUTCOME_WRITE_ID = 'outcomeWriteId';
+/** See LEDGER_ATTR.outcomeWriteId: an SDK retry of an applied outcome write is recognised as ours. */
+const OUTCOME_WRITE_ID = A.outcomeWriteId;
 const NOT_THIS_WRITE = `(attribute_not_exists(#${OUTCOME_WRITE_ID}) OR #${OUTCOME_WRITE_ID} <> :${OUTCOME_WRITE_ID})`;
 
 export class Ledger {

@@ -74,6 +74,12 @@ export const LEDGER_ATTR = {
    * died between the ledger write and the send) and the same key may send the job again.
    */
   resendAfter: 'resendAfter',
+  /**
+   * Optimistic and `none` outcomes: a random id each outcome write sets and requires to differ, so
+   * an SDK retry of an applied write fails its condition (instead of counting the attempt twice)
+   * and is recognised as its own write. Internal: not part of JobRecord.
+   */
+  outcomeWriteId: 'outcomeWriteId',
 } as const;
 
 /** Version of the message envelope this runtime writes and accepts. */
