@@ -74,11 +74,11 @@ export interface PlanOptions {
   readonly mix?: Readonly<Record<ChaosKind, number>>;
   /** Share of jobs with an idempotency key. @default 0.4 */
   readonly keyedShare?: number;
-  /** Share of keyed (non-FIFO, undelayed) jobs whose producer dies. @default 0.03 */
+  /** Share of keyed (non-FIFO, delayed at most 10 s) jobs whose producer dies. @default 0.03 */
   readonly producerDeathShare?: number;
   /** Share of jobs delayed 1-10 s. @default 0.08 */
   readonly shortDelayShare?: number;
-  /** Share of jobs delayed past 15 minutes (scheduled). @default 0.02 */
+  /** Share of jobs delayed 20-60 minutes (past SQS's 15, so scheduled). @default 0.02 */
   readonly longDelayShare?: number;
   /** Share of jobs sent through enqueueBatch. @default 0.6 */
   readonly batchShare?: number;

@@ -770,6 +770,12 @@ interface Cli {
   stackName: string;
 }
 
+/** `--reset-before` and `--reset-after` stand for the proxy's `--reset-before-forward` and `--reset-after-forward`. */
+const RATE_ALIASES: Readonly<Record<string, string>> = {
+  'reset-before': 'reset-before-forward',
+  'reset-after': 'reset-after-forward',
+};
+
 export function parseArgs(argv: readonly string[]): Cli {
   const flags: Record<string, string | undefined> = {};
   let readme = true;
@@ -800,7 +806,21 @@ export function parseArgs(argv: readonly string[]): Cli {
   const stackName = flags.stack ?? DEFAULT_STACK;
   delete flags.out;
   delete flags.stack;
+  // Short spellings of the two reset flags.
+  for (const [short, long] of Object.entries(RATE_ALIASES)) {
+    if (flags[short] !== undefined) flags[long] = flags[short];
+    delete flags[short];
+  }
   const rates = parseFaultRates(flags);
+  const known = new Set(
+    Object.keys(DEFAULT_FAULT_RATES).map((kind) => kind.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)),
+  );
+  const unknown = Object.keys(flags).filter((name) => !known.has(name) && !(name in DEFAULT_FAULT_RATES));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown flag --${unknown[0]}; flags: --jobs --seed --drain-timeout --out --stack --no-readme ${[...known, ...Object.keys(RATE_ALIASES)].map((k) => `--${k}`).join(' ')}`,
+    );
+  }
   return { jobs, seed, rates, drainTimeoutSeconds: drain, out, readme, stackName };
 }
 

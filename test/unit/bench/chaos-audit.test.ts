@@ -612,15 +612,15 @@ describe('parseArgs', () => {
     });
   });
 
-  // KNOWN BUG: run.ts's usage documents `--reset-before` / `--reset-after`, but parseFaultRates only
-  // knows `--reset-before-forward` / `--reset-after-forward`, and parseArgs ignores unknown flags, so
-  // the documented flag is silently dropped. Remove `.fails` once run.ts accepts it (or rejects it).
-  it.fails('reads the documented --reset-after flag', () => {
-    expect(parseArgs(['--jobs', '250', '--seed', '7', '--reset-after', '0.05', '--no-readme']).rates).toEqual(
-      {
-        resetAfterForward: 0.05,
-      },
-    );
+  it('reads the short --reset-before / --reset-after flags', () => {
+    expect(parseArgs(['--reset-before', '0.02', '--reset-after', '0.05', '--no-readme']).rates).toEqual({
+      resetBeforeForward: 0.02,
+      resetAfterForward: 0.05,
+    });
+  });
+
+  it('refuses an unknown flag, naming it and the flags it knows', () => {
+    expect(() => parseArgs(['--job', '250'])).toThrow(/unknown flag --job; flags: --jobs .*--reset-after/);
   });
 
   it('reads --flag=value and the other flags', () => {
