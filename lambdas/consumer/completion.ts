@@ -103,6 +103,7 @@ export interface AbandonedRun {
  * error) is retried a few times with backoff while the lease is still extended; only once it is
  * written, answered `false` (the lease is no longer ours) or given up (logged) does the extension
  * stop, so the lease does not lapse under a run that finished and let its retry run it again.
+ * Returns a promise that settles once the late outcome is written or given up (it never rejects).
  */
 export function keepAbandonedLease(
   settled: Promise<
@@ -110,7 +111,7 @@ export function keepAbandonedLease(
   >,
   run: AbandonedRun,
   deps: ProcessDeps,
-): void {
+): Promise<void> {
   const { jobId, owner } = run;
   const warn = (what: string) => (error: unknown) =>
     deps.logger.warn(`abandoned run: ${what} failed`, { jobId, error: describeError(error) });
@@ -125,7 +126,7 @@ export function keepAbandonedLease(
           Math.max(1000, Math.floor(run.leaseMs / 3)),
         );
   timer?.unref?.();
-  void settled.then(async (outcome) => {
+  return settled.then(async (outcome) => {
     try {
       if (outcome.ok) {
         const write = () =>

@@ -46,9 +46,18 @@ export interface ConsumerOptions {
   /** How long a timed-out handler gets to honour its abort signal before it counts as abandoned, ms. @default 1000 */
   readonly settleGraceMs?: number;
   /**
-   * Ends this execution environment. Called at the start of an invocation while a handler that
-   * timed out and ignored its abort signal is still running, after the batch's messages were made
-   * visible again: nothing of the abandoned run may carry on next to later jobs.
+   * How long an invocation that finds a handler still running after it timed out and ignored its
+   * abort signal (an abandoned run) waits for it to settle and its late outcome to be written, ms.
+   * If it does, the batch runs as usual; if not, the batch is handed back and the environment
+   * recycled. Waiting spares the job a second run: ending the process could cut the abandoned
+   * handler off after its side effect and before its outcome is written.
+   * @default - half of the invocation's remaining time less the safety margin
+   */
+  readonly abandonedWaitMs?: number;
+  /**
+   * Ends this execution environment. Called at the start of an invocation while an abandoned
+   * handler is still running after `abandonedWaitMs`, once the batch's messages were made visible
+   * again: nothing of the abandoned run may carry on next to later jobs.
    * @default - process.exit(1) (Lambda then starts a fresh environment)
    */
   readonly recycle?: () => void;
@@ -88,25 +97,47 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     safetyMarginMs: options.safetyMarginMs ?? 3000,
     leaseGraceMs: options.leaseGraceMs ?? 10_000,
     settleGraceMs: options.settleGraceMs,
-    onAbandoned: (settled) => {
-      abandoned++;
-      void settled.finally(() => abandoned--);
+    onAbandoned: (settledAndRecorded) => {
+      const tracked: Promise<void> = settledAndRecorded.then(
+        () => {},
+        () => {},
+      );
+      abandoned.add(tracked);
+      void tracked.finally(() => abandoned.delete(tracked));
     },
   };
-  // Handlers that timed out, ignored their abort signal and are still running in this environment.
-  let abandoned = 0;
+  // Handlers that timed out, ignored their abort signal and are still running in this environment
+  // (or whose late outcome is still being written).
+  const abandoned = new Set<Promise<void>>();
   const recycle = options.recycle ?? (() => process.exit(1));
 
   return async (event, context) => {
+    // Visibility counts from the receive, before any wait below.
     const invokedAt = deps.now();
-    if (abandoned > 0) {
-      // Hand the batch back at once (no attempt used), then end this environment.
-      logger.error('recycling the execution environment: an abandoned handler is still running', {
-        abandoned,
-      });
-      await deps.sqs.setVisibilityBatch(event.Records ?? [], 0);
-      recycle();
-      return { batchItemFailures: (event.Records ?? []).map((r) => ({ itemIdentifier: r.messageId })) };
+    if (abandoned.size > 0) {
+      const waitMs = Math.max(
+        0,
+        options.abandonedWaitMs ?? Math.floor((context.getRemainingTimeInMillis() - deps.safetyMarginMs) / 2),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...abandoned]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, waitMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (abandoned.size > 0) {
+        // Hand the batch back at once (no attempt used), then end this environment.
+        logger.error('recycling the execution environment: an abandoned handler is still running', {
+          abandoned: abandoned.size,
+          waitedMs: waitMs,
+        });
+        await deps.sqs.setVisibilityBatch(event.Records ?? [], 0);
+        recycle();
+        return { batchItemFailures: (event.Records ?? []).map((r) => ({ itemIdentifier: r.messageId })) };
+      }
+      logger.warn('an abandoned handler settled and its outcome is written; running the batch');
     }
     const telemetry = new BatchTelemetry(logger, metrics, config.lane, (type) => registry.has(type));
     const records = event.Records ?? [];

@@ -46,7 +46,10 @@ export interface ProcessDeps {
   readonly leaseGraceMs: number;
   /** How long a timed-out handler gets to honour its abort signal. @default 1000 */
   readonly settleGraceMs?: number;
-  /** Told about a handler that timed out and did not settle: the environment must be recycled. */
+  /**
+   * Told about a handler that timed out and did not settle; the promise settles once the handler
+   * has and its late outcome is written. Until then the environment must not run other jobs.
+   */
   readonly onAbandoned?: (settled: Promise<unknown>) => void;
   /** Sleeps between retries of the final ledger write. @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -277,24 +280,39 @@ async function fail(
         ? new ReceiveBudgetExhaustedError(run.receives, attempt, message(error))
         : undefined;
 
-  // Timed out and still running: this environment must be recycled before it runs anything else.
-  if (result.abandoned) deps.onAbandoned?.(result.abandoned);
+  // Timed out and still running: this environment must not run anything else next to it. The
+  // environment is told at once; what it waits for is the handler settling and (below) its late
+  // outcome being written, so it does not end the process between the two.
+  let lateOutcome: (written: Promise<unknown>) => void = () => {};
+  if (result.abandoned) {
+    const written = new Promise<Promise<unknown>>((resolve) => {
+      lateOutcome = resolve;
+    });
+    deps.onAbandoned?.(result.abandoned.then(() => written).then((write) => write));
+  }
   if (reason === undefined && result.abandoned) {
     // Keep the job RUNNING under its lease until the handler settles, so the retry cannot overlap it.
     const jobId = envelope.id;
     const lane = deps.config.lane;
-    await deps.ledger.abandon({ jobId, owner, type: job.type, lane, leaseMs: run.leaseMs, error });
-    keepAbandonedLease(
-      result.abandoned,
-      {
-        jobId,
-        owner,
-        type: job.type,
-        startedAt: run.startedAt,
-        leaseMs: run.leaseMs,
-        enqueuedAt: envelope.enqueuedAt,
-      },
-      deps,
+    try {
+      await deps.ledger.abandon({ jobId, owner, type: job.type, lane, leaseMs: run.leaseMs, error });
+    } catch (abandonError) {
+      lateOutcome(Promise.resolve());
+      throw abandonError;
+    }
+    lateOutcome(
+      keepAbandonedLease(
+        result.abandoned,
+        {
+          jobId,
+          owner,
+          type: job.type,
+          startedAt: run.startedAt,
+          leaseMs: run.leaseMs,
+          enqueuedAt: envelope.enqueuedAt,
+        },
+        deps,
+      ),
     );
   } else if (owner !== undefined) {
     await deps.ledger.fail({
@@ -316,6 +334,7 @@ async function fail(
     });
   }
 
+  lateOutcome(Promise.resolve());
   if (reason !== undefined) return dlqOutcome(record, reason, attempt, base, deps);
   const retryAfterSeconds = backoffFor(job, attempt, deps);
   await deps.sqs.setVisibility(record, retryAfterSeconds);

@@ -376,7 +376,7 @@ describe('consumer: deadlines and heartbeat', () => {
   it('keeps the lease of a handler that ignores its timeout until it settles, records its late outcome, and recycles the environment meanwhile', async () => {
     // Prepare
     const recycle = vi.fn();
-    const consumer = handler({}, { settleGraceMs: 100, recycle });
+    const consumer = handler({}, { settleGraceMs: 100, abandonedWaitMs: 100, recycle });
 
     // Act 1: the handler ignores the signal and runs past its 1 s timeout until released
     const first = await consumer(
@@ -425,6 +425,33 @@ describe('consumer: deadlines and heartbeat', () => {
     );
     expect(third.batchItemFailures).toEqual([]);
     expect(recycle).toHaveBeenCalledTimes(1);
+  });
+
+  it('waits for an abandoned handler that settles, records its late outcome first, then runs the batch without recycling', async () => {
+    // Prepare
+    const recycle = vi.fn();
+    const consumer = handler({}, { settleGraceMs: 100, abandonedWaitMs: 20_000, recycle });
+    await consumer({ Records: [record('m1', envelopeBody('j1', 'stubborn', {}))] }, lambdaContext());
+
+    // Act: the next invocation arrives while it still runs; it finishes during the wait
+    const second = consumer({ Records: [record('m2', envelopeBody('j2', 'entry', {}))] }, lambdaContext());
+    await vi.waitFor(() => expect(ddb.commandCalls(UpdateItemCommand).length).toBeGreaterThanOrEqual(2));
+    releaseStubborn();
+    const response = await second;
+
+    // Assess: nothing recycled, the batch ran, and j1's SUCCEEDED was written before j2 was claimed
+    expect(recycle).not.toHaveBeenCalled();
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ran).toEqual(['j2']);
+    const writes = ddb.commandCalls(UpdateItemCommand).map((c) => ({
+      jobId: c.args[0].input.Key?.jobId?.S,
+      status: c.args[0].input.ExpressionAttributeValues?.[':status']?.S,
+    }));
+    const j1Done = writes.findIndex((w) => w.jobId === 'j1' && w.status === 'SUCCEEDED');
+    const j2Claim = writes.findIndex((w) => w.jobId === 'j2' && w.status === 'RUNNING');
+    expect(j1Done).toBeGreaterThanOrEqual(0);
+    expect(j2Claim).toBeGreaterThan(j1Done);
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)).toHaveLength(0);
   });
 
   it('hands a message back without running it when the invocation is nearly out of time', async () => {
