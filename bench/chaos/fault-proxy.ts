@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seeded } from '../lib/stats';
 
 export type FaultKind =
   | 'dynamodbThrottle'
@@ -52,6 +53,12 @@ export interface FaultProxyOptions {
   latencyMs?: { min: number; max: number };
   /** Source of randomness, so a test can decide exactly which request is faulted. */
   random?: () => number;
+  /**
+   * Seeds one random stream per service and fault kind (ignored when `random` is given): the n-th
+   * SQS request gets the same sqsThrottle draw whatever the interleaving with other services, so
+   * a run of a given size meets the same number of each fault.
+   */
+  seed?: number;
   /** Services the reset and latency faults apply to; default all. */
   services?: ProxiedService[];
 }
@@ -215,7 +222,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
   // Draws are taken in a fixed order, one per applicable fault, so a seeded `random` picks
   // exactly which request gets which fault.
-  const draw = (kind: FaultKind): boolean => random() < rates[kind];
+  const streams = new Map<string, () => number>();
+  const stream = (service: string, kind: string): (() => number) => {
+    if (options.random || options.seed === undefined) return random;
+    const name = `${service}:${kind}`;
+    let next = streams.get(name);
+    if (!next) {
+      next = seeded(hashSeed(options.seed, name));
+      streams.set(name, next);
+    }
+    return next;
+  };
+  const draw = (service: string, kind: FaultKind): boolean => stream(service, kind)() < rates[kind];
 
   const forward = (
     req: http.IncomingMessage,
@@ -252,12 +270,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const faultable = !path.startsWith('/_localstack') && !path.startsWith('/_aws');
     const generic = faultable && faultedServices.has(service);
 
-    if (generic && draw('resetBeforeForward')) {
+    if (generic && draw(service, 'resetBeforeForward')) {
       count(service, 'resetBeforeForward');
       req.socket.destroy();
       return;
     }
-    if (faultable && service === 'dynamodb' && draw('dynamodbThrottle')) {
+    if (faultable && service === 'dynamodb' && draw(service, 'dynamodbThrottle')) {
       count(service, 'dynamodbThrottle');
       // DynamoDB throttles with both codes (table/index vs. control plane or on-demand limits);
       // alternating exercises both paths in the SDK and the caller.
@@ -271,7 +289,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return;
     }
     if (faultable && service === 'sqs') {
-      if (draw('sqsServerError')) {
+      if (draw(service, 'sqsServerError')) {
         count(service, 'sqsServerError');
         sendInjectedError(res, target, {
           status: 500,
@@ -281,7 +299,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         });
         return;
       }
-      if (draw('sqsThrottle')) {
+      if (draw(service, 'sqsThrottle')) {
         count(service, 'sqsThrottle');
         sendInjectedError(res, target, {
           status: 400,
@@ -292,12 +310,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return;
       }
     }
-    if (generic && draw('latency')) {
+    if (generic && draw(service, 'latency')) {
       count(service, 'latency');
-      const ms = latency.min + random() * (latency.max - latency.min);
+      const ms = latency.min + stream(service, 'latencyMs')() * (latency.max - latency.min);
       await new Promise((resolve) => setTimeout(resolve, ms));
     }
-    const resetAfter = generic && draw('resetAfterForward');
+    const resetAfter = generic && draw(service, 'resetAfterForward');
 
     forward(
       req,
@@ -355,4 +373,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       await closed;
     },
   };
+}
+
+/** A stream's seed from the run's seed and the stream's name (FNV-1a). */
+function hashSeed(seed: number, name: string): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }

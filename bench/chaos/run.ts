@@ -126,7 +126,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResults> {
     upstream: options.endpoint,
     port: options.proxyPort ?? 45660,
     rates: zeroRates(),
-    random: seeded(seed * 7919 + 1),
+    seed,
   });
   try {
     log(`fault proxy on ${proxy.url} -> ${options.endpoint}`);

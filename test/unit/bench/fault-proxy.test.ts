@@ -81,7 +81,10 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-async function start(rates: Partial<FaultRates>, extra: { random?: () => number; services?: [] } = {}) {
+async function start(
+  rates: Partial<FaultRates>,
+  extra: { random?: () => number; services?: []; seed?: number } = {},
+) {
   proxy = await startFaultProxy({
     upstream: upstreamUrl,
     rates: { ...NO_FAULTS, ...rates },
@@ -370,6 +373,39 @@ describe('fault proxy: retries and control', () => {
     expect(isThrottlingError(error)).toBe(true);
     expect(p.stats()).toMatchObject({ requests: 3, injected: { dynamodbThrottle: 1 } });
     expect(() => p.setRates({ latency: 2 })).toThrow(/--latency must be a number between 0 and 1 \(got 2\)/);
+  });
+});
+
+describe('fault proxy: seeded streams', () => {
+  /** Which of 40 SQS calls failed, with `dynamoBetween` DynamoDB calls before each. */
+  async function sqsFailures(seed: number, dynamoBetween: number): Promise<number[]> {
+    const p = await start({ sqsServerError: 0.2, sqsThrottle: 0.2, dynamodbThrottle: 0.5 }, { seed });
+    const queue = sqs(p);
+    const table = dynamo(p);
+    const failed: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (let d = 0; d < dynamoBetween; d++) await table.send(getItem()).catch(() => undefined);
+      const ok = await queue.send(new ListQueuesCommand({})).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) failed.push(i);
+    }
+    await p.close();
+    proxy = undefined;
+    return failed;
+  }
+
+  it('gives the n-th request of a service the same draws whatever other services do in between', async () => {
+    // Act
+    const alone = await sqsFailures(11, 0);
+    const interleaved = await sqsFailures(11, 3);
+    const otherSeed = await sqsFailures(12, 0);
+
+    // Assess: about a third of 40 fail, the same ones with or without DynamoDB traffic
+    expect(alone.length).toBeGreaterThan(0);
+    expect(interleaved).toEqual(alone);
+    expect(otherSeed).not.toEqual(alone);
   });
 });
 
