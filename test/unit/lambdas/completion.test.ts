@@ -81,7 +81,7 @@ describe('keepAbandonedLease: the late outcome write', () => {
     const settled = new Promise<{ ok: true; result: unknown }>((resolve) => {
       settle = resolve;
     });
-    keepAbandonedLease(settled, run, deps());
+    void keepAbandonedLease(settled, run, deps());
     await vi.advanceTimersByTimeAsync(1500);
 
     // Act
@@ -103,7 +103,7 @@ describe('keepAbandonedLease: the late outcome write', () => {
     failStatusWrites('FAILED', 2);
 
     // Act
-    keepAbandonedLease(Promise.resolve({ ok: false, error: new Error('late failure') }), run, deps());
+    void keepAbandonedLease(Promise.resolve({ ok: false, error: new Error('late failure') }), run, deps());
     await vi.advanceTimersByTimeAsync(10_000);
 
     // Assess
@@ -116,7 +116,7 @@ describe('keepAbandonedLease: the late outcome write', () => {
     failStatusWrites('SUCCEEDED', Number.POSITIVE_INFINITY);
 
     // Act
-    keepAbandonedLease(Promise.resolve({ ok: true, result: 'late' }), run, deps());
+    void keepAbandonedLease(Promise.resolve({ ok: true, result: 'late' }), run, deps());
     await vi.advanceTimersByTimeAsync(10_000);
     const atGiveUp = writes().length;
     await vi.advanceTimersByTimeAsync(10_000);
@@ -138,7 +138,7 @@ describe('keepAbandonedLease: the late outcome write', () => {
     failStatusWrites('SUCCEEDED', 1);
 
     // Act
-    keepAbandonedLease(Promise.resolve({ ok: true, result: 1 }), { ...run, owner: undefined }, deps());
+    void keepAbandonedLease(Promise.resolve({ ok: true, result: 1 }), { ...run, owner: undefined }, deps());
     await vi.advanceTimersByTimeAsync(10_000);
 
     // Assess
