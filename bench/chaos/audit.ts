@@ -264,14 +264,19 @@ function countOrderViolations(
   let violations = 0;
   for (const group of groups.values()) {
     let latest = Number.NEGATIVE_INFINITY;
+    let latestJob = '';
     for (const job of [...group].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))) {
       const at = effects.get(job.jobId)?.ranAtMs;
       if (at === undefined) continue;
       if (at < latest) {
         violations++;
         note('fifoOrderViolation', job.jobId);
+        // The earlier job of the group that ran after it, to follow up both.
+        note('fifoOrderViolationRanAfter', latestJob);
+      } else {
+        latest = at;
+        latestJob = job.jobId;
       }
-      latest = Math.max(latest, at);
     }
   }
   return violations;
