@@ -7,10 +7,12 @@ class HostNodeRuntimeExecutorPlugin(RuntimeExecutorPlugin):
     name = "host-node"
 
     def load(self, *args, **kwargs):
-        from sqsjobs_localstack_executor.esm_concurrency import patch
+        from sqsjobs_localstack_executor import esm_concurrency, fifo_groups
         from sqsjobs_localstack_executor.executor import HostNodeRuntimeExecutor
 
-        # Event source mappings honour MaximumConcurrency (see esm_concurrency.py).
-        patch()
+        # Event source mappings honour MaximumConcurrency (see esm_concurrency.py), and with
+        # several pollers FIFO groups must stay locked while a message is in flight (fifo_groups.py).
+        esm_concurrency.patch()
+        fifo_groups.patch()
 
         return HostNodeRuntimeExecutor
