@@ -40,6 +40,16 @@ export const DEFAULT_FAULT_RATES: FaultRates = {
   resetAfterForward: 0.01,
 };
 
+/** Every rate 0: a plain pass-through proxy. */
+export const NO_FAULTS: Readonly<FaultRates> = {
+  dynamodbThrottle: 0,
+  sqsServerError: 0,
+  sqsThrottle: 0,
+  latency: 0,
+  resetBeforeForward: 0,
+  resetAfterForward: 0,
+};
+
 export type ProxiedService = 'dynamodb' | 'sqs' | 'scheduler' | 'other';
 
 export interface FaultProxyOptions {

@@ -100,6 +100,13 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     });
   });
 
+/** A job's whole work: counted as started, then as done. */
+async function doTheWork(ctx: JobContext): Promise<{ attempt: number }> {
+  await countStart(ctx);
+  await countRun(ctx);
+  return { attempt: ctx.attempt };
+}
+
 /** Every chaos payload names its run, so one run's audit never counts another's messages. */
 const base = z.object({ run: z.string().min(1).max(64) });
 
@@ -108,11 +115,7 @@ export const chaosSucceed = defineJob({
   type: 'chaos-succeed',
   idempotency: 'strict',
   schema: base,
-  handler: async (_payload, ctx) => {
-    await countStart(ctx);
-    await countRun(ctx);
-    return { attempt: ctx.attempt };
-  },
+  handler: (_payload, ctx) => doTheWork(ctx),
 });
 
 /** Same work in optimistic mode: two concurrent deliveries may both run (not a strict type). */
@@ -120,11 +123,7 @@ export const chaosOptimistic = defineJob({
   type: 'chaos-optimistic',
   idempotency: 'optimistic',
   schema: base,
-  handler: async (_payload, ctx) => {
-    await countStart(ctx);
-    await countRun(ctx);
-    return { attempt: ctx.attempt };
-  },
+  handler: (_payload, ctx) => doTheWork(ctx),
 });
 
 /** Fails retryably on its first `failTimes` attempts, then completes. */
@@ -231,11 +230,7 @@ export const chaosDuplicate = defineJob({
   type: 'chaos-duplicate',
   idempotency: 'strict',
   schema: base,
-  handler: async (_payload, ctx) => {
-    await countStart(ctx);
-    await countRun(ctx);
-    return { attempt: ctx.attempt };
-  },
+  handler: (_payload, ctx) => doTheWork(ctx),
 });
 
 /** FIFO lane, one group per account; fails retryably `failTimes` times, in order within its group. */

@@ -43,7 +43,13 @@ import {
   formatAudit,
   type TrackedJob,
 } from './audit';
-import { DEFAULT_FAULT_RATES, type FaultRates, parseFaultRates, startFaultProxy } from './fault-proxy';
+import {
+  DEFAULT_FAULT_RATES,
+  type FaultRates,
+  NO_FAULTS,
+  parseFaultRates,
+  startFaultProxy,
+} from './fault-proxy';
 import { chaosRegistry, crashMarkerKey, EFFECT_ATTR } from './jobs';
 import { ALL_LANES, type PlannedJob, planJobs } from './plan';
 import { EFFECTS_TABLE_OUTPUT } from './stack';
@@ -125,7 +131,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResults> {
   const proxy = await startFaultProxy({
     upstream: options.endpoint,
     port: options.proxyPort ?? 45660,
-    rates: zeroRates(),
+    rates: NO_FAULTS,
     seed,
   });
   try {
@@ -163,7 +169,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResults> {
     const drained = await drain(producer, direct, config, started + drainTimeoutMs, progress, log);
     const wallSeconds = (Date.now() - started) / 1000;
     const faults = proxy.stats();
-    proxy.setRates(zeroRates());
+    proxy.setRates(NO_FAULTS);
 
     log('auditing: ledger, effects table and every DLQ message');
     const jobs = producer.tracked();
@@ -197,17 +203,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResults> {
   } finally {
     await proxy.close();
   }
-}
-
-function zeroRates(): FaultRates {
-  return {
-    dynamodbThrottle: 0,
-    sqsServerError: 0,
-    sqsThrottle: 0,
-    latency: 0,
-    resetBeforeForward: 0,
-    resetAfterForward: 0,
-  };
 }
 
 async function stackOutputs(

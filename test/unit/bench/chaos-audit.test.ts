@@ -12,7 +12,7 @@ import {
   formatAudit,
   type TrackedJob,
 } from '../../../bench/chaos/audit';
-import type { FaultKind } from '../../../bench/chaos/fault-proxy';
+import { NO_FAULTS } from '../../../bench/chaos/fault-proxy';
 import { type ChaosKind, DEAD_KINDS, DEAD_REASON } from '../../../bench/chaos/plan';
 import {
   type ChaosResults,
@@ -24,15 +24,6 @@ import {
 import type { JobRecord } from '../../../lambdas/shared/contract';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-const NO_FAULTS: Record<FaultKind, number> = {
-  dynamodbThrottle: 0,
-  sqsServerError: 0,
-  sqsThrottle: 0,
-  latency: 0,
-  resetBeforeForward: 0,
-  resetAfterForward: 0,
-};
-
 /** A job with its ledger record, effect and DLQ messages, all as its kind promises unless overridden. */
 interface Case {
   job: TrackedJob;

@@ -8,18 +8,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import {
   type FaultProxy,
   type FaultRates,
+  NO_FAULTS,
   parseFaultRates,
   startFaultProxy,
 } from '../../../bench/chaos/fault-proxy';
-
-const NO_FAULTS: FaultRates = {
-  dynamodbThrottle: 0,
-  sqsServerError: 0,
-  sqsThrottle: 0,
-  latency: 0,
-  resetBeforeForward: 0,
-  resetAfterForward: 0,
-};
 
 interface Seen {
   method: string;
