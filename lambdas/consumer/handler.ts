@@ -51,7 +51,9 @@ export interface ConsumerOptions {
    * If it does, the batch runs as usual; if not, the batch is handed back and the environment
    * recycled. Waiting spares the job a second run: ending the process could cut the abandoned
    * handler off after its side effect and before its outcome is written.
-   * @default - half of the invocation's remaining time less the safety margin
+   * Jobs of the batch that no longer have time to run after the wait are handed back unrun (no
+   * attempt used).
+   * @default - the invocation's remaining time less the safety margin
    */
   readonly abandonedWaitMs?: number;
   /**
@@ -117,7 +119,7 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     if (abandoned.size > 0) {
       const waitMs = Math.max(
         0,
-        options.abandonedWaitMs ?? Math.floor((context.getRemainingTimeInMillis() - deps.safetyMarginMs) / 2),
+        options.abandonedWaitMs ?? context.getRemainingTimeInMillis() - deps.safetyMarginMs,
       );
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
