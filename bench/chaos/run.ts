@@ -719,6 +719,10 @@ export function readmeBlock(results: ChaosResults): string {
       `${results.deadWithoutReason} / ${results.inDlqButNotDead} / ${results.notInDlqButDead}`,
     ],
     ['unexpected outcome (a job not ending as its kind must)', results.unexpectedOutcome],
+    [
+      'DLQ message sent twice (a DLQ send retried after it was applied; same job id)',
+      results.dlqDuplicateMessages,
+    ],
     ['FIFO order violations', results.fifoOrderViolations],
     [
       'faults injected',
@@ -729,7 +733,10 @@ export function readmeBlock(results: ChaosResults): string {
       `${results.producer.producerDeaths} deaths between ledger write and send (all resent), ${results.producer.duplicatesSent} envelopes sent twice, ${results.producer.schedulesFired} schedules fired, ${results.producer.enqueueRetries} enqueue retries`,
     ],
     ['wall time, throughput', `${results.wallSeconds} s, ${results.jobsPerSecond} jobs/s`],
-    ['enqueue → finish p50 / p99 (undelayed jobs)', `${results.latencyMs.p50} / ${results.latencyMs.p99} ms`],
+    [
+      'enqueue → finish p50 / p99 (undelayed jobs; includes waiting behind the backlog, as the producer enqueues faster than LocalStack drains)',
+      `${results.latencyMs.p50} / ${results.latencyMs.p99} ms`,
+    ],
   ];
   return [
     `Run ${results.run} on ${results.generatedAt.slice(0, 10)} (${results.machine.cpus} cores, seed ${results.seed}); reproduce with \`npm run chaos\` (${results.jobs} jobs, default fault rates); figures in \`bench/chaos-results.json\`.`,
