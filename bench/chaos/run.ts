@@ -5,7 +5,8 @@
  *
  *   npm run chaos -- [--jobs 10000] [--seed 1] [--dynamodb-throttle 0.05] [--sqs-server-error 0.02]
  *                    [--sqs-throttle 0.02] [--latency 0.1] [--reset-before 0.01] [--reset-after 0.01]
- *                    [--drain-timeout 3600] [--out bench/chaos-results.json] [--no-readme]
+ *                    [--drain-timeout 3600] [--out bench/chaos-results.json] [--stack SqsJobsChaos]
+ *                    [--no-readme]
  *
  * What runs where: producers (this process) and the chaos stack's consumers reach LocalStack
  * through the fault proxy on 127.0.0.1; the effects table, the Scheduler stand-in, the duplicate
