@@ -544,11 +544,19 @@ async function drain(
   const started = Date.now();
   let emptySince: number | undefined;
   let lastLedgerRead = 0;
+  let lastTickError = 0;
   let succeeded = 0;
   let dead = 0;
   const total = unfinished.size;
   while (Date.now() < deadline) {
-    const pending = await producer.tick().catch(() => 1);
+    // A failed tick (LocalStack busy) leaves its work pending for the next one; say so, once a minute.
+    const pending = await producer.tick().catch((error: Error) => {
+      if (Date.now() - lastTickError > 60_000) {
+        lastTickError = Date.now();
+        log(`background work failed, retrying: ${error.message}`);
+      }
+      return 1;
+    });
     const depths = await Promise.all(
       Object.values(config.lanes).map((lane) => queueDepth(direct.sqs, lane.queueUrl)),
     );
