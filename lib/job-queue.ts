@@ -20,10 +20,10 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { JobRegistry } from '../lambdas/registry/types';
 // The backoff module is pure (no SDK), like the contract: the construct checks the TTL with the
 // very function the consumer schedules retries with.
-import { MAX_BACKOFF_SECONDS, retryHorizonSeconds } from '../lambdas/consumer/backoff';
-import type { JobRegistry } from '../lambdas/registry/types';
+import { MAX_BACKOFF_SECONDS, retryHorizonSeconds } from '../lambdas/shared/backoff';
 import {
   CONFIG_OUTPUT_DESCRIPTION,
   type JobQueueConfig,
@@ -31,6 +31,7 @@ import {
   LEDGER_ATTR,
   PRODUCER_ENV,
 } from '../lambdas/shared/contract';
+import { DEFAULTS } from '../lambdas/shared/defaults';
 import { JobQueueConfigError } from './errors';
 import { type IJobLane, JobLane } from './job-lane';
 import { type JobQueueAlarmOptions, JobQueueMonitoring } from './job-queue-monitoring';
@@ -263,23 +264,23 @@ export class JobQueue extends Construct {
   constructor(scope: Construct, id: string, props: JobQueueProps) {
     super(scope, id);
 
-    const consumerTimeout = props.consumerTimeout ?? Duration.seconds(60);
+    const consumerTimeout = props.consumerTimeout ?? Duration.seconds(DEFAULTS.consumerTimeoutSeconds);
     checkSeconds('consumerTimeout', consumerTimeout, 1, MAX_CONSUMER_TIMEOUT_SECONDS);
-    const memorySize = props.consumerMemorySize ?? 256;
+    const memorySize = props.consumerMemorySize ?? DEFAULTS.consumerMemoryMb;
     checkInt('consumerMemorySize', memorySize, 128, 10_240);
-    const batchParallelism = props.batchParallelism ?? 10;
+    const batchParallelism = props.batchParallelism ?? DEFAULTS.batchParallelism;
     checkInt('batchParallelism', batchParallelism, 1, 100);
-    const backoffBase = props.backoff?.base ?? Duration.seconds(5);
-    const backoffCap = props.backoff?.cap ?? Duration.minutes(15);
+    const backoffBase = props.backoff?.base ?? Duration.seconds(DEFAULTS.backoffBaseSeconds);
+    const backoffCap = props.backoff?.cap ?? Duration.seconds(DEFAULTS.backoffCapSeconds);
     checkSeconds('backoff.base', backoffBase, 1, MAX_BACKOFF_SECONDS);
     checkSeconds('backoff.cap', backoffCap, backoffBase.toSeconds(), MAX_BACKOFF_SECONDS);
     const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(0);
-    const ledgerTtl = props.ledgerTtl ?? Duration.days(30);
+    const ledgerTtl = props.ledgerTtl ?? Duration.seconds(DEFAULTS.ledgerTtlSeconds);
 
     const lanes = resolveLanes(props.lanes ?? DEFAULT_LANES, {
-      batchSize: props.batchSize ?? 10,
+      batchSize: props.batchSize ?? DEFAULTS.batchSize,
       maxBatchingWindow,
-      totalConcurrency: props.totalConcurrency ?? 20,
+      totalConcurrency: props.totalConcurrency ?? DEFAULTS.totalConcurrency,
     });
     const laneNames = lanes.map((lane) => lane.name);
     this.defaultLane = props.defaultLane ?? (laneNames.includes('default') ? 'default' : laneNames[0]);
@@ -305,7 +306,7 @@ export class JobQueue extends Construct {
       this.createLedger(props.ledgerRemovalPolicy ?? props.removalPolicy ?? RemovalPolicy.RETAIN);
 
     const serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
-    const metricsNamespace = props.metricsNamespace ?? 'SqsJobs';
+    const metricsNamespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
     const laneMap = new Map<string, JobLane>();
     for (const lane of lanes) {
       const jobLane = new JobLane(this, `Lane-${lane.name}`, {

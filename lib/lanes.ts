@@ -3,6 +3,7 @@
  * settings are resolved and validated before any resource exists.
  */
 import { Duration, Token } from 'aws-cdk-lib';
+import { DEFAULTS } from '../lambdas/shared/defaults';
 import { JobQueueConfigError } from './errors';
 import { checkInt, checkSeconds } from './private/validate';
 
@@ -186,7 +187,7 @@ export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaul
     const at = `lanes[${i}]`;
     const fifo = lane.fifo ?? false;
     const weight = lane.weight ?? 1;
-    const maxAttempts = lane.maxAttempts ?? 5;
+    const maxAttempts = lane.maxAttempts ?? DEFAULTS.maxAttempts;
     checkInt(`${at}.maxAttempts`, maxAttempts, 1, MAX_ATTEMPTS);
     // Attempts are counted by the ledger; SQS's receive count only backstops them, with headroom.
     const maxReceiveCount = lane.maxReceiveCount ?? defaultMaxReceiveCount(maxAttempts);

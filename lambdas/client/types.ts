@@ -5,6 +5,7 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { JobRegistry } from '../registry/types';
 import type { JobRecord } from '../shared/contract';
+import { DEFAULTS } from '../shared/defaults';
 
 /** SQS's hard limit for one message (body + attributes). */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
@@ -15,7 +16,7 @@ export const MAX_SQS_DELAY_SECONDS = 900;
 /** EventBridge Scheduler's limit for a target's input: the body of a job delayed past 900 s. */
 export const SCHEDULER_MAX_INPUT_BYTES = 8192;
 /** The JobQueue construct's default `ledgerTtl` (30 days), used when the config does not say. */
-export const DEFAULT_LEDGER_TTL_SECONDS = 30 * 24 * 3600;
+export const DEFAULT_LEDGER_TTL_SECONDS = DEFAULTS.ledgerTtlSeconds;
 /** How long after its due time a keyed job still ENQUEUED counts as never sent. */
 export const DEFAULT_RESEND_UNSENT_AFTER_SECONDS = 900;
 

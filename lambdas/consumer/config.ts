@@ -1,7 +1,9 @@
 /** Consumer configuration from the environment variables the JobQueue construct sets (CONSUMER_ENV). */
+
+import { type BackoffOptions, MAX_BACKOFF_SECONDS } from '../shared/backoff';
 import { CONSUMER_ENV } from '../shared/contract';
+import { DEFAULTS } from '../shared/defaults';
 import { ConfigError } from '../shared/errors';
-import { type BackoffOptions, MAX_BACKOFF_SECONDS } from './backoff';
 
 export interface ConsumerConfig {
   readonly tableName: string;
@@ -20,12 +22,13 @@ export interface ConsumerConfig {
 
 /** Defaults for the optional variables (the construct always sets them). */
 export const CONSUMER_DEFAULTS = {
-  maxAttempts: 5,
-  visibilityTimeoutSeconds: 30,
-  backoffBaseSeconds: 2,
-  backoffCapSeconds: 900,
-  ledgerTtlSeconds: 7 * 24 * 3600,
-  batchParallelism: 10,
+  maxAttempts: DEFAULTS.maxAttempts,
+  // The construct derives it as 6 × the consumer timeout (no batching window).
+  visibilityTimeoutSeconds: 6 * DEFAULTS.consumerTimeoutSeconds,
+  backoffBaseSeconds: DEFAULTS.backoffBaseSeconds,
+  backoffCapSeconds: DEFAULTS.backoffCapSeconds,
+  ledgerTtlSeconds: DEFAULTS.ledgerTtlSeconds,
+  batchParallelism: DEFAULTS.batchParallelism,
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -5,7 +5,7 @@ export {
   MAX_BACKOFF_SECONDS,
   type Random,
   retryHorizonSeconds,
-} from './backoff';
+} from '../shared/backoff';
 export { CONSUMER_DEFAULTS, type ConsumerConfig, readConsumerConfig } from './config';
 export { type ConsumerHandler, type ConsumerOptions, createConsumerHandler } from './handler';
 export type { JobOutcome, JobOutcomeStatus } from './telemetry';

@@ -14,6 +14,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import type { Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry } from '../registry/types';
+import { fullJitterBackoffSeconds, type Random } from '../shared/backoff';
 import type { JobEnvelope } from '../shared/contract';
 import { readEnvelope } from '../shared/envelope';
 import {
@@ -23,7 +24,6 @@ import {
   ReceiveBudgetExhaustedError,
   UnknownJobTypeError,
 } from '../shared/errors';
-import { fullJitterBackoffSeconds, type Random } from './backoff';
 import { keepAbandonedLease, recordCompletion, sendCompletion, writeWithRetries } from './completion';
 import type { ConsumerConfig } from './config';
 import { type RunResult, runHandler } from './run-handler';

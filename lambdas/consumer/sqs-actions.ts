@@ -8,9 +8,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { MAX_BACKOFF_SECONDS } from '../shared/backoff';
 import { DLQ_ATTR } from '../shared/contract';
 import { describeError } from '../shared/errors';
-import { MAX_BACKOFF_SECONDS } from './backoff';
 
 /** Longest error text put in a DLQ message attribute. */
 const DLQ_ERROR_CHARS = 1000;

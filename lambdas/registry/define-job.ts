@@ -1,6 +1,6 @@
 /** `defineJob` and `defineRegistry`: validated at definition time, so mistakes fail at cold start. */
 import type { z } from 'zod';
-import { MAX_BACKOFF_SECONDS } from '../consumer/backoff';
+import { MAX_BACKOFF_SECONDS } from '../shared/backoff';
 import {
   ConfigError,
   JobDefinitionError,

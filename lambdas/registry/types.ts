@@ -1,7 +1,7 @@
 /** Types of the job registry: a job's payload type flows from its schema to producer and handler. */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
-import type { BackoffOptions } from '../consumer/backoff';
+import type { BackoffOptions } from '../shared/backoff';
 
 /**
  * How the consumer uses the ledger for a job type (DynamoDB writes are most of the cost per job):

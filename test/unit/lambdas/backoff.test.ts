@@ -4,7 +4,7 @@ import {
   fullJitterBackoffSeconds,
   MAX_BACKOFF_SECONDS,
   retryHorizonSeconds,
-} from '../../../lambdas/consumer/backoff';
+} from '../../../lambdas/shared/backoff';
 
 const opts = { baseSeconds: 2, capSeconds: 900 };
 

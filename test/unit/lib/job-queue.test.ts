@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExampleJobsStack } from '../../../bin/example-stack';
-import { retryHorizonSeconds } from '../../../lambdas/consumer/backoff';
+import { retryHorizonSeconds } from '../../../lambdas/shared/backoff';
 import { CONFIG_OUTPUT_DESCRIPTION, JobQueue } from '../../../lib';
 import { oneLaneQueue, REGISTRY, unbundledStack } from './helpers';
 
