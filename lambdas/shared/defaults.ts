@@ -25,3 +25,6 @@ export const DEFAULTS = {
   /** CloudWatch namespace of the job metrics. */
   metricsNamespace: 'SqsJobs',
 } as const;
+
+/** The example app's stack: what `npm start` deploys and the `sqs-jobs` CLI looks for by default. */
+export const DEFAULT_STACK_NAME = 'SqsJobsExample';
