@@ -3,12 +3,12 @@
  * profile and endpoint come from flags, else the SDK's usual sources (AWS_REGION, AWS_PROFILE,
  * AWS_ENDPOINT_URL, ~/.aws/config).
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { configFromStackOutputs } from '../lambdas/client/config';
+import { readStackConfig, type StackConfigError } from '../lambdas/client/config';
 import { JobClient } from '../lambdas/client/job-client';
 import type { JobRegistry } from '../lambdas/registry/types';
 import type { JobQueueConfig, LaneConfig } from '../lambdas/shared/contract';
@@ -80,18 +80,15 @@ export class StackContext {
    * output whose value is a JobQueue config (LocalStack's DescribeStacks omits descriptions).
    */
   private async findConfig(): Promise<JobQueueConfig> {
-    const out = await this.clients.cloudformation.send(
-      new DescribeStacksCommand({ StackName: this.options.stack }),
-    );
-    const outputs = out.Stacks?.[0]?.Outputs ?? [];
     try {
-      return configFromStackOutputs(this.options.stack, outputs);
+      return await readStackConfig(this.clients.cloudformation, this.options.stack);
     } catch (error) {
       // By brand and name, not instanceof: the config reader may come from another copy of the runtime.
       if (!(isJobsError(error) && error.name === 'ConfigError')) throw error;
+      const outputs = (error as Partial<StackConfigError>).outputKeys ?? [];
       throw new NotFoundError(`Stack '${this.options.stack}' has no single JobQueue config output`, {
         cause: error,
-        hint: `Is this a stack with one JobQueue? Outputs found: ${outputs.map((o) => o.OutputKey).join(', ') || '(none)'}`,
+        hint: `Is this a stack with one JobQueue? Outputs found: ${outputs.join(', ') || '(none)'}`,
       });
     }
   }

@@ -1,4 +1,5 @@
 /** Parsing the JobQueue config output (JobQueueConfig in contract.ts) with field-naming errors. */
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
 import { CONFIG_OUTPUT_DESCRIPTION, type JobQueueConfig } from '../shared/contract';
 import { ConfigError } from '../shared/errors';
@@ -96,4 +97,38 @@ export function configFromStackOutputs(stackName: string, outputs: readonly Stac
       : `an output holding a JobQueue config (described as '${CONFIG_OUTPUT_DESCRIPTION}')`,
     outputs.map((o) => o.OutputKey),
   );
+}
+
+/**
+ * The stack has no single readable JobQueue config output. The message is the ConfigError's;
+ * `outputKeys` lists the stack's outputs, for a hint.
+ */
+export class StackConfigError extends ConfigError {
+  constructor(
+    readonly stackName: string,
+    readonly outputKeys: readonly (string | undefined)[],
+    error: ConfigError,
+  ) {
+    super(error.setting, error.allowed, error.given, { cause: error.cause });
+  }
+}
+
+/**
+ * Calls DescribeStacks and returns the stack's JobQueue config (see configFromStackOutputs). A
+ * missing, ambiguous or malformed config output throws StackConfigError (a ConfigError); errors of
+ * the call itself (no such stack, credentials) are thrown as the SDK gives them.
+ */
+export async function readStackConfig(cfn: CloudFormationClient, stackName: string): Promise<JobQueueConfig> {
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+  const outputs = out.Stacks?.[0]?.Outputs ?? [];
+  try {
+    return configFromStackOutputs(stackName, outputs);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new StackConfigError(
+      stackName,
+      outputs.map((o) => o.OutputKey),
+      error,
+    );
+  }
 }

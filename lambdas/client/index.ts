@@ -1,3 +1,9 @@
-export { configFromStackOutputs, parseJobQueueConfig, type StackOutput } from './config';
+export {
+  configFromStackOutputs,
+  parseJobQueueConfig,
+  readStackConfig,
+  StackConfigError,
+  type StackOutput,
+} from './config';
 export { JobClient } from './job-client';
 export * from './types';

@@ -5,7 +5,7 @@
  * Cost: an unkeyed job costs no ledger write at enqueue (the consumer's claim creates the item);
  * a keyed job costs one conditional PutItem (that is how "same key → same job" is enforced).
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
@@ -32,7 +32,7 @@ import {
 } from '../shared/errors';
 import { payloadHash } from '../shared/payload-hash';
 import { BacklogGuard } from './backlog';
-import { configFromStackOutputs, parseJobQueueConfig } from './config';
+import { parseJobQueueConfig, readStackConfig } from './config';
 import {
   type BatchEnqueueResult,
   type BatchItem,
@@ -103,14 +103,13 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     return JobClient.fromConfig(raw, clientOptions);
   }
 
-  /** Reads the stack's outputs and uses its JobQueue config (see configFromStackOutputs). */
+  /** Reads the stack's outputs and uses its JobQueue config (see readStackConfig). */
   static async fromStack<R extends JobRegistry = JobRegistry>(
     stackName: string,
     options: FromStackOptions<R> = {},
   ): Promise<JobClient<R>> {
     const cfn = options.cloudformation ?? new CloudFormationClient({});
-    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    return JobClient.fromConfig(configFromStackOutputs(stackName, out.Stacks?.[0]?.Outputs ?? []), options);
+    return JobClient.fromConfig(await readStackConfig(cfn, stackName), options);
   }
 
   readonly config: JobQueueConfig;

@@ -15,7 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { JobClient, type JobClientOptions } from '../../../lambdas/client';
+import { JobClient, type JobClientOptions, readStackConfig, StackConfigError } from '../../../lambdas/client';
 import { defineJob, defineRegistry } from '../../../lambdas/registry';
 import { CONFIG_OUTPUT_DESCRIPTION } from '../../../lambdas/shared/contract';
 import { jobIdForKey } from '../../../lambdas/shared/envelope';
@@ -561,5 +561,36 @@ describe('JobClient configuration', () => {
   ])('rejects a bad config: %s', (json, message) => {
     expect(() => JobClient.fromConfig(json)).toThrow(ConfigError);
     expect(() => JobClient.fromConfig(json)).toThrow(message);
+  });
+
+  it('readStackConfig names the stack outputs when none holds a config', async () => {
+    // Prepare
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Jobs',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'Bad', OutputValue: 'not json', Description: CONFIG_OUTPUT_DESCRIPTION },
+            { OutputKey: 'Other', OutputValue: 'x' },
+          ],
+        },
+      ],
+    });
+
+    // Act
+    const error = await readStackConfig(new CloudFormationClient({}), 'Jobs').catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(StackConfigError);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({
+      name: 'ConfigError',
+      stackName: 'Jobs',
+      outputKeys: ['Bad', 'Other'],
+      message: expect.stringMatching(/JobQueue config must be the JSON of the stack config output/),
+    });
+    expect(cfn.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: 'Jobs' });
   });
 });
