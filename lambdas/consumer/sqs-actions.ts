@@ -11,6 +11,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { MAX_BACKOFF_SECONDS } from '../shared/backoff';
 import { DLQ_ATTR } from '../shared/contract';
 import { describeError } from '../shared/errors';
+import { truncate } from '../shared/text';
 
 /** Longest error text put in a DLQ message attribute. */
 const DLQ_ERROR_CHARS = 1000;
@@ -133,8 +134,4 @@ export class SqsActions {
 
 function clampVisibility(seconds: number): number {
   return Math.min(MAX_BACKOFF_SECONDS, Math.max(0, Math.ceil(seconds)));
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

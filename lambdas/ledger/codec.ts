@@ -8,6 +8,7 @@ import {
   LEDGER_LIMITS,
 } from '../shared/contract';
 import { describeError } from '../shared/errors';
+import { truncate } from '../shared/text';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -87,8 +88,4 @@ function safeJson(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

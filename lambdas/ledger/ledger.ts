@@ -181,11 +181,7 @@ export class Ledger {
       .set(A.result, S(encodeResult(input.result)))
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
-    return this.conditional(
-      input.jobId,
-      u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
-      OWNED,
-    );
+    return this.owned(input.jobId, input.owner, u);
   }
 
   /** Strict mode, after failure: RUNNING (owned) → FAILED | DEAD. False when the lease was lost. */
@@ -201,11 +197,7 @@ export class Ledger {
       .set(A.lastError, S(encodeError(input.error)))
       .set(A.finishedAt, input.status === 'DEAD' ? S(iso(now)) : undefined)
       .remove(A.leaseOwner, A.leaseUntil);
-    return this.conditional(
-      input.jobId,
-      u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
-      OWNED,
-    );
+    return this.owned(input.jobId, input.owner, u);
   }
 
   /** Heartbeat: push the owned lease further. False when the lease was lost. */
@@ -216,11 +208,7 @@ export class Ledger {
   }): Promise<boolean> {
     const now = this.now();
     const u = this.stamp(new Update(), now).set(A.leaseUntil, N(now + input.leaseMs));
-    return this.conditional(
-      input.jobId,
-      u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
-      OWNED,
-    );
+    return this.owned(input.jobId, input.owner, u);
   }
 
   /**
@@ -277,11 +265,7 @@ export class Ledger {
     u: Update,
   ): Promise<boolean> {
     if (input.owner !== undefined) {
-      return this.conditional(
-        input.jobId,
-        u.value(':owner', { S: input.owner }).value(':running', { S: 'RUNNING' }),
-        OWNED,
-      );
+      return this.owned(input.jobId, input.owner, u);
     }
     u.set(A.status, S('RUNNING'))
       .set(A.type, S(input.type))
@@ -478,6 +462,18 @@ export class Ledger {
 
   private expiresAt(now: number): number {
     return Math.floor(now / 1000) + this.ttlSeconds;
+  }
+
+  /**
+   * The owner-only write (complete, fail, extendLease, and abandon / progress in strict mode):
+   * applied only while the job is RUNNING under `owner`'s lease. False when the lease was lost.
+   */
+  private owned(jobId: string, owner: string, u: Update): Promise<boolean> {
+    return this.conditional(
+      jobId,
+      u.value(':owner', { S: owner }).value(':running', { S: 'RUNNING' }),
+      OWNED,
+    );
   }
 
   /**
