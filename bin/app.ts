@@ -7,11 +7,12 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { DEFAULT_STACK_NAME } from '../lambdas/shared/defaults';
 import { ExampleJobsStack } from './example-stack';
 
 const app = new App();
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-new ExampleJobsStack(app, app.node.tryGetContext('stackName') ?? 'SqsJobsExample', {
+new ExampleJobsStack(app, app.node.tryGetContext('stackName') ?? DEFAULT_STACK_NAME, {
   destroyLedgerOnDelete: String(app.node.tryGetContext('destroyLedger')) === 'true',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

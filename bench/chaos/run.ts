@@ -16,7 +16,6 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type AttributeValue, BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
@@ -32,7 +31,7 @@ import { configFromStackOutputs, JobClient } from '../../lambdas/client';
 import { decodeRecord } from '../../lambdas/ledger/codec';
 import { DLQ_ATTR, type JobQueueConfig, type JobRecord, LEDGER_ATTR } from '../../lambdas/shared/contract';
 import { jobIdForKey, readEnvelope } from '../../lambdas/shared/envelope';
-import { deployExampleStack } from '../../scripts/local/deploy';
+import { deployExampleStack, describeStack } from '../../scripts/local/deploy';
 import { SchedulerStandIn } from '../../scripts/local/scheduler-stand-in';
 import { seeded } from '../lib/stats';
 import {
@@ -149,7 +148,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResults> {
       },
     });
     log(`stack ${stackName} ready in ${Math.round((Date.now() - deployStarted) / 1000)} s`);
-    const { config, effectsTable } = await stackOutputs(options.endpoint, region, stackName);
+    const { config, effectsTable } = await stackOutputs(options.endpoint, stackName);
     await purgeLeftovers(direct.sqs, config, log);
 
     const plan = planJobs({ jobs: options.jobs, run, seed });
@@ -208,12 +207,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResults> {
 
 async function stackOutputs(
   endpoint: string,
-  region: string,
   stackName: string,
 ): Promise<{ config: JobQueueConfig; effectsTable: string }> {
-  const cfn = new CloudFormationClient({ endpoint, region });
-  const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs = out.Stacks?.[0]?.Outputs ?? [];
+  const outputs = (await describeStack(endpoint, stackName)).Outputs ?? [];
   const effectsTable = outputs.find((o) => o.OutputKey === EFFECTS_TABLE_OUTPUT)?.OutputValue;
   if (!effectsTable) throw new Error(`stack ${stackName} has no ${EFFECTS_TABLE_OUTPUT} output`);
   return { config: configFromStackOutputs(stackName, outputs), effectsTable };

@@ -11,7 +11,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { registry } from '../../bin/jobs';
 import { JobClient } from '../../lambdas/client';
 import type { JobRecord } from '../../lambdas/shared/contract';
-import { DEFAULT_STACK } from './deploy';
+import { DEFAULT_STACK_NAME } from '../../lambdas/shared/defaults';
 import { SchedulerStandIn } from './scheduler-stand-in';
 
 interface Tracked {
@@ -24,7 +24,7 @@ interface Tracked {
 const TERMINAL = new Set(['SUCCEEDED', 'DEAD']);
 
 async function main(): Promise<void> {
-  const stackName = process.env.SQS_JOBS_STACK ?? DEFAULT_STACK;
+  const stackName = process.env.SQS_JOBS_STACK ?? DEFAULT_STACK_NAME;
   // The registry types the payloads and routes each job to its lane.
   const client = await JobClient.fromStack(stackName, { registry });
   const { config } = client;

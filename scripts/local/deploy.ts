@@ -8,11 +8,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-// The LocalStack helpers are shared with the integ globalSetup (which owns LocalStack's lifecycle).
-import { ACCOUNT, localstackEnv, ROOT } from '../../test/support/localstack.global-setup';
-
-export const DEFAULT_STACK = 'SqsJobsExample';
+import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { DEFAULT_STACK_NAME } from '../../lambdas/shared/defaults';
+import { ACCOUNT, localstackEnv, REGION, ROOT } from './localstack';
 
 function run(
   command: string,
@@ -44,15 +42,25 @@ function run(
   });
 }
 
-async function stackExists(cfn: CloudFormationClient, stackName: string): Promise<boolean> {
+/** The stack as DescribeStacks on `endpoint` returns it (status, outputs); throws when there is none. */
+export async function describeStack(endpoint: string, stackName: string): Promise<Stack> {
+  const cfn = new CloudFormationClient({ endpoint, region: process.env.AWS_REGION ?? REGION });
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+  const stack = out.Stacks?.[0];
+  if (!stack) throw new Error(`DescribeStacks returned no stack ${stackName}`);
+  return stack;
+}
+
+/** The stack's status, '' when it has none, or undefined when it cannot be described (not deployed). */
+async function stackStatus(endpoint: string, stackName: string): Promise<string | undefined> {
   try {
-    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    const status = out.Stacks?.[0]?.StackStatus ?? '';
-    return !status.endsWith('_FAILED') && status !== 'ROLLBACK_COMPLETE' && status !== 'DELETE_COMPLETE';
+    return (await describeStack(endpoint, stackName)).StackStatus ?? '';
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+const isFailed = (status: string) => status.endsWith('_FAILED') || status === 'ROLLBACK_COMPLETE';
 
 export interface DeployOptions {
   readonly endpoint: string;
@@ -69,13 +77,13 @@ export interface DeployOptions {
 
 /** Bootstraps (once) and deploys the example stack, or the app in `appDir`; resolves when CloudFormation is done. */
 export async function deployExampleStack(options: DeployOptions): Promise<void> {
-  const stackName = options.stackName ?? DEFAULT_STACK;
+  const stackName = options.stackName ?? DEFAULT_STACK_NAME;
   const appDir = options.appDir ?? ROOT;
   const log = options.log ?? ((line: string) => console.log(`[deploy] ${line}`));
   const env = localstackEnv(options.endpoint);
-  const cfn = new CloudFormationClient({ endpoint: options.endpoint, region: env.AWS_REGION });
   const cdklocal = path.join(ROOT, 'node_modules', '.bin', 'cdklocal');
-  if (!(await stackExists(cfn, 'CDKToolkit'))) {
+  const toolkit = await stackStatus(options.endpoint, 'CDKToolkit');
+  if (toolkit === undefined || isFailed(toolkit) || toolkit === 'DELETE_COMPLETE') {
     log(`bootstrapping aws://${ACCOUNT}/${env.AWS_REGION} on ${options.endpoint}`);
     // Outside the project, so bootstrap does not synthesize the app (and lock cdk.out) for nothing.
     const outside = path.join(ROOT, '.local');
@@ -83,29 +91,27 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
     await run(cdklocal, ['bootstrap', `aws://${ACCOUNT}/${env.AWS_REGION}`], env, log, outside);
   }
   // A stack left failed by an interrupted run cannot be updated: delete it first.
-  try {
-    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    const status = out.Stacks?.[0]?.StackStatus ?? '';
-    if (status.endsWith('_FAILED') || status === 'ROLLBACK_COMPLETE') {
-      log(`stack ${stackName} is ${status}; deleting it before deploying again`);
-      await run(
-        cdklocal,
-        [
-          'destroy',
-          stackName,
-          '--force',
-          '-c',
-          `stackName=${stackName}`,
-          '--output',
-          path.join(ROOT, '.local', 'cdk.out', stackName),
-        ],
-        env,
-        log,
-        appDir,
-      );
-    }
-  } catch {
-    // not deployed yet
+  const status = await stackStatus(options.endpoint, stackName);
+  if (status !== undefined && isFailed(status)) {
+    log(`stack ${stackName} is ${status}; deleting it before deploying again`);
+    await run(
+      cdklocal,
+      [
+        'destroy',
+        stackName,
+        '--force',
+        '-c',
+        `stackName=${stackName}`,
+        '--output',
+        path.join(ROOT, '.local', 'cdk.out', stackName),
+      ],
+      env,
+      log,
+      appDir,
+    ).catch((error: Error) =>
+      // As before: a failed delete does not stop the deploy (which then says what is wrong).
+      log(`deleting ${stackName} failed (${error.message.split('\n')[0]}); deploying anyway`),
+    );
   }
   log(`deploying ${stackName} with cdklocal (first deploy takes a few minutes)`);
   await run(

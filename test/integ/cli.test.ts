@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/errors';
 import { main } from '../../cli/main';
 import type { JobRecord } from '../../lambdas/shared/contract';
-import { type DeployedStack, deployedStack } from '../support/deployed-stack';
+import { type DeployedStack, deployedStack } from '../../scripts/local/deployed-stack';
 import { envelopeId, peekMessages, waitFor, waitForStatus } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');

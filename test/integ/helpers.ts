@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { JobRecord, JobStatus } from '../../lambdas/shared/contract';
-import type { DeployedStack } from '../support/deployed-stack';
+import type { DeployedStack } from '../../scripts/local/deployed-stack';
 
 /**
  * Polls `probe` until it returns a value other than undefined, or fails naming `what`.

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyKeyConflictError } from '../../lambdas/shared/errors';
-import { type DeployedStack, deployedStack } from '../support/deployed-stack';
+import { type DeployedStack, deployedStack } from '../../scripts/local/deployed-stack';
 import { waitFor, waitForStatus } from './helpers';
 
 let stack: DeployedStack;

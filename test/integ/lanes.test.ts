@@ -3,7 +3,7 @@ import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-la
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../lambdas/shared/contract';
-import { type DeployedStack, deployedStack } from '../support/deployed-stack';
+import { type DeployedStack, deployedStack } from '../../scripts/local/deployed-stack';
 import { waitFor, waitForStatus } from './helpers';
 
 let stack: DeployedStack;

@@ -6,7 +6,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_ATTR } from '../../lambdas/shared/contract';
 import { createEnvelope, newJobId } from '../../lambdas/shared/envelope';
-import { type DeployedStack, deployedStack } from '../support/deployed-stack';
+import { type DeployedStack, deployedStack } from '../../scripts/local/deployed-stack';
 import { envelopeId, peekMessages, waitFor, waitForStatus } from './helpers';
 
 let stack: DeployedStack;

@@ -24,7 +24,7 @@ import { JobClient } from '../../lambdas/client';
 import { defineJob, defineRegistry } from '../../lambdas/registry';
 import { DLQ_ATTR } from '../../lambdas/shared/contract';
 import { deployExampleStack } from '../../scripts/local/deploy';
-import { ROOT } from '../support/localstack.global-setup';
+import { ROOT } from '../../scripts/local/localstack';
 import { envelopeId, peekMessages, waitFor } from './helpers';
 
 const STACK = 'SqsJobsPackedApp';

@@ -10,7 +10,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type DeployedStack, deployedStack } from '../support/deployed-stack';
+import { type DeployedStack, deployedStack } from '../../scripts/local/deployed-stack';
 import { consumerPids, envelopeId, peekMessages, waitFor, waitForStatus } from './helpers';
 
 let stack: DeployedStack;

@@ -4,8 +4,8 @@
  */
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type DeployedStack, deployedStack } from '../../scripts/local/deployed-stack';
 import { SchedulerStandIn } from '../../scripts/local/scheduler-stand-in';
-import { type DeployedStack, deployedStack } from '../support/deployed-stack';
 import { envelopeId, peekMessages, waitFor, waitForStatus } from './helpers';
 
 let stack: DeployedStack;

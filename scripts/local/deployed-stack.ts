@@ -3,7 +3,7 @@
  *
  * `deployedStack()` deploys once per process (memoized) unless the integ globalSetup already did
  * (it sets SQS_JOBS_DEPLOYED_STACK), then returns the stack's JobQueue config and SDK clients
- * pointed at LocalStack. Requires AWS_ENDPOINT_URL (set by the LocalStack globalSetup).
+ * pointed at LocalStack. Requires AWS_ENDPOINT_URL (set by `useLocalstack()` in ./localstack).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -12,7 +12,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { registry } from '../../bin/jobs';
 import { JobClient } from '../../lambdas/client';
 import type { JobQueueConfig } from '../../lambdas/shared/contract';
-import { DEFAULT_STACK, deployExampleStack } from '../../scripts/local/deploy';
+import { DEFAULT_STACK_NAME } from '../../lambdas/shared/defaults';
+import { deployExampleStack } from './deploy';
 
 export interface DeployedStack {
   readonly stackName: string;
@@ -28,7 +29,7 @@ export interface DeployedStack {
 let deployment: Promise<DeployedStack> | undefined;
 
 export function deployedStack(
-  stackName = process.env.SQS_JOBS_STACK ?? DEFAULT_STACK,
+  stackName = process.env.SQS_JOBS_STACK ?? DEFAULT_STACK_NAME,
 ): Promise<DeployedStack> {
   deployment ??= (async () => {
     const endpoint = process.env.AWS_ENDPOINT_URL;
