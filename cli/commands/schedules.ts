@@ -6,8 +6,8 @@ import {
   type ListSchedulesCommandOutput,
 } from '@aws-sdk/client-scheduler';
 import type { JobQueueConfig } from '../../lambdas/shared/contract';
+import { nextFiring } from '../../lambdas/shared/schedule-expression';
 import { duration, json, table } from '../render';
-import { nextFiring } from '../schedule-expression';
 import type { CommandSpec } from './types';
 
 export interface ScheduleInfo {

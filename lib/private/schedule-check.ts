@@ -1,12 +1,13 @@
 /**
  * Synth-time checks of a JobSchedule: its expression and time zone (read with the same
- * EventBridge Scheduler expression reader the CLI uses, so both agree on what is valid), its job
- * type and its payload (against the registry, when the JobQueue was given one).
+ * EventBridge Scheduler expression reader the CLI uses, lambdas/shared/schedule-expression, so
+ * both agree on what is valid), its job type and its payload (against the registry, when the
+ * JobQueue was given one).
  */
 import { Token } from 'aws-cdk-lib';
-import { nextFiring, ScheduleExpressionError } from '../../cli/schedule-expression';
 import { parsePayload } from '../../lambdas/registry/define-job';
 import type { JobRegistry } from '../../lambdas/registry/types';
+import { nextFiring, ScheduleExpressionError } from '../../lambdas/shared/schedule-expression';
 import { JobQueueConfigError } from '../errors';
 
 /** What a check found that does not stop synthesis. */
@@ -14,8 +15,8 @@ export type ExpressionNote = 'unchecked' | 'never-fires' | undefined;
 
 /**
  * Throws JobQueueConfigError (prop `where.schedule`) when the expression or its time zone cannot
- * be read. Returns a note for what it could not check (syntax the reader does not know, e.g.
- * `W`) or a schedule that never fires again.
+ * be read. Returns a note for what it could not check (an expression or time zone that is a
+ * token, unresolved at synth) or a schedule that never fires again.
  */
 export function checkScheduleExpression(
   where: string,
@@ -30,7 +31,6 @@ export function checkScheduleExpression(
     return nextFiring(expression, { now, timezone }) === undefined ? 'never-fires' : undefined;
   } catch (error) {
     if (!(error instanceof ScheduleExpressionError)) throw error;
-    if (/not supported/.test(error.message)) return 'unchecked';
     throw new JobQueueConfigError(
       `${where}.schedule`,
       `a valid EventBridge Scheduler expression in a known time zone (${error.message})`,
