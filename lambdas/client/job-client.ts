@@ -17,6 +17,7 @@ import {
 import { type KeyedEnqueueOutcome, Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
+import { intRangeText, isIntInRange } from '../shared/checks';
 import type { JobQueueConfig, JobRecord, LaneConfig } from '../shared/contract';
 import { PRODUCER_ENV } from '../shared/contract';
 import { createEnvelope, jobIdForKey, newJobId } from '../shared/envelope';
@@ -516,11 +517,8 @@ const TEN_YEARS_SECONDS = 10 * 365 * 86400;
 
 /** A JobClient option that must be an integer in [min, max]; the error names it and the value. */
 function intOption(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range =
-      max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
-    throw new ConfigError(`JobClient ${name}`, range, value);
-  }
+  if (!isIntInRange(value, min, max))
+    throw new ConfigError(`JobClient ${name}`, intRangeText(min, max), value);
   return value;
 }
 

@@ -3,7 +3,7 @@
  * error is a ConfigError naming the option, the allowed values and the value given; the limits
  * are exported so the CLI checks its flags against the same numbers.
  */
-import { JOB_TYPE_PATTERN } from '../registry/define-job';
+import { isIntInRange, isJobType, JOB_TYPE_RULE } from '../shared/checks';
 import { ConfigError } from '../shared/errors';
 import type { EnqueueOptions } from './types';
 
@@ -59,8 +59,8 @@ export function validateEnqueueOptions(
   context: EnqueueValidationContext,
 ): ValidEnqueueOptions {
   const where = `enqueue(${JSON.stringify(type) ?? String(type)})`;
-  if (typeof type !== 'string' || !JOB_TYPE_PATTERN.test(type)) {
-    throw new ConfigError(`${where} type`, 'a string of 1-128 characters [A-Za-z0-9._:-]', summary(type));
+  if (!isJobType(type)) {
+    throw new ConfigError(`${where} type`, JOB_TYPE_RULE, summary(type));
   }
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -105,7 +105,7 @@ export function validateEnqueueOptions(
     delaySeconds = Math.max(0, Math.ceil((runAt.getTime() - context.now) / 1000));
   } else if (o.delaySeconds !== undefined) {
     const d = o.delaySeconds;
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_DELAY_SECONDS) {
+    if (!isIntInRange(d, 0, MAX_DELAY_SECONDS)) {
       throw new ConfigError(
         field('delaySeconds'),
         `a whole number of seconds from 0 to ${MAX_DELAY_SECONDS} (365 days)`,

@@ -1,6 +1,7 @@
 /** `defineJob` and `defineRegistry`: validated at definition time, so mistakes fail at cold start. */
 import type { z } from 'zod';
 import { MAX_BACKOFF_SECONDS } from '../shared/backoff';
+import { intRangeText, isIntInRange, isJobType, JOB_TYPE_RULE } from '../shared/checks';
 import {
   ConfigError,
   JobDefinitionError,
@@ -9,8 +10,6 @@ import {
 } from '../shared/errors';
 import { type AnyJob, IDEMPOTENCY_MODES, type JobDefinition, type JobRegistry, type JobSpec } from './types';
 
-/** Job type names: also what an untyped JobClient accepts as a type. */
-export const JOB_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Lane names as the JobQueue construct accepts them (lib/lanes.ts): no job can route elsewhere. */
 const LANE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 /** `constructor`, `toString`, ...: names every plain object has, which the construct refuses as lanes. */
@@ -42,8 +41,8 @@ export function defineJob<const T extends string, S extends z.ZodType, R>(
   const where = `defineJob('${String(spec.type)}')`;
   // A misspelt option (`timeout`, `retries`) would otherwise be ignored without a word.
   checkKeys(where, spec, Object.keys(SPEC_KEYS));
-  if (typeof spec.type !== 'string' || !JOB_TYPE_PATTERN.test(spec.type)) {
-    throw new ConfigError(`${where}.type`, 'a string of 1-128 characters [A-Za-z0-9._:-]', spec.type);
+  if (!isJobType(spec.type)) {
+    throw new ConfigError(`${where}.type`, JOB_TYPE_RULE, spec.type);
   }
   if (!spec.schema || typeof (spec.schema as { safeParse?: unknown }).safeParse !== 'function') {
     throw new ConfigError(`${where}.schema`, 'a zod schema', typeof spec.schema);
@@ -171,8 +170,7 @@ function describe(value: unknown): string {
 }
 
 function checkInt(setting: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(setting, `an integer from ${min} to ${max}`, value);
+  if (value !== undefined && !isIntInRange(value, min, max)) {
+    throw new ConfigError(setting, intRangeText(min, max), value);
   }
 }

@@ -1,12 +1,11 @@
 import { type Duration, Token } from 'aws-cdk-lib';
+import { intRangeText, isIntInRange } from '../../lambdas/shared/checks';
 import { JobQueueConfigError } from '../errors';
 
 /** Throws unless `value` is an integer in [min, max]; unresolved tokens pass (checked at deploy). */
 export function checkInt(prop: string, value: number, min: number, max: number): void {
   if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new JobQueueConfigError(prop, `an integer from ${min} to ${max}`, value);
-  }
+  if (!isIntInRange(value, min, max)) throw new JobQueueConfigError(prop, intRangeText(min, max), value);
 }
 
 /** Throws unless the duration, in seconds, lies in [minSeconds, maxSeconds]. */
