@@ -1,5 +1,6 @@
 /** Consumer configuration from the environment variables the JobQueue construct sets (CONSUMER_ENV). */
 
+import { z } from 'zod';
 import { type BackoffOptions, MAX_BACKOFF_SECONDS } from '../shared/backoff';
 import { CONSUMER_ENV } from '../shared/contract';
 import { DEFAULTS } from '../shared/defaults';
@@ -33,74 +34,84 @@ export const CONSUMER_DEFAULTS = {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+// Each schema's error message is the allowed values: readConsumerConfig turns an issue into a
+// ConfigError naming the variable (the issue's path), the allowed values and the value given.
+
+/** A variable that must be set to something other than blanks. */
+const required = z.string({ error: 'set' }).refine((value) => value.trim() !== '', { error: 'set' });
+
+/** Decimal digits only: Number() would also read '0x10', '1e3' and ' 5 ' as integers. */
+function isIntegerIn(raw: string, min: number, max: number): boolean {
+  return /^-?\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max;
+}
+
+/** An optional integer from `min` to `max`; unset or blank reads as undefined. */
+function optionalInt(min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw))
+    .refine((raw) => raw === undefined || isIntegerIn(raw, min, max), {
+      error: `an integer from ${min} to ${max}`,
+    })
+    .transform((raw) => (raw === undefined ? undefined : Number(raw)));
+}
+
+/** An integer from `min` to `max`; unset or blank reads as `fallback`. */
+function int(min: number, max: number, fallback: number) {
+  return optionalInt(min, max).transform((value) => value ?? fallback);
+}
+
+/** 'true' or 'false'; unset or empty reads as false. */
+const bool = z
+  .enum(['', 'true', 'false'], { error: "'true' or 'false'" })
+  .optional()
+  .transform((raw) => raw === 'true');
+
+const consumerEnvSchema = z.object({
+  [CONSUMER_ENV.ledgerTable]: required,
+  [CONSUMER_ENV.lane]: required,
+  [CONSUMER_ENV.queueUrl]: required,
+  [CONSUMER_ENV.dlqUrl]: required,
+  [CONSUMER_ENV.maxAttempts]: int(1, 1000, CONSUMER_DEFAULTS.maxAttempts),
+  // Absent in deployments from before the ledger counted attempts: their queues redrive at maxAttempts.
+  [CONSUMER_ENV.maxReceiveCount]: optionalInt(1, 1000),
+  [CONSUMER_ENV.visibilityTimeoutSeconds]: int(
+    0,
+    MAX_BACKOFF_SECONDS,
+    CONSUMER_DEFAULTS.visibilityTimeoutSeconds,
+  ),
+  [CONSUMER_ENV.backoffBaseSeconds]: int(0, MAX_BACKOFF_SECONDS, CONSUMER_DEFAULTS.backoffBaseSeconds),
+  [CONSUMER_ENV.backoffCapSeconds]: int(0, MAX_BACKOFF_SECONDS, CONSUMER_DEFAULTS.backoffCapSeconds),
+  [CONSUMER_ENV.ledgerTtlSeconds]: int(60, 10 * 365 * 86400, CONSUMER_DEFAULTS.ledgerTtlSeconds),
+  [CONSUMER_ENV.batchParallelism]: int(1, 10_000, CONSUMER_DEFAULTS.batchParallelism),
+  [CONSUMER_ENV.fifo]: bool,
+});
+
 /** Read and validate; every error names the variable, the allowed values and the value given. */
 export function readConsumerConfig(env: Env = process.env): ConsumerConfig {
-  const maxAttempts = int(env, CONSUMER_ENV.maxAttempts, CONSUMER_DEFAULTS.maxAttempts, 1, 1000);
-  const config: ConsumerConfig = {
-    tableName: required(env, CONSUMER_ENV.ledgerTable),
-    lane: required(env, CONSUMER_ENV.lane),
-    queueUrl: required(env, CONSUMER_ENV.queueUrl),
-    dlqUrl: required(env, CONSUMER_ENV.dlqUrl),
-    maxAttempts,
-    // Absent in deployments from before the ledger counted attempts: their queues redrive at maxAttempts.
-    maxReceiveCount: int(env, CONSUMER_ENV.maxReceiveCount, maxAttempts, 1, 1000),
-    visibilityTimeoutSeconds: int(
-      env,
-      CONSUMER_ENV.visibilityTimeoutSeconds,
-      CONSUMER_DEFAULTS.visibilityTimeoutSeconds,
-      0,
-      MAX_BACKOFF_SECONDS,
-    ),
-    backoff: {
-      baseSeconds: int(
-        env,
-        CONSUMER_ENV.backoffBaseSeconds,
-        CONSUMER_DEFAULTS.backoffBaseSeconds,
-        0,
-        MAX_BACKOFF_SECONDS,
-      ),
-      capSeconds: int(
-        env,
-        CONSUMER_ENV.backoffCapSeconds,
-        CONSUMER_DEFAULTS.backoffCapSeconds,
-        0,
-        MAX_BACKOFF_SECONDS,
-      ),
-    },
-    ledgerTtlSeconds: int(
-      env,
-      CONSUMER_ENV.ledgerTtlSeconds,
-      CONSUMER_DEFAULTS.ledgerTtlSeconds,
-      60,
-      10 * 365 * 86400,
-    ),
-    batchParallelism: int(env, CONSUMER_ENV.batchParallelism, CONSUMER_DEFAULTS.batchParallelism, 1, 10_000),
-    fifo: bool(env, CONSUMER_ENV.fifo),
-  };
-  return config;
-}
-
-function required(env: Env, name: string): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === '')
-    throw new ConfigError(`Environment variable ${name}`, 'set', value);
-  return value;
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  // Decimal digits only: Number() would also read '0x10', '1e3' and ' 5 ' as integers.
-  if (!/^-?\d+$/.test(raw) || value < min || value > max) {
-    throw new ConfigError(`Environment variable ${name}`, `an integer from ${min} to ${max}`, raw);
+  const parsed = consumerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0]);
+    throw new ConfigError(`Environment variable ${name}`, issue.message, env[name], { cause: parsed.error });
   }
-  return value;
-}
-
-function bool(env: Env, name: string): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  throw new ConfigError(`Environment variable ${name}`, "'true' or 'false'", raw);
+  const e = parsed.data;
+  const maxAttempts = e[CONSUMER_ENV.maxAttempts];
+  return {
+    tableName: e[CONSUMER_ENV.ledgerTable],
+    lane: e[CONSUMER_ENV.lane],
+    queueUrl: e[CONSUMER_ENV.queueUrl],
+    dlqUrl: e[CONSUMER_ENV.dlqUrl],
+    maxAttempts,
+    maxReceiveCount: e[CONSUMER_ENV.maxReceiveCount] ?? maxAttempts,
+    visibilityTimeoutSeconds: e[CONSUMER_ENV.visibilityTimeoutSeconds],
+    backoff: {
+      baseSeconds: e[CONSUMER_ENV.backoffBaseSeconds],
+      capSeconds: e[CONSUMER_ENV.backoffCapSeconds],
+    },
+    ledgerTtlSeconds: e[CONSUMER_ENV.ledgerTtlSeconds],
+    batchParallelism: e[CONSUMER_ENV.batchParallelism],
+    fifo: e[CONSUMER_ENV.fifo],
+  };
 }

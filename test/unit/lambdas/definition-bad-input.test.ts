@@ -1,9 +1,10 @@
 /** Bad job definitions, registries and consumer environments: each fails at cold start, naming what is wrong. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { readConsumerConfig } from '../../../lambdas/consumer/config';
+import { CONSUMER_DEFAULTS, readConsumerConfig } from '../../../lambdas/consumer/config';
 import { defineJob, defineRegistry } from '../../../lambdas/registry';
 import type { AnyJob } from '../../../lambdas/registry/types';
+import { CONSUMER_ENV } from '../../../lambdas/shared/contract';
 import { ConfigError, JobDefinitionError } from '../../../lambdas/shared/errors';
 import { consumerEnv } from './support/fixtures';
 
@@ -121,5 +122,77 @@ describe('consumer config with bad environment values', () => {
     // Assess
     expect(act).toThrow(ConfigError);
     expect(act).toThrow(message);
+  });
+
+  it.each([CONSUMER_ENV.ledgerTable, CONSUMER_ENV.lane, CONSUMER_ENV.queueUrl, CONSUMER_ENV.dlqUrl])(
+    'refuses an environment without %s',
+    (name) => {
+      // Prepare
+      const env: Record<string, string | undefined> = consumerEnv();
+      delete env[name];
+
+      // Act
+      const act = () => readConsumerConfig(env);
+
+      // Assess
+      expect(act).toThrow(ConfigError);
+      expect(act).toThrow(`Environment variable ${name} must be set; got undefined`);
+    },
+  );
+
+  it('reads unset or blank optional variables as the defaults, and the receive count as maxAttempts', () => {
+    // Prepare
+    const env = {
+      [CONSUMER_ENV.ledgerTable]: 'ledger',
+      [CONSUMER_ENV.lane]: 'default',
+      [CONSUMER_ENV.queueUrl]: 'q',
+      [CONSUMER_ENV.dlqUrl]: 'dlq',
+      [CONSUMER_ENV.maxAttempts]: ' ',
+      [CONSUMER_ENV.fifo]: '',
+    };
+
+    // Act
+    const config = readConsumerConfig(env);
+
+    // Assess
+    expect(config).toEqual({
+      tableName: 'ledger',
+      lane: 'default',
+      queueUrl: 'q',
+      dlqUrl: 'dlq',
+      maxAttempts: CONSUMER_DEFAULTS.maxAttempts,
+      maxReceiveCount: CONSUMER_DEFAULTS.maxAttempts,
+      visibilityTimeoutSeconds: CONSUMER_DEFAULTS.visibilityTimeoutSeconds,
+      backoff: {
+        baseSeconds: CONSUMER_DEFAULTS.backoffBaseSeconds,
+        capSeconds: CONSUMER_DEFAULTS.backoffCapSeconds,
+      },
+      ledgerTtlSeconds: CONSUMER_DEFAULTS.ledgerTtlSeconds,
+      batchParallelism: CONSUMER_DEFAULTS.batchParallelism,
+      fifo: false,
+    });
+    expect(readConsumerConfig({ ...env, [CONSUMER_ENV.maxAttempts]: '3' }).maxReceiveCount).toBe(3);
+  });
+
+  it('accepts the bounds of each range', () => {
+    // Act
+    const config = readConsumerConfig(
+      consumerEnv({
+        [CONSUMER_ENV.maxAttempts]: '1000',
+        [CONSUMER_ENV.maxReceiveCount]: '1',
+        [CONSUMER_ENV.visibilityTimeoutSeconds]: '0',
+        [CONSUMER_ENV.backoffCapSeconds]: '43200',
+        [CONSUMER_ENV.ledgerTtlSeconds]: '60',
+      }),
+    );
+
+    // Assess
+    expect(config).toMatchObject({
+      maxAttempts: 1000,
+      maxReceiveCount: 1,
+      visibilityTimeoutSeconds: 0,
+      backoff: { capSeconds: 43200 },
+      ledgerTtlSeconds: 60,
+    });
   });
 });
