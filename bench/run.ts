@@ -23,6 +23,7 @@ import { type CfnTemplate, logsPerMillionUSD, perMillionJobs, readStackShape } f
 import { type E2eResult, measureE2e } from './e2e';
 import { type EnqueueResult, measureEnqueue } from './enqueue';
 import { README, RESULTS_JSON, RESULTS_MD, WORK_DIR } from './lib/paths';
+import { withBenchBlock } from './lib/readme-block';
 import { round } from './lib/stats';
 import { synthExampleTemplate } from './lib/synth';
 import { PRICES } from './prices';
@@ -76,6 +77,21 @@ const find = (r: ConsumerOverheadResult, impl: ScenarioResult['implementation'],
   r.scenarios.find((s) => s.implementation === impl && s.duplicateRate === rate);
 
 async function main(): Promise<void> {
+  const endpoint = prepare();
+  progress('synth')('synthesizing the example stack in-process (bundles the consumers with esbuild) ...');
+  const template: CfnTemplate = synthExampleTemplate();
+  const measured = await measureParts(endpoint, template);
+  progress('5 cost')('cost model over the synthesized template');
+  const cost = await costFigures(template, measured.consumer);
+  const bundling = bundlingDefault(measured.coldStart);
+  const goals = goalsOf(measured, cost, bundling);
+  const results = resultsOf(goals, measured, cost, bundling);
+  writeOutputs(results, goals);
+  printGoals(goals);
+}
+
+/** DynamoDB Local's endpoint (required), the scratch directory and test credentials. */
+function prepare(): string {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint)
     throw new Error(
@@ -85,10 +101,39 @@ async function main(): Promise<void> {
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'test';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+  return endpoint;
+}
 
-  progress('synth')('synthesizing the example stack in-process (bundles the consumers with esbuild) ...');
-  const template: CfnTemplate = synthExampleTemplate();
+interface Measured {
+  readonly consumer: ConsumerOverheadResult;
+  readonly consumerCpu: ConsumerOverheadResult;
+  readonly coldStart: ColdStartResult;
+  readonly enqueue: EnqueueResult;
+  readonly e2e: E2eResult;
+}
 
+/** Parts 1 to 4, in the order they have always run: 1, 2, 4, then 3 (end to end). */
+async function measureParts(endpoint: string, template: CfnTemplate): Promise<Measured> {
+  const { consumer, consumerCpu } = await measureConsumer(endpoint, template);
+  const processes = envInt('BENCH_PROCESSES', 30);
+  progress('2 cold start')(`6 bundles, ${processes} fresh processes each`);
+  const coldStart = await measureColdStart({ template, processes, progress: progress('2 cold start') });
+  progress('4 enqueue')('enqueue vs enqueueBatch');
+  const enqueue = await measureEnqueue({
+    ddbEndpoint: endpoint,
+    jobs: envInt('BENCH_ENQUEUE_JOBS', 300),
+    repetitions: 3,
+    progress: progress('4 enqueue'),
+  });
+  const e2e = await measureEndToEnd();
+  return { consumer, consumerCpu, coldStart, enqueue, e2e };
+}
+
+/** Part 1 on DynamoDB Local, then the same consumers with DynamoDB stubbed out (CPU only). */
+async function measureConsumer(
+  endpoint: string,
+  template: CfnTemplate,
+): Promise<{ consumer: ConsumerOverheadResult; consumerCpu: ConsumerOverheadResult }> {
   const batches = envInt('BENCH_BATCHES', 200);
   progress('1 consumer')(`${batches} batches of 10 per scenario on DynamoDB Local (${endpoint})`);
   const consumer = await measureConsumerOverhead({
@@ -107,39 +152,39 @@ async function main(): Promise<void> {
     duplicateRates: [0],
     progress: progress('1 consumer cpu'),
   });
+  return { consumer, consumerCpu };
+}
 
-  const processes = envInt('BENCH_PROCESSES', 30);
-  progress('2 cold start')(`6 bundles, ${processes} fresh processes each`);
-  const coldStart = await measureColdStart({ template, processes, progress: progress('2 cold start') });
-
-  progress('4 enqueue')('enqueue vs enqueueBatch');
-  const enqueue = await measureEnqueue({
-    ddbEndpoint: endpoint,
-    jobs: envInt('BENCH_ENQUEUE_JOBS', 300),
-    repetitions: 3,
-    progress: progress('4 enqueue'),
+/** Part 3, unless BENCH_SKIP_E2E=1. */
+async function measureEndToEnd(): Promise<E2eResult> {
+  if (process.env.BENCH_SKIP_E2E === '1') return { measured: false, reason: 'BENCH_SKIP_E2E=1' };
+  progress('3 e2e')('end to end on LocalStack');
+  const e2e = await measureE2e({
+    jobs: envInt('BENCH_E2E_JOBS', 300),
+    rounds: envInt('BENCH_E2E_ROUNDS', 2),
+    deployTimeoutMs: 420_000,
+    drainTimeoutMs: 180_000,
+    progress: progress('3 e2e'),
   });
+  if (!e2e.measured) progress('3 e2e')(`not measured: ${e2e.reason}`);
+  return e2e;
+}
 
-  let e2e: E2eResult;
-  if (process.env.BENCH_SKIP_E2E === '1') e2e = { measured: false, reason: 'BENCH_SKIP_E2E=1' };
-  else {
-    progress('3 e2e')('end to end on LocalStack');
-    e2e = await measureE2e({
-      jobs: envInt('BENCH_E2E_JOBS', 300),
-      rounds: envInt('BENCH_E2E_ROUNDS', 2),
-      deployTimeoutMs: 420_000,
-      drainTimeoutMs: 180_000,
-      progress: progress('3 e2e'),
-    });
-    if (!e2e.measured) progress('3 e2e')(`not measured: ${e2e.reason}`);
-  }
+interface CostFigures {
+  readonly report: ReturnType<typeof costReport>;
+  readonly lane: ReturnType<typeof readStackShape>['lanes'][number];
+  readonly logBytes: number;
+  readonly costStrict: number;
+  readonly costOptimistic: number;
+  readonly logsUSD: number;
+}
 
-  progress('5 cost')('cost model over the synthesized template');
+/** Part 5: the cost model over the template, with the ledger units and log bytes measured in part 1. */
+async function costFigures(template: CfnTemplate, consumer: ConsumerOverheadResult): Promise<CostFigures> {
   const strict0 = find(consumer, 'oursStrict', 0);
   const optimistic0 = find(consumer, 'oursOptimistic', 0);
-  const powertools0 = find(consumer, 'powertools', 0);
   const logBytes = strict0?.logBytesPerJob ?? 512;
-  const cost = costReport(template, {
+  const report = costReport(template, {
     jobsPerMonth: 1_000_000,
     modes: ['strict', 'optimistic', 'none'],
     batchedSends: true,
@@ -163,11 +208,26 @@ async function main(): Promise<void> {
       units.readUnitsPerJob * PRICES.dynamodb.perMillionReadUnits;
     return base.sqsUSD + base.lambdaUSD + ddb;
   };
-  const costStrict = measuredCost(strict0, 'strict');
-  const costOptimistic = measuredCost(optimistic0, 'optimistic');
-  const logsUSD = logsPerMillionUSD(logBytes, lane.batchSize);
+  return {
+    report,
+    lane,
+    logBytes,
+    costStrict: measuredCost(strict0, 'strict'),
+    costOptimistic: measuredCost(optimistic0, 'optimistic'),
+    logsUSD: logsPerMillionUSD(logBytes, lane.batchSize),
+  };
+}
 
-  // Bundling default: the SDK mode whose consumer initialises faster.
+interface Bundling {
+  readonly bundleAwsSdk: boolean;
+  readonly chosen: 'bundled' | 'external';
+  readonly initRatio: number;
+  readonly oursExt: ColdStartResult['bundles'][number] | undefined;
+  readonly oursBun: ColdStartResult['bundles'][number] | undefined;
+}
+
+/** Bundling default: the SDK mode whose consumer initialises faster. */
+function bundlingDefault(coldStart: ColdStartResult): Bundling {
   const bundle = (variant: string, sdk: string) =>
     coldStart.bundles.find((b) => b.variant === variant && b.sdk === sdk);
   const oursExt = bundle('ours', 'external');
@@ -177,9 +237,16 @@ async function main(): Promise<void> {
   const initRatio =
     (bundle('ours', chosen)?.initMedianMs ?? Number.NaN) /
     (bundle('empty', chosen)?.initMedianMs ?? Number.NaN);
+  return { bundleAwsSdk, chosen, initRatio, oursExt, oursBun };
+}
 
+function goalsOf(m: Measured, cost: CostFigures, bundling: Bundling): Goal[] {
+  const strict0 = find(m.consumer, 'oursStrict', 0);
+  const optimistic0 = find(m.consumer, 'oursOptimistic', 0);
+  const powertools0 = find(m.consumer, 'powertools', 0);
   const overheadRatio = (strict0?.p50BatchMs ?? Number.NaN) / (powertools0?.p50BatchMs ?? Number.NaN);
-  const goals: Goal[] = [
+  const e2e = m.e2e;
+  return [
     goal(
       'consumerOverheadRatioVsPowertools',
       'our p50 per batch / Powertools p50 (strict, 0 % duplicates)',
@@ -205,14 +272,14 @@ async function main(): Promise<void> {
     goal(
       'costPerMillionStrictUSD',
       'USD per million jobs, strict, example stack defaults',
-      costStrict,
+      cost.costStrict,
       '<=',
       1.45,
     ),
     goal(
       'costPerMillionOptimisticUSD',
       'USD per million jobs, optimistic, example stack defaults',
-      costOptimistic,
+      cost.costOptimistic,
       '<=',
       0.95,
     ),
@@ -226,40 +293,48 @@ async function main(): Promise<void> {
     ),
     goal(
       'initTimeRatioVsEmptyHandler',
-      `our consumer's init / an empty handler loading the same SDK clients (SDK ${chosen})`,
-      initRatio,
+      `our consumer's init / an empty handler loading the same SDK clients (SDK ${bundling.chosen})`,
+      bundling.initRatio,
       'report',
       null,
     ),
   ];
+}
 
-  const results = {
+/** What bench/results.json holds (its keys in this order). */
+function resultsOf(goals: Goal[], m: Measured, cost: CostFigures, bundling: Bundling) {
+  const { oursExt, oursBun } = bundling;
+  return {
     generatedAt: new Date().toISOString(),
     durationSeconds: Math.round((performance.now() - started) / 1000),
     machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
     ...Object.fromEntries(goals.map((g) => [g.key, g.value])),
     goals: Object.fromEntries(goals.map(({ key, ...g }) => [key, g])),
     bundlingDefault: {
-      bundleAwsSdk,
+      bundleAwsSdk: bundling.bundleAwsSdk,
       oursExternalInitMs: oursExt?.initMedianMs,
       oursBundledInitMs: oursBun?.initMedianMs,
       oursExternalGzipBytes: oursExt?.gzipBytes,
       oursBundledGzipBytes: oursBun?.gzipBytes,
     },
-    consumerOverhead: consumer,
-    consumerCpu,
-    coldStart,
-    e2e,
-    enqueue,
+    consumerOverhead: m.consumer,
+    consumerCpu: m.consumerCpu,
+    coldStart: m.coldStart,
+    e2e: m.e2e,
+    enqueue: m.enqueue,
     cost: {
-      lane: lane.name,
-      logBytesPerJobMeasured: logBytes,
-      logsPerMillionUSD: round(logsUSD, 4),
-      costPerMillionStrictWithLogsUSD: round(costStrict + logsUSD, 4),
-      costPerMillionOptimisticWithLogsUSD: round(costOptimistic + logsUSD, 4),
-      report: cost,
+      lane: cost.lane.name,
+      logBytesPerJobMeasured: cost.logBytes,
+      logsPerMillionUSD: round(cost.logsUSD, 4),
+      costPerMillionStrictWithLogsUSD: round(cost.costStrict + cost.logsUSD, 4),
+      costPerMillionOptimisticWithLogsUSD: round(cost.costOptimistic + cost.logsUSD, 4),
+      report: cost.report,
     },
   };
+}
+
+/** bench/results.json, bench/results.md and the README block. */
+function writeOutputs(results: ReturnType<typeof resultsOf>, goals: Goal[]): void {
   fs.writeFileSync(RESULTS_JSON, `${JSON.stringify(results, null, 2)}\n`);
   const md = renderMarkdown(results as unknown as Results, goals);
   fs.writeFileSync(RESULTS_MD, md);
@@ -267,6 +342,9 @@ async function main(): Promise<void> {
   progress('done')(
     `wrote ${path.relative(process.cwd(), RESULTS_JSON)}, ${path.relative(process.cwd(), RESULTS_MD)} and the README block`,
   );
+}
+
+function printGoals(goals: Goal[]): void {
   for (const g of goals) {
     const status =
       g.met === null
@@ -481,25 +559,13 @@ function renderMarkdown(r: Results, goals: Goal[]): string {
 }
 
 function updateReadme(md: string): void {
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
-  const readme = fs.readFileSync(README, 'utf8');
-  const i = readme.indexOf(start);
-  const j = readme.indexOf(end);
-  if (i < 0 || j < i) {
+  const notes = fs.existsSync(NOTES) ? fs.readFileSync(NOTES, 'utf8') : undefined;
+  const updated = withBenchBlock(fs.readFileSync(README, 'utf8'), md, notes);
+  if (updated === undefined) {
     process.stderr.write('[bench] README.md has no bench markers; left it alone\n');
     return;
   }
-  // The README section has its own heading: drop the title, demote the rest one level.
-  const body = md
-    .replace(/^# .*\n\n?/, '')
-    .replace(/^## /gm, '### ')
-    .replace(
-      'Raw figures: `bench/results.json`.',
-      'Raw figures: [`bench/results.json`](bench/results.json), tables: [`bench/results.md`](bench/results.md).',
-    );
-  const notes = fs.existsSync(NOTES) ? `\n${fs.readFileSync(NOTES, 'utf8').trim()}\n` : '';
-  fs.writeFileSync(README, `${readme.slice(0, i + start.length)}\n${body}${notes}${readme.slice(j)}`);
+  fs.writeFileSync(README, updated);
 }
 
 /** Hand-written interpretation (bundling default, closing missed goals) appended to the README block. */
