@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { type BackoffOptions, MAX_BACKOFF_SECONDS } from '../shared/backoff';
+import { intRangeText, isIntInRange } from '../shared/checks';
 import { CONSUMER_ENV } from '../shared/contract';
 import { DEFAULTS } from '../shared/defaults';
 import { ConfigError } from '../shared/errors';
@@ -42,7 +43,7 @@ const required = z.string({ error: 'set' }).refine((value) => value.trim() !== '
 
 /** Decimal digits only: Number() would also read '0x10', '1e3' and ' 5 ' as integers. */
 function isIntegerIn(raw: string, min: number, max: number): boolean {
-  return /^-?\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max;
+  return /^-?\d+$/.test(raw) && isIntInRange(Number(raw), min, max);
 }
 
 /** An optional integer from `min` to `max`; unset or blank reads as undefined. */
@@ -52,7 +53,7 @@ function optionalInt(min: number, max: number) {
     .optional()
     .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw))
     .refine((raw) => raw === undefined || isIntegerIn(raw, min, max), {
-      error: `an integer from ${min} to ${max}`,
+      error: intRangeText(min, max),
     })
     .transform((raw) => (raw === undefined ? undefined : Number(raw)));
 }
