@@ -3,7 +3,7 @@
  * `exitCode` a script can test; `toCliError` maps runtime and AWS SDK errors onto it.
  */
 
-/** Exit codes, documented in cli/README-section.md. */
+/** Exit codes, documented in README.md, "Operating it: the `sqs-jobs` CLI" → "Exit codes". */
 export const EXIT = {
   ok: 0,
   /** The command ran and failed (a move task already running, a failed send, ...). */
