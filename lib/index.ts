@@ -1,11 +1,27 @@
+/**
+ * The construct library (`sqs-jobs`): what the README's "Using the construct library" documents,
+ * and nothing else. Lane resolution, the lane construct and the consumer entry stay private.
+ */
 export {
   CONFIG_OUTPUT_DESCRIPTION,
   type JobQueueConfig,
   type LaneConfig,
 } from '../lambdas/shared/contract';
-export * from './errors';
-export * from './job-lane';
-export * from './job-queue';
-export * from './job-queue-monitoring';
-export * from './job-schedule';
-export * from './lanes';
+export { JobQueueConfigError } from './errors';
+export type {
+  IJobLane,
+  IJobQueue,
+  IOwnedJobLane,
+  JobLaneAttributes,
+  JobMetricOptions,
+  JobQueueAttributes,
+} from './interfaces';
+export { type BackoffOptions, JobQueue, type JobQueueProps } from './job-queue';
+export { JobQueueBase } from './job-queue-base';
+export {
+  type JobQueueAlarmOptions,
+  JobQueueMonitoring,
+  type JobQueueMonitoringProps,
+} from './job-queue-monitoring';
+export { JobSchedule, type JobScheduleOptions, type JobScheduleProps } from './job-schedule';
+export { DEFAULT_LANES, type LaneOptions } from './lanes';

@@ -8,10 +8,10 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_METRICS } from '../lambdas/shared/contract';
-import type { IJobLane } from './job-lane';
+import type { IJobQueue } from './interfaces';
+import type { JobLane } from './private/job-lane';
 import { checkInt, checkSeconds } from './private/validate';
 
 export interface JobQueueAlarmOptions {
@@ -54,14 +54,14 @@ export interface JobQueueAlarmOptions {
 }
 
 export interface JobQueueMonitoringProps {
-  readonly lanes: IJobLane[];
-  readonly scheduleGroupName: string;
-  readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /** The queue whose metrics (`metricQueueDepth` and siblings) the alarms and dashboard use. */
+  readonly jobQueue: IJobQueue;
+  /** The lanes with their resolved settings (alarm thresholds) and consumers. */
+  readonly lanes: readonly JobLane[];
   readonly consumerTimeout: Duration;
   readonly alarms?: JobQueueAlarmOptions;
   readonly alarmTopic?: sns.ITopic;
   readonly dashboard: boolean;
-  readonly metricsNamespace: string;
 }
 
 /** Job outcome metrics the runtime emits, in dashboard order. */
@@ -80,6 +80,14 @@ const SCHEDULER_ALARMS: { metric: string; what: string }[] = [
   { metric: 'InvocationsFailedToBeSentToDeadLetterCount', what: 'invocations lost (DLQ send failed)' },
 ];
 
+/** Alarm thresholds with their defaults applied. */
+interface Thresholds {
+  readonly dlqGrowthPerHour: number;
+  readonly consumerErrors: number;
+  readonly consumerThrottles: number;
+  readonly durationP99Baseline: Duration;
+}
+
 export class JobQueueMonitoring extends Construct {
   /** Receives every alarm's ALARM and OK notifications. */
   public readonly alarmTopic: sns.ITopic;
@@ -92,120 +100,104 @@ export class JobQueueMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: JobQueueMonitoringProps) {
     super(scope, id);
-    const options = props.alarms ?? {};
-    const dlqGrowthPerHour = options.dlqGrowthPerHour ?? 50;
-    checkInt('alarms.dlqGrowthPerHour', dlqGrowthPerHour, 1, 1_000_000);
-    const consumerErrors = options.consumerErrors ?? 1;
-    checkInt('alarms.consumerErrors', consumerErrors, 1, 1_000_000);
-    const consumerThrottles = options.consumerThrottles ?? 1;
-    checkInt('alarms.consumerThrottles', consumerThrottles, 1, 1_000_000);
-    const baseline =
-      options.durationP99Baseline ?? Duration.millis(props.consumerTimeout.toMilliseconds() / 4);
-    checkSeconds('alarms.durationP99Baseline', baseline, 0.001, props.consumerTimeout.toSeconds());
-
-    if (props.alarmTopic) {
-      this.alarmTopic = props.alarmTopic;
-    } else {
-      const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true, displayName: 'Job queue alarms' });
-      Validations.of(topic).acknowledge({
-        id: 'AwsSolutions-SNS2',
-        reason:
-          'Alarm notifications carry only alarm metadata, and CloudWatch cannot publish to a topic under the AWS-managed SNS key; pass alarmTopic with a customer-managed key to require one.',
-      });
-      this.alarmTopic = topic;
-    }
+    const thresholds = resolveThresholds(props);
+    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
     this.alarms = this.alarmMap;
-    const enabled = options.enabled ?? true;
-    if (enabled) this.action = new SnsAction(this.alarmTopic);
-
-    for (const lane of props.lanes) {
-      if (!enabled) break;
-      const minute = Duration.minutes(1);
-      this.alarm(`${lane.name}/depth`, {
-        metric: lane.queue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
-        threshold: lane.settings.depthAlarmThreshold,
-        evaluationPeriods: 5,
-        alarmDescription: `More than ${lane.settings.depthAlarmThreshold} jobs waiting in the ${lane.name} lane for 5 minutes`,
-      });
-      this.alarm(`${lane.name}/age`, {
-        metric: lane.queue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: 'Maximum' }),
-        threshold: lane.settings.messageAgeObjective.toSeconds(),
-        evaluationPeriods: 3,
-        alarmDescription: `Oldest job in the ${lane.name} lane is older than its objective (${lane.settings.messageAgeObjective.toHumanString()})`,
-      });
-      // Visible count, not NumberOfMessagesSent: messages moved by redrive are never "sent".
-      const dlqVisible = lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: minute,
-        statistic: 'Maximum',
-      });
-      this.alarm(`${lane.name}/dlq-depth`, {
-        metric: dlqVisible,
-        threshold: 0,
-        evaluationPeriods: 1,
-        alarmDescription: `Jobs are waiting in the ${lane.name} dead-letter queue`,
-      });
-      // DIFF of hourly maxima: how many more jobs sit in the DLQ than an hour before.
-      this.alarm(`${lane.name}/dlq-growth`, {
-        metric: new cloudwatch.MathExpression({
-          expression: 'DIFF(dlq)',
-          usingMetrics: {
-            dlq: lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-              period: Duration.hours(1),
-              statistic: 'Maximum',
-            }),
-          },
-          period: Duration.hours(1),
-          label: `${lane.name} DLQ growth per hour`,
-        }),
-        threshold: dlqGrowthPerHour,
-        evaluationPeriods: 1,
-        alarmDescription: `The ${lane.name} dead-letter queue grew by more than ${dlqGrowthPerHour} jobs in an hour`,
-      });
-      const fiveMinutes = Duration.minutes(5);
-      this.alarm(`${lane.name}/consumer-errors`, {
-        metric: lane.consumer.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
-        threshold: consumerErrors - 1,
-        evaluationPeriods: 1,
-        alarmDescription: `The ${lane.name} consumer crashed or timed out`,
-      });
-      this.alarm(`${lane.name}/consumer-throttles`, {
-        metric: lane.consumer.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
-        threshold: consumerThrottles - 1,
-        evaluationPeriods: 1,
-        alarmDescription: `The ${lane.name} consumer was throttled`,
-      });
-      this.alarm(`${lane.name}/duration-p99`, {
-        metric: lane.consumer.metricDuration({ period: fiveMinutes, statistic: 'p99' }),
-        threshold: 2 * baseline.toMilliseconds(),
-        evaluationPeriods: 3,
-        alarmDescription: `The ${lane.name} consumer's p99 duration is above twice its baseline (${baseline.toHumanString()})`,
-      });
+    if (props.alarms?.enabled ?? true) {
+      this.action = new SnsAction(this.alarmTopic);
+      for (const lane of props.lanes) this.addLaneAlarms(props.jobQueue, lane, thresholds);
+      this.addSchedulerAlarms(props.jobQueue);
     }
-    if (enabled) {
-      for (const { metric, what } of SCHEDULER_ALARMS) {
-        this.alarm(`scheduler/${metric}`, {
-          metric: schedulerMetric(metric, props.scheduleGroupName),
-          threshold: 0,
-          evaluationPeriods: 1,
-          alarmDescription: `EventBridge Scheduler: ${what} in this queue's schedule group`,
-        });
-      }
-      this.alarm('scheduler/dlq-depth', {
-        metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        threshold: 0,
-        evaluationPeriods: 1,
-        alarmDescription: 'Scheduled jobs could not be delivered and wait in the schedule dead-letter queue',
-      });
-    }
-
     if (props.dashboard) {
-      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-        widgets: dashboardRows(props),
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets: dashboardRows(props) });
+    }
+  }
+
+  private createAlarmTopic(): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true, displayName: 'Job queue alarms' });
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry only alarm metadata, and CloudWatch cannot publish to a topic under the AWS-managed SNS key; pass alarmTopic with a customer-managed key to require one.',
+    });
+    return topic;
+  }
+
+  /** Depth, age, DLQ depth and growth, consumer errors, throttles and p99 duration. */
+  private addLaneAlarms(jobQueue: IJobQueue, lane: JobLane, thresholds: Thresholds): void {
+    const { settings } = lane;
+    this.alarm(`${lane.name}/depth`, {
+      metric: jobQueue.metricQueueDepth(lane.name),
+      threshold: settings.depthAlarmThreshold,
+      evaluationPeriods: 5,
+      alarmDescription: `More than ${settings.depthAlarmThreshold} jobs waiting in the ${lane.name} lane for 5 minutes`,
+    });
+    this.alarm(`${lane.name}/age`, {
+      metric: jobQueue.metricAgeOfOldestJob(lane.name),
+      threshold: settings.messageAgeObjective.toSeconds(),
+      evaluationPeriods: 3,
+      alarmDescription: `Oldest job in the ${lane.name} lane is older than its objective (${settings.messageAgeObjective.toHumanString()})`,
+    });
+    // Visible count, not NumberOfMessagesSent: messages moved by redrive are never "sent".
+    this.alarm(`${lane.name}/dlq-depth`, {
+      metric: jobQueue.metricDeadLetterQueueDepth(lane.name),
+      threshold: 0,
+      evaluationPeriods: 1,
+      alarmDescription: `Jobs are waiting in the ${lane.name} dead-letter queue`,
+    });
+    // DIFF of hourly maxima: how many more jobs sit in the DLQ than an hour before.
+    this.alarm(`${lane.name}/dlq-growth`, {
+      metric: new cloudwatch.MathExpression({
+        expression: 'DIFF(dlq)',
+        usingMetrics: { dlq: jobQueue.metricDeadLetterQueueDepth(lane.name, { period: Duration.hours(1) }) },
+        period: Duration.hours(1),
+        label: `${lane.name} DLQ growth per hour`,
+      }),
+      threshold: thresholds.dlqGrowthPerHour,
+      evaluationPeriods: 1,
+      alarmDescription: `The ${lane.name} dead-letter queue grew by more than ${thresholds.dlqGrowthPerHour} jobs in an hour`,
+    });
+    const fiveMinutes = Duration.minutes(5);
+    this.alarm(`${lane.name}/consumer-errors`, {
+      metric: lane.consumer.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      threshold: thresholds.consumerErrors - 1,
+      evaluationPeriods: 1,
+      alarmDescription: `The ${lane.name} consumer crashed or timed out`,
+    });
+    this.alarm(`${lane.name}/consumer-throttles`, {
+      metric: lane.consumer.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+      threshold: thresholds.consumerThrottles - 1,
+      evaluationPeriods: 1,
+      alarmDescription: `The ${lane.name} consumer was throttled`,
+    });
+    const baseline = thresholds.durationP99Baseline;
+    this.alarm(`${lane.name}/duration-p99`, {
+      metric: lane.consumer.metricDuration({ period: fiveMinutes, statistic: 'p99' }),
+      threshold: 2 * baseline.toMilliseconds(),
+      evaluationPeriods: 3,
+      alarmDescription: `The ${lane.name} consumer's p99 duration is above twice its baseline (${baseline.toHumanString()})`,
+    });
+  }
+
+  /** Scheduler delivery failures in the queue's group, and anything in the schedule DLQ. */
+  private addSchedulerAlarms(jobQueue: IJobQueue): void {
+    for (const { metric, what } of SCHEDULER_ALARMS) {
+      this.alarm(`scheduler/${metric}`, {
+        metric: schedulerMetric(metric, jobQueue.scheduleGroup.scheduleGroupName),
+        threshold: 0,
+        evaluationPeriods: 1,
+        alarmDescription: `EventBridge Scheduler: ${what} in this queue's schedule group`,
       });
     }
+    this.alarm('scheduler/dlq-depth', {
+      metric: jobQueue.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      alarmDescription: 'Scheduled jobs could not be delivered and wait in the schedule dead-letter queue',
+    });
   }
 
   private alarm(
@@ -225,6 +217,20 @@ export class JobQueueMonitoring extends Construct {
   }
 }
 
+function resolveThresholds(props: JobQueueMonitoringProps): Thresholds {
+  const options = props.alarms ?? {};
+  const dlqGrowthPerHour = options.dlqGrowthPerHour ?? 50;
+  checkInt('alarms.dlqGrowthPerHour', dlqGrowthPerHour, 1, 1_000_000);
+  const consumerErrors = options.consumerErrors ?? 1;
+  checkInt('alarms.consumerErrors', consumerErrors, 1, 1_000_000);
+  const consumerThrottles = options.consumerThrottles ?? 1;
+  checkInt('alarms.consumerThrottles', consumerThrottles, 1, 1_000_000);
+  const durationP99Baseline =
+    options.durationP99Baseline ?? Duration.millis(props.consumerTimeout.toMilliseconds() / 4);
+  checkSeconds('alarms.durationP99Baseline', durationP99Baseline, 0.001, props.consumerTimeout.toSeconds());
+  return { dlqGrowthPerHour, consumerErrors, consumerThrottles, durationP99Baseline };
+}
+
 function schedulerMetric(metricName: string, scheduleGroupName: string): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: 'AWS/Scheduler',
@@ -238,36 +244,23 @@ function schedulerMetric(metricName: string, scheduleGroupName: string): cloudwa
 function dashboardRows(props: JobQueueMonitoringProps): cloudwatch.IWidget[][] {
   const minute = Duration.minutes(1);
   const rows: cloudwatch.IWidget[][] = [];
+  const { jobQueue } = props;
   for (const lane of props.lanes) {
-    const { queue, deadLetterQueue: dlq, consumer } = lane;
+    const { queue, consumer } = lane;
     rows.push([new cloudwatch.TextWidget({ markdown: `### Lane \`${lane.name}\``, width: 24, height: 1 })]);
     rows.push([
       new cloudwatch.GraphWidget({
         title: `${lane.name}: depth and age`,
         left: [
-          queue.metricApproximateNumberOfMessagesVisible({
-            period: minute,
-            statistic: 'Maximum',
-            label: 'visible',
-          }),
+          jobQueue.metricQueueDepth(lane.name, { label: 'visible' }),
           queue.metricApproximateNumberOfMessagesNotVisible({
             period: minute,
             statistic: 'Maximum',
             label: 'in flight',
           }),
-          dlq.metricApproximateNumberOfMessagesVisible({
-            period: minute,
-            statistic: 'Maximum',
-            label: 'DLQ',
-          }),
+          jobQueue.metricDeadLetterQueueDepth(lane.name, { label: 'DLQ' }),
         ],
-        right: [
-          queue.metricApproximateAgeOfOldestMessage({
-            period: minute,
-            statistic: 'Maximum',
-            label: 'age (s)',
-          }),
-        ],
+        right: [jobQueue.metricAgeOfOldestJob(lane.name, { label: 'age (s)' })],
         width: 8,
       }),
       new cloudwatch.GraphWidget({
@@ -308,7 +301,7 @@ function dashboardRows(props: JobQueueMonitoringProps): cloudwatch.IWidget[][] {
           const { jobType, lane: laneDim } = JOB_METRICS.dimensions;
           return new cloudwatch.MathExpression({
             // One line per job type; the runtime's dimensions are exactly {JobType, Lane}.
-            expression: `SEARCH('{${props.metricsNamespace},${jobType},${laneDim}} MetricName="${metricName}" ${laneDim}="${lane.name}"', 'Sum', 60)`,
+            expression: `SEARCH('{${jobQueue.metricsNamespace},${jobType},${laneDim}} MetricName="${metricName}" ${laneDim}="${lane.name}"', 'Sum', 60)`,
             label: metricName,
             period: minute,
           });
@@ -320,9 +313,11 @@ function dashboardRows(props: JobQueueMonitoringProps): cloudwatch.IWidget[][] {
   rows.push([
     new cloudwatch.GraphWidget({
       title: 'Scheduler deliveries',
-      left: SCHEDULER_ALARMS.map(({ metric }) => schedulerMetric(metric, props.scheduleGroupName)),
+      left: SCHEDULER_ALARMS.map(({ metric }) =>
+        schedulerMetric(metric, jobQueue.scheduleGroup.scheduleGroupName),
+      ),
       right: [
-        props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        jobQueue.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: minute,
           statistic: 'Maximum',
           label: 'schedule DLQ',

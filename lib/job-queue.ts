@@ -1,25 +1,28 @@
 /**
  * JobQueue: priority lanes with DLQs and consumers, the DynamoDB job ledger, the schedule group
  * and scheduler role, alarms and a dashboard, checked for cross-resource invariants at synth time.
+ * `JobQueue.fromJobQueueAttributes` imports one defined in another stack or app.
  */
 import {
-  Annotations,
   ArnFormat,
+  Aws,
   CfnOutput,
   Duration,
   Names,
   RemovalPolicy,
   Stack,
+  Token,
   Validations,
 } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { JobRegistry } from '../lambdas/registry/types';
 // The backoff module is pure (no SDK), like the contract: the construct checks the TTL with the
 // very function the consumer schedules retries with.
@@ -29,15 +32,15 @@ import {
   type JobQueueConfig,
   type LaneConfig,
   LEDGER_ATTR,
-  PRODUCER_ENV,
 } from '../lambdas/shared/contract';
 import { DEFAULTS } from '../lambdas/shared/defaults';
 import { JobQueueConfigError } from './errors';
-import { type IJobLane, JobLane } from './job-lane';
+import type { IJobLane, IJobQueue, IOwnedJobLane, JobLaneAttributes, JobQueueAttributes } from './interfaces';
+import { JobQueueBase } from './job-queue-base';
 import { type JobQueueAlarmOptions, JobQueueMonitoring } from './job-queue-monitoring';
-import { JobSchedule, type JobScheduleOptions } from './job-schedule';
-import { DEFAULT_LANES, DLQ_RETENTION, type LaneOptions, resolveLanes } from './lanes';
-import { consumerEntry } from './private/consumer-entry';
+import { DEFAULT_LANES, DLQ_RETENTION, type LaneOptions, type ResolvedLane, resolveLanes } from './lanes';
+import { type ConsumerEntry, consumerEntry } from './private/consumer-entry';
+import { JobLane, queueEncryption } from './private/job-lane';
 import { checkInt, checkSeconds } from './private/validate';
 
 /** Exponential backoff with full jitter between retries of a failed job. */
@@ -117,9 +120,9 @@ export interface JobQueueProps {
   readonly consumerMemorySize?: number;
 
   /**
-   * Consumer runtime.
+   * Consumer runtime: a Node.js runtime; the bundle targets its version.
    *
-   * @default lambda.Runtime.NODEJS_22_X
+   * @default lambda.Runtime.NODEJS_24_X
    */
   readonly consumerRuntime?: lambda.Runtime;
 
@@ -233,146 +236,199 @@ export interface JobQueueProps {
    * @default - none
    */
   readonly consumerEnvironment?: Record<string, string>;
-}
 
-/** Lanes whose config JSON still fits Lambda's 4 KB environment with room for other variables. */
-const MAX_LANES_IN_PRODUCER_ENV = 5;
+  /**
+   * A customer-managed KMS key for the lane queues, their DLQs, the schedule DLQ, the ledger
+   * table (when this construct creates it) and the consumer log groups. Every grant (consumers,
+   * scheduler role, `grantEnqueue`, `grantStatusRead`, `grantOperate`, `configureProducer`) then
+   * includes the key actions SQS and DynamoDB need, and the key policy lets CloudWatch Logs use
+   * it for this account's log groups (for a key imported from elsewhere, add that statement to
+   * its policy yourself).
+   *
+   * @default - SQS-managed encryption for the queues, an AWS-managed key for the ledger, and
+   * CloudWatch Logs' own encryption for the log groups
+   */
+  readonly encryptionKey?: kms.IKey;
+}
 
 /** Lambda's own limits for a function timeout. */
 const MAX_CONSUMER_TIMEOUT_SECONDS = 900;
 
-export class JobQueue extends Construct {
+/** Every prop with its default applied and checked: what the steps of the constructor build from. */
+interface ResolvedJobQueueProps {
+  readonly lanes: ResolvedLane[];
+  readonly defaultLane: string;
+  readonly consumerTimeout: Duration;
+  readonly memorySize: number;
+  readonly batchParallelism: number;
+  readonly backoffBase: Duration;
+  readonly backoffCap: Duration;
+  readonly ledgerTtl: Duration;
+  readonly removalPolicy: RemovalPolicy;
+  readonly metricsNamespace: string;
+}
+
+export class JobQueue extends JobQueueBase {
+  /**
+   * A job queue defined in another stack or app, to enqueue into, schedule jobs for and grant
+   * access to without owning it. Its attributes are in the owning stack's config output
+   * (`JobQueue.fromJobQueueConfig` takes that JSON as it is); within one CDK app, pass the
+   * `JobQueue` itself instead.
+   */
+  public static fromJobQueueAttributes(scope: Construct, id: string, attrs: JobQueueAttributes): IJobQueue {
+    return new ImportedJobQueue(scope, id, attrs);
+  }
+
+  /**
+   * A job queue from the JSON its stack publishes as the `sqs-jobs:config` output (what
+   * `JobClient.fromStack` reads), for an app that deploys separately from the queue's.
+   */
+  public static fromJobQueueConfig(
+    scope: Construct,
+    id: string,
+    config: JobQueueConfig,
+    options: Pick<JobQueueAttributes, 'encryptionKey' | 'metricsNamespace' | 'registry' | 'stackName'> = {},
+  ): IJobQueue {
+    return new ImportedJobQueue(scope, id, {
+      ...options,
+      ledgerTableArn: Stack.of(scope).formatArn({
+        service: 'dynamodb',
+        resource: 'table',
+        resourceName: config.tableName,
+      }),
+      lanes: Object.fromEntries(
+        Object.entries(config.lanes).map(([name, lane]): [string, JobLaneAttributes] => [
+          name,
+          {
+            queueArn: lane.queueArn,
+            queueUrl: lane.queueUrl,
+            deadLetterQueueArn: lane.dlqArn,
+            deadLetterQueueUrl: lane.dlqUrl,
+            fifo: lane.fifo,
+            maxAttempts: lane.maxAttempts,
+            maxReceiveCount: lane.maxReceiveCount,
+            consumerFunctionName: lane.functionName,
+          },
+        ]),
+      ),
+      defaultLane: config.defaultLane,
+      scheduleGroupName: config.scheduleGroup,
+      schedulerRoleArn: config.schedulerRoleArn,
+      scheduleDeadLetterQueueArn: config.scheduleDlqArn,
+      alarmTopicArn: config.alarmTopicArn,
+      ledgerTtl:
+        config.ledgerTtlSeconds === undefined ? undefined : Duration.seconds(config.ledgerTtlSeconds),
+    });
+  }
+
   /** The job ledger: idempotency and status record in one item per job. */
-  public readonly table: dynamodb.ITable;
+  public readonly ledgerTable: dynamodb.ITable;
   /** Lanes by name, in the order they were defined. */
-  public readonly lanes: ReadonlyMap<string, IJobLane>;
-  /** Lane for jobs that name none. */
+  public readonly lanes: ReadonlyMap<string, IOwnedJobLane>;
   public readonly defaultLane: string;
-  /** Group holding this queue's schedules (cron and one-time delays). */
   public readonly scheduleGroup: scheduler.IScheduleGroup;
-  /** Role EventBridge Scheduler assumes to send jobs to the lanes. */
   public readonly schedulerRole: iam.IRole;
-  /** Where scheduler deliveries that failed after their retries end up. */
   public readonly scheduleDeadLetterQueue: sqs.IQueue;
+  public readonly encryptionKey?: kms.IKey;
+  public readonly metricsNamespace: string;
   /** Alarms and dashboard. */
   public readonly monitoring: JobQueueMonitoring;
-  /** What clients need to reach this queue, as published in the stack output. */
   public readonly config: JobQueueConfig;
   /** The registry given in the props, if any: schedules are checked against it at synth time. */
   public readonly registry?: JobRegistry;
 
   constructor(scope: Construct, id: string, props: JobQueueProps) {
     super(scope, id);
-
-    const consumerTimeout = props.consumerTimeout ?? Duration.seconds(DEFAULTS.consumerTimeoutSeconds);
-    checkSeconds('consumerTimeout', consumerTimeout, 1, MAX_CONSUMER_TIMEOUT_SECONDS);
-    const memorySize = props.consumerMemorySize ?? DEFAULTS.consumerMemoryMb;
-    checkInt('consumerMemorySize', memorySize, 128, 10_240);
-    const batchParallelism = props.batchParallelism ?? DEFAULTS.batchParallelism;
-    checkInt('batchParallelism', batchParallelism, 1, 100);
-    const backoffBase = props.backoff?.base ?? Duration.seconds(DEFAULTS.backoffBaseSeconds);
-    const backoffCap = props.backoff?.cap ?? Duration.seconds(DEFAULTS.backoffCapSeconds);
-    checkSeconds('backoff.base', backoffBase, 1, MAX_BACKOFF_SECONDS);
-    checkSeconds('backoff.cap', backoffCap, backoffBase.toSeconds(), MAX_BACKOFF_SECONDS);
-    const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(0);
-    const ledgerTtl = props.ledgerTtl ?? Duration.seconds(DEFAULTS.ledgerTtlSeconds);
-
-    const lanes = resolveLanes(props.lanes ?? DEFAULT_LANES, {
-      batchSize: props.batchSize ?? DEFAULTS.batchSize,
-      maxBatchingWindow,
-      totalConcurrency: props.totalConcurrency ?? DEFAULTS.totalConcurrency,
-    });
-    const laneNames = lanes.map((lane) => lane.name);
-    this.defaultLane = props.defaultLane ?? (laneNames.includes('default') ? 'default' : laneNames[0]);
-    if (!laneNames.includes(this.defaultLane)) {
-      throw new JobQueueConfigError('defaultLane', `one of ${laneNames.join(', ')}`, this.defaultLane);
-    }
-
-    // A ledger item must outlive every retry of its job, or a late retry would run a finished job again.
-    // The runtime's own backoff decides the delays: a lane of N attempts waits after the first N - 1.
-    const backoff = { baseSeconds: backoffBase.toSeconds(), capSeconds: backoffCap.toSeconds() };
-    const horizon = Math.max(...lanes.map((lane) => retryHorizonSeconds(lane.maxAttempts - 1, backoff)));
-    checkSeconds('ledgerTtl', ledgerTtl, Math.max(horizon, 3600), 365 * 24 * 3600);
-
+    const resolved = resolveProps(props);
+    this.defaultLane = resolved.defaultLane;
+    this.metricsNamespace = resolved.metricsNamespace;
+    this.encryptionKey = props.encryptionKey;
     this.registry = props.registry;
-    if (this.registry) checkJobLanes(this.registry, laneNames);
+    if (this.registry)
+      checkJobLanes(
+        this.registry,
+        resolved.lanes.map((lane) => lane.name),
+      );
 
+    this.ledgerTable =
+      props.ledgerTable ?? this.createLedger(props.ledgerRemovalPolicy ?? resolved.removalPolicy);
+    if (this.encryptionKey) allowLogsToUseKey(this.encryptionKey);
     const entry = consumerEntry(props.registryEntry, props.registryExport ?? 'registry');
+    const lanes = this.createLanes(props, resolved, entry);
+    this.lanes = lanes;
+    this.scheduleDeadLetterQueue = this.createScheduleDeadLetterQueue(resolved.removalPolicy);
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules');
+    this.schedulerRole = this.createSchedulerRole([...lanes.values()]);
+    this.monitoring = new JobQueueMonitoring(this, 'Monitoring', {
+      jobQueue: this,
+      lanes: [...lanes.values()],
+      consumerTimeout: resolved.consumerTimeout,
+      alarms: props.alarms,
+      alarmTopic: props.alarmTopic,
+      dashboard: props.dashboard ?? true,
+    });
+    this.config = this.publishConfig([...lanes.values()], resolved.ledgerTtl);
+  }
 
-    // Queues and the ledger hold work and history: kept unless the user opts out.
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.table =
-      props.ledgerTable ??
-      this.createLedger(props.ledgerRemovalPolicy ?? props.removalPolicy ?? RemovalPolicy.RETAIN);
+  /** Returns the lane with its consumer, or throws naming the lanes that exist. */
+  public override lane(name: string): IOwnedJobLane {
+    return super.lane(name) as IOwnedJobLane;
+  }
 
+  protected configStackArn(): string {
+    const stack = Stack.of(this);
+    return stack.formatArn({
+      service: 'cloudformation',
+      resource: 'stack',
+      resourceName: `${stack.stackName}/*`,
+    });
+  }
+
+  /** One lane construct per resolved lane: queue, DLQ and consumer, with the consumer's ledger grant. */
+  private createLanes(
+    props: JobQueueProps,
+    resolved: ResolvedJobQueueProps,
+    entry: ConsumerEntry,
+  ): Map<string, JobLane> {
     const serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
-    const metricsNamespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
-    const laneMap = new Map<string, JobLane>();
-    for (const lane of lanes) {
+    const lanes = new Map<string, JobLane>();
+    for (const lane of resolved.lanes) {
       const jobLane = new JobLane(this, `Lane-${lane.name}`, {
         lane,
         entry,
-        consumerTimeout,
-        memorySize,
-        batchParallelism,
-        backoffBase,
-        backoffCap,
-        ledgerTtl,
-        ledgerTableName: this.table.tableName,
+        consumerTimeout: resolved.consumerTimeout,
+        memorySize: resolved.memorySize,
+        batchParallelism: resolved.batchParallelism,
+        backoffBase: resolved.backoffBase,
+        backoffCap: resolved.backoffCap,
+        ledgerTtl: resolved.ledgerTtl,
+        ledgerTableName: this.ledgerTable.tableName,
         serviceName,
-        metricsNamespace,
+        metricsNamespace: resolved.metricsNamespace,
         bundleAwsSdk: props.bundleAwsSdk ?? false,
         logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-        runtime: props.consumerRuntime ?? lambda.Runtime.NODEJS_22_X,
+        runtime: props.consumerRuntime ?? lambda.Runtime.NODEJS_24_X,
         environment: props.consumerEnvironment ?? {},
-        removalPolicy,
+        removalPolicy: resolved.removalPolicy,
+        encryptionKey: this.encryptionKey,
       });
       // Every consumer write is a conditional UpdateItem (claim, complete, fail, progress, lease,
       // outcome); optimistic mode reads first. test/unit/lib/grants.test.ts proves the set.
-      this.table.grant(jobLane.consumer, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-      laneMap.set(lane.name, jobLane);
-      Validations.of(jobLane).acknowledge(
-        {
-          id: 'AwsSolutions-L1',
-          reason: 'Consumers target Node.js 22 on purpose; set consumerRuntime to move to a newer runtime.',
-        },
-        {
-          id: 'Serverless-LambdaLatestVersion',
-          reason: 'Consumers target Node.js 22 on purpose; set consumerRuntime to move to a newer runtime.',
-        },
-        {
-          id: 'Serverless-SQSRedrivePolicy',
-          reason: 'The lane DLQ is the end of the line: jobs leave it only by an operator redrive.',
-        },
-        {
-          id: 'Serverless-LambdaDLQ',
-          reason:
-            'SQS-triggered: failed messages go to the lane DLQ through its redrive policy, not a Lambda DLQ.',
-        },
-        {
-          id: 'Serverless-LambdaAsyncFailureDestination',
-          reason: 'Never invoked asynchronously; failures are handled by the lane queue and its DLQ.',
-        },
-        {
-          id: 'Serverless-LambdaTracing',
-          reason: 'Per-job structured logs and metrics cover tracing needs; X-Ray would add cost per job.',
-        },
-        {
-          id: 'Serverless-LambdaEventSourceMappingDestination',
-          reason:
-            'SQS event sources dead-letter through the queue redrive policy (ESM destinations do not apply).',
-        },
-      );
+      this.ledgerTable.grant(jobLane.consumer, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+      this.ledgerTable.encryptionKey?.grantEncryptDecrypt(jobLane.consumer);
+      lanes.set(lane.name, jobLane);
     }
-    this.lanes = laneMap;
+    return lanes;
+  }
 
-    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+  private createScheduleDeadLetterQueue(removalPolicy: RemovalPolicy): sqs.Queue {
+    const queue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      ...queueEncryption(this.encryptionKey),
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
       removalPolicy,
     });
-    Validations.of(this.scheduleDeadLetterQueue).acknowledge(
+    Validations.of(queue).acknowledge(
       {
         id: 'AwsSolutions-SQS3',
         reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
@@ -382,240 +438,55 @@ export class JobQueue extends Construct {
         reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
       },
     );
-    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules');
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+    return queue;
+  }
+
+  /** The role Scheduler assumes: it only sends (to the lanes, and failed deliveries to its DLQ). */
+  private createSchedulerRole(lanes: readonly JobLane[]): iam.Role {
+    const role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
       description: 'Lets EventBridge Scheduler deliver cron and delayed jobs to the lanes',
     });
-    // Scheduler only sends (to the target, and failed deliveries to its DLQ): no attributes, no URL.
-    for (const jobLane of laneMap.values()) jobLane.queue.grant(schedulerRole, 'sqs:SendMessage');
-    this.scheduleDeadLetterQueue.grant(schedulerRole, 'sqs:SendMessage');
-    this.schedulerRole = schedulerRole;
+    for (const lane of lanes) lane.queue.grant(role, 'sqs:SendMessage');
+    this.scheduleDeadLetterQueue.grant(role, 'sqs:SendMessage');
+    this.encryptionKey?.grantEncryptDecrypt(role);
+    return role;
+  }
 
-    this.monitoring = new JobQueueMonitoring(this, 'Monitoring', {
-      lanes: [...laneMap.values()],
-      scheduleGroupName: this.scheduleGroup.scheduleGroupName,
-      scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
-      consumerTimeout,
-      alarms: props.alarms,
-      alarmTopic: props.alarmTopic,
-      dashboard: props.dashboard ?? true,
-      metricsNamespace,
-    });
-
-    this.config = {
+  /** The config clients need, as a property and as the stack output `JobClient.fromStack` reads. */
+  private publishConfig(lanes: readonly JobLane[], ledgerTtl: Duration): JobQueueConfig {
+    const config: JobQueueConfig = {
       version: 1,
-      tableName: this.table.tableName,
+      tableName: this.ledgerTable.tableName,
       defaultLane: this.defaultLane,
       lanes: Object.fromEntries(
-        [...laneMap.values()].map((lane): [string, LaneConfig] => [
+        lanes.map((lane): [string, LaneConfig] => [
           lane.name,
           {
             queueUrl: lane.queue.queueUrl,
             queueArn: lane.queue.queueArn,
             dlqUrl: lane.deadLetterQueue.queueUrl,
             dlqArn: lane.deadLetterQueue.queueArn,
-            fifo: lane.settings.fifo,
-            maxAttempts: lane.settings.maxAttempts,
+            fifo: lane.fifo,
+            maxAttempts: lane.maxAttempts,
             maxReceiveCount: lane.settings.maxReceiveCount,
             functionName: lane.consumer.functionName,
           },
         ]),
       ),
       scheduleGroup: this.scheduleGroup.scheduleGroupName,
-      schedulerRoleArn: schedulerRole.roleArn,
+      schedulerRoleArn: this.schedulerRole.roleArn,
       scheduleDlqArn: this.scheduleDeadLetterQueue.queueArn,
       alarmTopicArn: this.monitoring.alarmTopic.topicArn,
       ledgerTtlSeconds: ledgerTtl.toSeconds(),
     };
     new CfnOutput(this, 'Config', {
       description: CONFIG_OUTPUT_DESCRIPTION,
-      value: Stack.of(this).toJsonString(this.config),
+      value: Stack.of(this).toJsonString(config),
     });
-  }
-
-  /** Returns the lane, or throws naming the lanes that exist. */
-  public lane(name: string): IJobLane {
-    const lane = this.lanes.get(name);
-    if (!lane) throw new JobQueueConfigError('lane', `one of ${[...this.lanes.keys()].join(', ')}`, name);
-    return lane;
-  }
-
-  /** Adds a cron, rate or one-time schedule that enqueues a job into one of the lanes. */
-  public addSchedule(id: string, options: JobScheduleOptions): JobSchedule {
-    return new JobSchedule(this, id, { ...options, jobQueue: this });
-  }
-
-  /**
-   * Grants what a producer's `JobClient` needs to enqueue, found with `JobClient.fromStack`:
-   *
-   * - `sqs:SendMessage` on every lane (SendMessage, SendMessageBatch) and `sqs:GetQueueAttributes`
-   *   (the lane depth that `backlogLimits` checks);
-   * - `dynamodb:PutItem` and `dynamodb:DeleteItem` on the ledger: a keyed job's ENQUEUED item, and
-   *   its removal when the send failed, so a retry with the same key is not swallowed;
-   * - `scheduler:CreateSchedule` in this queue's schedule group and `iam:PassRole` on the
-   *   scheduler role, only towards `scheduler.amazonaws.com` (delays over 15 minutes, FIFO delays);
-   * - `cloudformation:DescribeStacks` on this stack only (`JobClient.fromStack` reads the config
-   *   output). Kept because producers outside Lambda (containers, scripts, CI) find the queue that
-   *   way; a Lambda producer should use `configureProducer` instead, which grants the rest without it.
-   *
-   * Add `grantStatusRead` for `getJob`. test/unit/lib/grants.test.ts checks every call the client
-   * makes against these grants with an IAM policy simulator, and that nothing else is granted.
-   */
-  public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
-    return this.grantSend(grantee).combine(this.grantConfigRead(grantee));
-  }
-
-  /**
-   * Grants what `JobClient.getJob` needs (`dynamodb:GetItem` on the ledger), and
-   * `cloudformation:DescribeStacks` on this stack for `JobClient.fromStack`.
-   */
-  public grantStatusRead(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:GetItem').combine(this.grantConfigRead(grantee));
-  }
-
-  /**
-   * Makes `fn` a producer without a CloudFormation call: sets the `SQS_JOBS_CONFIG` environment
-   * variable (PRODUCER_ENV.config) to this queue's config JSON, for `JobClient.fromEnvironment()`,
-   * and grants what enqueueing and `getJob` need (as `grantEnqueue` + `grantStatusRead`, without
-   * `cloudformation:DescribeStacks`). Lambda environment variables share a 4 KB limit; the config
-   * takes about 600 bytes per lane plus 550, so about five lanes fit (synth warns above that; a
-   * producer of a larger queue uses `grantEnqueue` and `JobClient.fromStack`).
-   */
-  public configureProducer(fn: lambda.Function): iam.Grant {
-    if (this.lanes.size > MAX_LANES_IN_PRODUCER_ENV) {
-      Annotations.of(fn).addWarningV2(
-        'sqs-jobs:producer-config-size',
-        `${PRODUCER_ENV.config} holds the config of ${this.lanes.size} lanes (about ${550 + 600 * this.lanes.size} bytes): Lambda rejects environments over 4 KB. If the deploy fails, use grantEnqueue and JobClient.fromStack instead.`,
-      );
-    }
-    fn.addEnvironment(PRODUCER_ENV.config, Stack.of(this).toJsonString(this.config));
-    return this.grantSend(fn).combine(this.table.grant(fn, 'dynamodb:GetItem'));
-  }
-
-  /**
-   * Grants what the `sqs-jobs` operator CLI needs for `status`, `stats`, `top`, `schedules` and
-   * every `dlq` command (list, retry, delete, redrive, purge):
-   *
-   * - `cloudformation:DescribeStacks` on this stack (the CLI finds the config output);
-   * - on each lane DLQ: receive, change visibility (hand a peeked message back), delete, read
-   *   attributes, purge, and start / list message move tasks (a redrive also needs receive, delete
-   *   and attributes on its source);
-   * - on each lane queue: `sqs:SendMessage` (retry, and a redrive's destination) and
-   *   `sqs:GetQueueAttributes` (depths);
-   * - `dynamodb:GetItem` on the ledger (the CLI writes no ledger items: the consumer's claim
-   *   accepts DEAD jobs, so a retried or redriven job needs no reset);
-   * - `scheduler:GetSchedule` in this queue's schedule group and `scheduler:ListSchedules`, which
-   *   IAM only grants on `*`;
-   * - `cloudwatch:GetMetricData` (no resource-level permissions, so `*`) and
-   *   `cloudwatch:DescribeAlarms` on this account and region's alarms (the CLI lists the alarms
-   *   that notify this queue's topic).
-   *
-   * `sqs-jobs enqueue` is a producer call: add `grantEnqueue`. test/unit/lib/grants.test.ts runs
-   * every operator command against these grants with an IAM policy simulator.
-   */
-  public grantOperate(grantee: iam.IGrantable): iam.Grant {
-    const stack = Stack.of(this);
-    const dlqs = [...this.lanes.values()].map((lane) => lane.deadLetterQueue);
-    const queues = [...this.lanes.values()].map((lane) => lane.queue);
-    const grants = [
-      this.grantConfigRead(grantee),
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: [
-          'sqs:ReceiveMessage',
-          'sqs:ChangeMessageVisibility',
-          'sqs:DeleteMessage',
-          'sqs:GetQueueAttributes',
-          'sqs:PurgeQueue',
-          'sqs:StartMessageMoveTask',
-          'sqs:ListMessageMoveTasks',
-        ],
-        resourceArns: dlqs.map((dlq) => dlq.queueArn),
-      }),
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
-        resourceArns: queues.map((queue) => queue.queueArn),
-      }),
-      this.table.grant(grantee, 'dynamodb:GetItem'),
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['scheduler:GetSchedule'],
-        resourceArns: [this.scheduleArns()],
-      }),
-      // Neither action has resource-level permissions: IAM grants them on '*' or not at all.
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['scheduler:ListSchedules', 'cloudwatch:GetMetricData'],
-        resourceArns: ['*'],
-      }),
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['cloudwatch:DescribeAlarms'],
-        resourceArns: [
-          stack.formatArn({
-            service: 'cloudwatch',
-            resource: 'alarm',
-            resourceName: '*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    ];
-    return grants.reduce((all, grant) => all.combine(grant));
-  }
-
-  /** `cloudformation:DescribeStacks` on this stack only: what `JobClient.fromStack` and the CLI call. */
-  private grantConfigRead(grantee: iam.IGrantable): iam.Grant {
-    const stack = Stack.of(this);
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['cloudformation:DescribeStacks'],
-      resourceArns: [
-        stack.formatArn({
-          service: 'cloudformation',
-          resource: 'stack',
-          resourceName: `${stack.stackName}/*`,
-        }),
-      ],
-    });
-  }
-
-  /** Sending to the lanes, the keyed ledger writes and one-time schedules: every enqueue path. */
-  private grantSend(grantee: iam.IGrantable): iam.Grant {
-    const grants = [...this.lanes.values()].map((lane) =>
-      lane.queue.grant(grantee, 'sqs:SendMessage', 'sqs:GetQueueAttributes'),
-    );
-    grants.push(this.table.grant(grantee, 'dynamodb:PutItem', 'dynamodb:DeleteItem'));
-    grants.push(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['scheduler:CreateSchedule'],
-        resourceArns: [this.scheduleArns()],
-      }),
-    );
-    // The role may only be handed to EventBridge Scheduler, not to any service that accepts roles.
-    grants.push(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['iam:PassRole'],
-        resourceArns: [this.schedulerRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      }),
-    );
-    return grants.reduce((all, grant) => all.combine(grant));
-  }
-
-  /** Every schedule in this queue's group. */
-  private scheduleArns(): string {
-    return Stack.of(this).formatArn({
-      service: 'scheduler',
-      resource: 'schedule',
-      resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
-    });
+    return config;
   }
 
   private createLedger(removalPolicy: RemovalPolicy): dynamodb.ITable {
@@ -624,10 +495,58 @@ export class JobQueue extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: LEDGER_ATTR.expiresAt,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...(this.encryptionKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.encryptionKey }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy,
     });
   }
+}
+
+/** Applies every default (from lambdas/shared/defaults.ts) and checks each prop and their relations. */
+function resolveProps(props: JobQueueProps): ResolvedJobQueueProps {
+  const consumerTimeout = props.consumerTimeout ?? Duration.seconds(DEFAULTS.consumerTimeoutSeconds);
+  checkSeconds('consumerTimeout', consumerTimeout, 1, MAX_CONSUMER_TIMEOUT_SECONDS);
+  const memorySize = props.consumerMemorySize ?? DEFAULTS.consumerMemoryMb;
+  checkInt('consumerMemorySize', memorySize, 128, 10_240);
+  const batchParallelism = props.batchParallelism ?? DEFAULTS.batchParallelism;
+  checkInt('batchParallelism', batchParallelism, 1, 100);
+  const backoffBase = props.backoff?.base ?? Duration.seconds(DEFAULTS.backoffBaseSeconds);
+  const backoffCap = props.backoff?.cap ?? Duration.seconds(DEFAULTS.backoffCapSeconds);
+  checkSeconds('backoff.base', backoffBase, 1, MAX_BACKOFF_SECONDS);
+  checkSeconds('backoff.cap', backoffCap, backoffBase.toSeconds(), MAX_BACKOFF_SECONDS);
+
+  const lanes = resolveLanes(props.lanes ?? DEFAULT_LANES, {
+    batchSize: props.batchSize ?? DEFAULTS.batchSize,
+    maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(0),
+    totalConcurrency: props.totalConcurrency ?? DEFAULTS.totalConcurrency,
+  });
+  const laneNames = lanes.map((lane) => lane.name);
+  const defaultLane = props.defaultLane ?? (laneNames.includes('default') ? 'default' : laneNames[0]);
+  if (!laneNames.includes(defaultLane)) {
+    throw new JobQueueConfigError('defaultLane', `one of ${laneNames.join(', ')}`, defaultLane);
+  }
+
+  // A ledger item must outlive every retry of its job, or a late retry would run a finished job again.
+  // The runtime's own backoff decides the delays: a lane of N attempts waits after the first N - 1.
+  const ledgerTtl = props.ledgerTtl ?? Duration.seconds(DEFAULTS.ledgerTtlSeconds);
+  const backoff = { baseSeconds: backoffBase.toSeconds(), capSeconds: backoffCap.toSeconds() };
+  const horizon = Math.max(...lanes.map((lane) => retryHorizonSeconds(lane.maxAttempts - 1, backoff)));
+  checkSeconds('ledgerTtl', ledgerTtl, Math.max(horizon, 3600), 365 * 24 * 3600);
+
+  return {
+    lanes,
+    defaultLane,
+    consumerTimeout,
+    memorySize,
+    batchParallelism,
+    backoffBase,
+    backoffCap,
+    ledgerTtl,
+    // Queues and the ledger hold work and history: kept unless the user opts out.
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    metricsNamespace: props.metricsNamespace ?? DEFAULTS.metricsNamespace,
+  };
 }
 
 /** A job whose definition names a lane this queue does not have would fail every enqueue. */
@@ -637,5 +556,151 @@ function checkJobLanes(registry: JobRegistry, laneNames: readonly string[]): voi
     if (lane !== undefined && !laneNames.includes(lane)) {
       throw new JobQueueConfigError(`registry job '${type}' lane`, `one of ${laneNames.join(', ')}`, lane);
     }
+  }
+}
+
+/**
+ * CloudWatch Logs encrypts a log group with a customer-managed key only if the key policy lets
+ * the regional Logs service use it for log groups of this account. A no-op for imported keys.
+ */
+function allowLogsToUseKey(key: kms.IKey): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+  );
+}
+
+/** A lane of an imported queue: its queues from their ARNs, no consumer. */
+class ImportedJobLane implements IJobLane {
+  public readonly queue: sqs.IQueue;
+  public readonly deadLetterQueue: sqs.IQueue;
+  public readonly fifo: boolean;
+  public readonly maxAttempts: number;
+
+  constructor(
+    scope: Construct,
+    public readonly name: string,
+    attrs: JobLaneAttributes,
+    key: kms.IKey | undefined,
+  ) {
+    const at = `lanes.${name}`;
+    this.maxAttempts = attrs.maxAttempts ?? DEFAULTS.maxAttempts;
+    checkInt(`${at}.maxAttempts`, this.maxAttempts, 1, 1000);
+    this.fifo = attrs.fifo ?? (!Token.isUnresolved(attrs.queueArn) && attrs.queueArn.endsWith('.fifo'));
+    this.queue = sqs.Queue.fromQueueAttributes(scope, `Lane-${name}-Queue`, {
+      queueArn: attrs.queueArn,
+      queueUrl: attrs.queueUrl,
+      fifo: this.fifo,
+      keyArn: key?.keyArn,
+    });
+    this.deadLetterQueue = sqs.Queue.fromQueueAttributes(scope, `Lane-${name}-DeadLetterQueue`, {
+      queueArn: attrs.deadLetterQueueArn,
+      queueUrl: attrs.deadLetterQueueUrl,
+      fifo: this.fifo,
+      keyArn: key?.keyArn,
+    });
+  }
+}
+
+/** What `fromJobQueueAttributes` returns: the grants, metrics and schedules of JobQueueBase. */
+class ImportedJobQueue extends JobQueueBase {
+  public readonly ledgerTable: dynamodb.ITable;
+  public readonly lanes: ReadonlyMap<string, IJobLane>;
+  public readonly defaultLane: string;
+  public readonly scheduleGroup: scheduler.IScheduleGroup;
+  public readonly schedulerRole: iam.IRole;
+  public readonly scheduleDeadLetterQueue: sqs.IQueue;
+  public readonly encryptionKey?: kms.IKey;
+  public readonly metricsNamespace: string;
+  public readonly registry?: JobRegistry;
+  public readonly config: JobQueueConfig;
+  private readonly stackName?: string;
+
+  constructor(scope: Construct, id: string, attrs: JobQueueAttributes) {
+    super(scope, id);
+    const laneNames = Object.keys(attrs.lanes ?? {});
+    if (laneNames.length === 0) {
+      throw new JobQueueConfigError('lanes', 'at least one lane (name → queue and DLQ ARNs)', attrs.lanes);
+    }
+    this.defaultLane = attrs.defaultLane ?? (laneNames.includes('default') ? 'default' : laneNames[0]);
+    if (!laneNames.includes(this.defaultLane)) {
+      throw new JobQueueConfigError('defaultLane', `one of ${laneNames.join(', ')}`, this.defaultLane);
+    }
+    this.encryptionKey = attrs.encryptionKey;
+    this.metricsNamespace = attrs.metricsNamespace ?? DEFAULTS.metricsNamespace;
+    this.registry = attrs.registry;
+    if (this.registry) checkJobLanes(this.registry, laneNames);
+    this.stackName = attrs.stackName;
+    this.ledgerTable = dynamodb.Table.fromTableAttributes(this, 'Ledger', {
+      tableArn: attrs.ledgerTableArn,
+      encryptionKey: attrs.encryptionKey,
+    });
+    this.lanes = new Map(
+      laneNames.map((name) => [
+        name,
+        new ImportedJobLane(this, name, attrs.lanes[name], attrs.encryptionKey),
+      ]),
+    );
+    this.scheduleGroup = scheduler.ScheduleGroup.fromScheduleGroupName(
+      this,
+      'Schedules',
+      attrs.scheduleGroupName,
+    );
+    this.schedulerRole = iam.Role.fromRoleArn(this, 'SchedulerRole', attrs.schedulerRoleArn, {
+      mutable: false,
+    });
+    this.scheduleDeadLetterQueue = sqs.Queue.fromQueueAttributes(this, 'ScheduleDeadLetterQueue', {
+      queueArn: attrs.scheduleDeadLetterQueueArn,
+      keyArn: attrs.encryptionKey?.keyArn,
+    });
+    const ledgerTtl = attrs.ledgerTtl ?? Duration.seconds(DEFAULTS.ledgerTtlSeconds);
+    this.config = {
+      version: 1,
+      tableName: this.ledgerTable.tableName,
+      defaultLane: this.defaultLane,
+      lanes: Object.fromEntries(
+        [...this.lanes.values()].map((lane): [string, LaneConfig] => [
+          lane.name,
+          {
+            queueUrl: lane.queue.queueUrl,
+            queueArn: lane.queue.queueArn,
+            dlqUrl: lane.deadLetterQueue.queueUrl,
+            dlqArn: lane.deadLetterQueue.queueArn,
+            fifo: lane.fifo,
+            maxAttempts: lane.maxAttempts,
+            maxReceiveCount: attrs.lanes[lane.name].maxReceiveCount,
+            functionName: attrs.lanes[lane.name].consumerFunctionName ?? '',
+          },
+        ]),
+      ),
+      scheduleGroup: attrs.scheduleGroupName,
+      schedulerRoleArn: attrs.schedulerRoleArn,
+      scheduleDlqArn: attrs.scheduleDeadLetterQueueArn,
+      alarmTopicArn: attrs.alarmTopicArn ?? '',
+      ledgerTtlSeconds: ledgerTtl.toSeconds(),
+    };
+  }
+
+  protected configStackArn(): string | undefined {
+    if (this.stackName === undefined) return undefined;
+    return Stack.of(this).formatArn({
+      service: 'cloudformation',
+      resource: 'stack',
+      resourceName: `${this.stackName}/*`,
+    });
   }
 }

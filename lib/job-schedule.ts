@@ -9,7 +9,7 @@ import { SqsSendMessage } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { ENVELOPE_VERSION } from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
-import type { JobQueue } from './job-queue';
+import type { IJobQueue } from './interfaces';
 import { checkScheduledJob, checkScheduleExpression } from './private/schedule-check';
 import { checkInt, checkSeconds } from './private/validate';
 
@@ -79,8 +79,8 @@ export interface JobScheduleOptions {
 }
 
 export interface JobScheduleProps extends JobScheduleOptions {
-  /** The queue whose lane receives the jobs. */
-  readonly jobQueue: JobQueue;
+  /** The queue whose lane receives the jobs: a `JobQueue`, or one imported with `JobQueue.fromJobQueueAttributes`. */
+  readonly jobQueue: IJobQueue;
 }
 
 /** Scheduler's limit on a target's input. */
@@ -97,15 +97,10 @@ export class JobSchedule extends Construct {
     // Every message names the schedule: a stack may hold many.
     const where = `JobSchedule '${id}'`;
     const laneName = props.lane ?? jobQueue.defaultLane;
-    // A Map: a lane name like `__proto__` or `constructor` is just an unknown lane.
-    const lane = jobQueue.lanes.get(laneName);
-    if (!lane) {
-      throw new JobQueueConfigError(
-        `${where}.lane`,
-        `one of ${[...jobQueue.lanes.keys()].join(', ')}`,
-        laneName,
-      );
+    if (!jobQueue.laneNames.includes(laneName)) {
+      throw new JobQueueConfigError(`${where}.lane`, `one of ${jobQueue.laneNames.join(', ')}`, laneName);
     }
+    const lane = jobQueue.lane(laneName);
     if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(props.jobType)) {
       throw new JobQueueConfigError(
         `${where}.jobType`,
@@ -157,7 +152,7 @@ export class JobSchedule extends Construct {
     }
 
     const messageGroupId = props.messageGroupId ?? this.jobIdPrefix;
-    if (lane.settings.fifo) checkInt(`${where}.messageGroupId.length`, messageGroupId.length, 1, 128);
+    if (lane.fifo) checkInt(`${where}.messageGroupId.length`, messageGroupId.length, 1, 128);
     this.schedule = new scheduler.Schedule(this, 'Resource', {
       schedule: props.schedule,
       scheduleGroup: jobQueue.scheduleGroup,
@@ -172,7 +167,7 @@ export class JobSchedule extends Construct {
         deadLetterQueue: jobQueue.scheduleDeadLetterQueue,
         retryAttempts,
         maxEventAge,
-        messageGroupId: lane.settings.fifo ? messageGroupId : undefined,
+        messageGroupId: lane.fifo ? messageGroupId : undefined,
       }),
     });
     // The group is referenced by its generated name, not a Ref: without this, CloudFormation may

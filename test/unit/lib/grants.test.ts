@@ -396,20 +396,20 @@ describe('consumer grants', () => {
         progressIntervalMs: 0,
         random: () => 0.5,
       });
-      const group = lane.settings.fifo ? { groupId: 'g' } : {};
+      const group = lane.fifo ? { groupId: 'g' } : {};
 
       // Act
       await handler(
         {
           Records: [
-            sqsRecord('progressing', 'progressing', { groupId: lane.settings.fifo ? 'p' : undefined }),
-            sqsRecord('optimistic', 'optimistic', { groupId: lane.settings.fifo ? 'o' : undefined }),
-            sqsRecord('unledgered', 'unledgered', { groupId: lane.settings.fifo ? 'u' : undefined }),
-            sqsRecord('doomed', 'doomed', { groupId: lane.settings.fifo ? 'd' : undefined }),
+            sqsRecord('progressing', 'progressing', { groupId: lane.fifo ? 'p' : undefined }),
+            sqsRecord('optimistic', 'optimistic', { groupId: lane.fifo ? 'o' : undefined }),
+            sqsRecord('unledgered', 'unledgered', { groupId: lane.fifo ? 'u' : undefined }),
+            sqsRecord('doomed', 'doomed', { groupId: lane.fifo ? 'd' : undefined }),
             sqsRecord('flaky', 'flaky', group),
             // FIFO: held back behind the failed one, so its visibility is changed in a batch.
             sqsRecord('follower', 'progressing', group),
-            sqsRecord('exhausted', 'flaky', { ...group, receiveCount: lane.settings.maxReceiveCount }),
+            sqsRecord('exhausted', 'flaky', { ...group, receiveCount: jobQueue.config.lanes[lane.name].maxReceiveCount }),
           ],
         },
         lambdaContext(),
@@ -426,7 +426,7 @@ describe('consumer grants', () => {
       ]) {
         expect(vias).toContain(via);
       }
-      if (lane.settings.fifo) expect(vias).toContain('sqs:ChangeMessageVisibilityBatch');
+      if (lane.fifo) expect(vias).toContain('sqs:ChangeMessageVisibilityBatch');
       await expectExactGrants(`consumer-${laneName}`, requests, CONSUMER_PLATFORM);
     },
   );

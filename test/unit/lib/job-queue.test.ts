@@ -97,9 +97,9 @@ describe('lanes', () => {
 });
 
 describe('consumers', () => {
-  it('runs each lane on an arm64 Node 22 Lambda with the lane settings in its environment', () => {
+  it('runs each lane on an arm64 Node 24 Lambda (the newest, so the cdk-nag latest-runtime rules pass) with the lane settings in its environment', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Timeout: 10,
       MemorySize: 256,

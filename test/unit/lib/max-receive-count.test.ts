@@ -6,7 +6,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CONSUMER_ENV } from '../../../lambdas/shared/contract';
-import { defaultMaxReceiveCount, type LaneOptions } from '../../../lib';
+import type { LaneOptions } from '../../../lib';
+import { defaultMaxReceiveCount } from '../../../lib/lanes';
 import { oneLaneQueue } from './helpers';
 
 function withLane(lane: Omit<LaneOptions, 'name'>) {

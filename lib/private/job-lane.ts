@@ -2,17 +2,20 @@
  * One priority lane: the SQS queue, its dead-letter queue and the consumer Lambda that drains it.
  * Created by JobQueue in a loop over the resolved lane definitions; not meant to be built alone.
  */
-import { Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Names, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CONSUMER_ENV } from '../lambdas/shared/contract';
-import { DLQ_RETENTION, type ResolvedLane } from './lanes';
-import type { ConsumerEntry } from './private/consumer-entry';
+import { CONSUMER_ENV } from '../../lambdas/shared/contract';
+import { JobQueueConfigError } from '../errors';
+import type { IJobLane } from '../interfaces';
+import { DLQ_RETENTION, type ResolvedLane } from '../lanes';
+import type { ConsumerEntry } from './consumer-entry';
 
 /** What every lane shares: the consumer's code and runtime settings. */
 export interface JobLaneProps {
@@ -34,17 +37,8 @@ export interface JobLaneProps {
   readonly environment: Record<string, string>;
   /** Applied to the lane queue and its DLQ (see JobQueueProps.removalPolicy). */
   readonly removalPolicy: RemovalPolicy;
-}
-
-/** A lane's resources, as JobQueue exposes them. */
-export interface IJobLane {
-  readonly name: string;
-  readonly settings: ResolvedLane;
-  readonly queue: sqs.IQueue;
-  readonly deadLetterQueue: sqs.IQueue;
-  readonly consumer: lambda.IFunction;
-  /** The visibility timeout derived from the consumer timeout. */
-  readonly visibilityTimeout: Duration;
+  /** Customer-managed key for the queues and the log group (JobQueueProps.encryptionKey). */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** Visibility timeout: 6 × consumer timeout + batching window, as AWS recommends for SQS event sources. */
@@ -54,6 +48,9 @@ export function deriveVisibilityTimeout(consumerTimeout: Duration, batchingWindo
 
 export class JobLane extends Construct implements IJobLane {
   public readonly name: string;
+  public readonly fifo: boolean;
+  public readonly maxAttempts: number;
+  /** Every resolved lane setting (weight, alarm thresholds, batching). */
   public readonly settings: ResolvedLane;
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
@@ -64,11 +61,13 @@ export class JobLane extends Construct implements IJobLane {
     super(scope, id);
     const { lane } = props;
     this.name = lane.name;
+    this.fifo = lane.fifo;
+    this.maxAttempts = lane.maxAttempts;
     this.settings = lane;
     this.visibilityTimeout = deriveVisibilityTimeout(props.consumerTimeout, lane.maxBatchingWindow);
 
     const queueSecurity = {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(props.encryptionKey),
       enforceSSL: true,
       fifo: lane.fifo || undefined,
     };
@@ -101,7 +100,10 @@ export class JobLane extends Construct implements IJobLane {
       sourceQueueArns: [Stack.of(this).formatArn({ service: 'sqs', resource: queueName })],
     };
 
-    const logGroup = new logs.LogGroup(this, 'ConsumerLogs', { retention: props.logRetention });
+    const logGroup = new logs.LogGroup(this, 'ConsumerLogs', {
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
     // An explicit role keeps log permissions to this log group instead of the broad managed policy.
     const role = new iam.Role(this, 'ConsumerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -142,7 +144,7 @@ export class JobLane extends Construct implements IJobLane {
       bundling: {
         minify: true,
         sourceMap: true,
-        target: 'node22',
+        target: esbuildTarget(props.runtime),
         format: OutputFormat.CJS,
         // The Lambda Node.js runtime ships AWS SDK v3; leaving it out keeps the bundle small.
         externalModules: props.bundleAwsSdk ? [] : ['@aws-sdk/*'],
@@ -164,5 +166,61 @@ export class JobLane extends Construct implements IJobLane {
     // ChangeMessageVisibility (backoff and heartbeats); the consumer only adds direct
     // dead-lettering. Not grantSendMessages: the consumer never reads the DLQ's attributes or URL.
     this.deadLetterQueue.grant(this.consumer, 'sqs:SendMessage');
+    // With a customer-managed key SQS encrypts the dead-lettered message for the consumer.
+    props.encryptionKey?.grantEncryptDecrypt(this.consumer);
+    this.acknowledgeDesignChoices();
   }
+
+  /**
+   * cdk-nag findings that are this library's design, each on the one resource it concerns. Choices
+   * the user makes (the runtime, memory, log retention) are never acknowledged here.
+   */
+  private acknowledgeDesignChoices(): void {
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'The lane DLQ is the end of the line: jobs leave it only by an operator redrive.',
+    });
+    Validations.of(this.consumer).acknowledge(
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'SQS-triggered: failed messages go to the lane DLQ through its redrive policy, not a Lambda DLQ.',
+      },
+      {
+        id: 'Serverless-LambdaAsyncFailureDestination',
+        reason: 'Never invoked asynchronously; failures are handled by the lane queue and its DLQ.',
+      },
+      {
+        id: 'Serverless-LambdaTracing',
+        reason: 'Per-job structured logs and metrics cover tracing needs; X-Ray would add cost per job.',
+      },
+      {
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason:
+          'SQS event sources dead-letter through the queue redrive policy (ESM destinations do not apply).',
+      },
+    );
+  }
+}
+
+/** SQS-managed encryption, or the customer-managed key when one is given. */
+export function queueEncryption(
+  key: kms.IKey | undefined,
+): Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey'> {
+  return key
+    ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
+    : { encryption: sqs.QueueEncryption.SQS_MANAGED };
+}
+
+/** esbuild's target for a Node.js Lambda runtime (`nodejs24.x` → `node24`). */
+export function esbuildTarget(runtime: lambda.Runtime): string {
+  const match = /^nodejs(\d+)/.exec(runtime.name);
+  if (!match) {
+    throw new JobQueueConfigError(
+      'consumerRuntime',
+      'a Node.js runtime such as lambda.Runtime.NODEJS_24_X',
+      runtime.name,
+    );
+  }
+  return `node${match[1]}`;
 }

@@ -1,0 +1,221 @@
+/**
+ * What a producer, a schedule or an operator needs from a job queue, whether this stack owns it
+ * (`JobQueue`) or it was imported from another stack or app (`JobQueue.fromJobQueueAttributes`).
+ * Types only: the constructs implement them, and `JobSchedule` depends on nothing else.
+ */
+import type { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
+import type { JobRegistry } from '../lambdas/registry/types';
+import type { JobQueueConfig } from '../lambdas/shared/contract';
+import type { JobSchedule, JobScheduleOptions } from './job-schedule';
+
+/** One priority lane: its queue, its dead-letter queue and, when this stack owns it, its consumer. */
+export interface IJobLane {
+  /** The lane's name, e.g. `high`. */
+  readonly name: string;
+  /** The lane queue producers and schedules send to. */
+  readonly queue: sqs.IQueue;
+  /** Where the lane's jobs go when they die (permanent error, attempts used up, poison message). */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Whether the lane is a FIFO queue (jobs need a message group). */
+  readonly fifo: boolean;
+  /** Attempts (handler runs) a job of this lane gets before it is dead-lettered. */
+  readonly maxAttempts: number;
+  /**
+   * The consumer that drains the lane.
+   *
+   * @default - undefined for an imported queue
+   */
+  readonly consumer?: lambda.IFunction;
+}
+
+/** A lane of a queue this stack owns (`JobQueue.lanes`): its consumer is always there. */
+export interface IOwnedJobLane extends IJobLane {
+  /** The consumer that drains the lane. */
+  readonly consumer: lambda.IFunction;
+  /** The lane queue's visibility timeout, derived from the consumer timeout (6 × timeout + batching window). */
+  readonly visibilityTimeout: Duration;
+}
+
+/** Options of the job metrics (`metricJobsSucceeded` and its siblings). */
+export interface JobMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * The lane the jobs ran in: job metrics carry both the job type and the lane as dimensions.
+   *
+   * @default - the job's lane from the queue's `registry` when it has one, else the default lane
+   */
+  readonly lane?: string;
+}
+
+/** A job queue as producers, schedules and operators see it. */
+export interface IJobQueue extends IConstruct {
+  /** The job ledger table. */
+  readonly ledgerTable: dynamodb.ITable;
+  /** Lane names, in the order they were defined. */
+  readonly laneNames: readonly string[];
+  /** Lane for jobs whose definition names none. */
+  readonly defaultLane: string;
+  /** Group holding the queue's schedules (cron and one-time delays). */
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  /** Role EventBridge Scheduler assumes to send jobs to the lanes. */
+  readonly schedulerRole: iam.IRole;
+  /** Where scheduler deliveries that failed after their retries end up. */
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /**
+   * Customer-managed key of the queues and the ledger.
+   *
+   * @default - undefined: SQS-managed and AWS-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** CloudWatch namespace of the job metrics. */
+  readonly metricsNamespace: string;
+  /**
+   * The job registry, for synth-time checks of schedules and the default lane of job metrics.
+   *
+   * @default - undefined: no synth-time checks
+   */
+  readonly registry?: JobRegistry;
+  /** What clients need to reach this queue: the JSON `JobClient.fromConfig` takes. */
+  readonly config: JobQueueConfig;
+
+  /** Returns the lane, or throws naming the lanes that exist. */
+  lane(name: string): IJobLane;
+  /** Adds a cron, rate or one-time schedule that enqueues a job into one of the lanes. */
+  addSchedule(id: string, options: JobScheduleOptions): JobSchedule;
+
+  /** Grants what a producer's `JobClient` needs to enqueue (see the README's Grants section). */
+  grantEnqueue(grantee: iam.IGrantable): iam.Grant;
+  /** Grants what `JobClient.getJob` needs. */
+  grantStatusRead(grantee: iam.IGrantable): iam.Grant;
+  /** Grants what the `sqs-jobs` operator CLI needs. */
+  grantOperate(grantee: iam.IGrantable): iam.Grant;
+  /** Sets the queue's config in `fn`'s environment and grants what enqueueing and `getJob` need. */
+  configureProducer(fn: lambda.Function): iam.Grant;
+
+  /** Jobs waiting in a lane (SQS ApproximateNumberOfMessagesVisible, Maximum over 1 minute). */
+  metricQueueDepth(lane: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Age of a lane's oldest job in seconds (SQS ApproximateAgeOfOldestMessage, Maximum over 1 minute). */
+  metricAgeOfOldestJob(lane: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Jobs in a lane's dead-letter queue (ApproximateNumberOfMessagesVisible, Maximum over 1 minute). */
+  metricDeadLetterQueueDepth(lane: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Jobs of a type that succeeded (Sum over 5 minutes). */
+  metricJobsSucceeded(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
+  /** Attempts of a job type that failed, retryable or not (Sum over 5 minutes). */
+  metricJobsFailed(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
+  /** Failed attempts of a job type that will be retried after a backoff (Sum over 5 minutes). */
+  metricJobsRetried(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
+  /** Jobs of a type that went DEAD (Sum over 5 minutes). */
+  metricJobsDeadLettered(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
+  /** Handler duration of a job type in milliseconds (p99 over 5 minutes). */
+  metricJobDuration(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
+}
+
+/** A lane of an imported job queue, as `JobQueue.fromJobQueueAttributes` takes it. */
+export interface JobLaneAttributes {
+  /** ARN of the lane queue. */
+  readonly queueArn: string;
+  /**
+   * URL of the lane queue.
+   *
+   * @default - built from the ARN
+   */
+  readonly queueUrl?: string;
+  /** ARN of the lane's dead-letter queue. */
+  readonly deadLetterQueueArn: string;
+  /**
+   * URL of the lane's dead-letter queue.
+   *
+   * @default - built from the ARN
+   */
+  readonly deadLetterQueueUrl?: string;
+  /**
+   * Whether the lane is FIFO.
+   *
+   * @default - true when the queue ARN (a literal) ends in `.fifo`, else false
+   */
+  readonly fifo?: boolean;
+  /**
+   * Attempts a job of this lane gets.
+   *
+   * @default 5
+   */
+  readonly maxAttempts?: number;
+  /**
+   * The lane queue's redrive maxReceiveCount.
+   *
+   * @default - unknown (not published in the config)
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Name of the lane's consumer function, published in the config for the CLI.
+   *
+   * @default - unknown
+   */
+  readonly consumerFunctionName?: string;
+}
+
+/** A job queue defined elsewhere (another stack or another app), for `JobQueue.fromJobQueueAttributes`. */
+export interface JobQueueAttributes {
+  /** ARN of the ledger table. */
+  readonly ledgerTableArn: string;
+  /** The lanes, by name. */
+  readonly lanes: Record<string, JobLaneAttributes>;
+  /**
+   * Lane for jobs whose definition names none.
+   *
+   * @default - `default` if such a lane exists, else the first lane
+   */
+  readonly defaultLane?: string;
+  /** Name of the queue's schedule group. */
+  readonly scheduleGroupName: string;
+  /** ARN of the role EventBridge Scheduler assumes to send to the lanes. */
+  readonly schedulerRoleArn: string;
+  /** ARN of the queue that receives failed scheduler deliveries. */
+  readonly scheduleDeadLetterQueueArn: string;
+  /**
+   * ARN of the alarm topic, published in the config for the CLI.
+   *
+   * @default - unknown
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * The queue's ledger TTL, the default retention of idempotency keys.
+   *
+   * @default Duration.days(30)
+   */
+  readonly ledgerTtl?: Duration;
+  /**
+   * The customer-managed key of the queues and the ledger, if the queue was created with one.
+   * Grants then include the key actions SQS and DynamoDB need.
+   *
+   * @default - none
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * CloudWatch namespace of the job metrics.
+   *
+   * @default 'SqsJobs'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * The job registry, for synth-time checks of this app's schedules.
+   *
+   * @default - none
+   */
+  readonly registry?: JobRegistry;
+  /**
+   * Name of the stack that owns the queue. Only needed by `grantEnqueue`, `grantStatusRead` and
+   * `grantOperate` for principals that find the queue with `JobClient.fromStack` or the CLI
+   * (`cloudformation:DescribeStacks` on that stack); `configureProducer` does not need it.
+   *
+   * @default - no `cloudformation:DescribeStacks` grant
+   */
+  readonly stackName?: string;
+}

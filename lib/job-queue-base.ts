@@ -1,0 +1,305 @@
+/**
+ * JobQueueBase: what a job queue offers whether this stack owns it (`JobQueue`) or imported it
+ * (`JobQueue.fromJobQueueAttributes`): lane lookup, schedules, grants and metrics. The shape
+ * follows aws-cdk-lib's own (interface, base, class): grants and metrics are written once here.
+ */
+import { Annotations, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { JobRegistry } from '../lambdas/registry/types';
+import { JOB_METRICS, type JobQueueConfig, PRODUCER_ENV } from '../lambdas/shared/contract';
+import { JobQueueConfigError } from './errors';
+import type { IJobLane, IJobQueue, JobMetricOptions } from './interfaces';
+import { JobSchedule, type JobScheduleOptions } from './job-schedule';
+
+/** Lanes whose config JSON still fits Lambda's 4 KB environment with room for other variables. */
+const MAX_LANES_IN_PRODUCER_ENV = 5;
+
+export abstract class JobQueueBase extends Construct implements IJobQueue {
+  public abstract readonly ledgerTable: dynamodb.ITable;
+  public abstract readonly defaultLane: string;
+  public abstract readonly scheduleGroup: scheduler.IScheduleGroup;
+  public abstract readonly schedulerRole: iam.IRole;
+  public abstract readonly scheduleDeadLetterQueue: sqs.IQueue;
+  public abstract readonly encryptionKey?: kms.IKey;
+  public abstract readonly metricsNamespace: string;
+  public abstract readonly registry?: JobRegistry;
+  public abstract readonly config: JobQueueConfig;
+
+  /** Lanes by name, in the order they were defined. */
+  public abstract readonly lanes: ReadonlyMap<string, IJobLane>;
+
+  /** ARN pattern of the stack whose config output `JobClient.fromStack` and the CLI read, if known. */
+  protected abstract configStackArn(): string | undefined;
+
+  public get laneNames(): readonly string[] {
+    return [...this.lanes.keys()];
+  }
+
+  public lane(name: string): IJobLane {
+    // A Map: a lane name like `__proto__` or `constructor` is just an unknown lane.
+    const lane = this.lanes.get(name);
+    if (!lane) throw new JobQueueConfigError('lane', `one of ${this.laneNames.join(', ')}`, name);
+    return lane;
+  }
+
+  public addSchedule(id: string, options: JobScheduleOptions): JobSchedule {
+    return new JobSchedule(this, id, { ...options, jobQueue: this });
+  }
+
+  /**
+   * Grants what a producer's `JobClient` needs to enqueue, found with `JobClient.fromStack`:
+   *
+   * - `sqs:SendMessage` on every lane (SendMessage, SendMessageBatch) and `sqs:GetQueueAttributes`
+   *   (the lane depth that `backlogLimits` checks);
+   * - `dynamodb:PutItem` and `dynamodb:DeleteItem` on the ledger: a keyed job's ENQUEUED item, and
+   *   its removal when the send failed, so a retry with the same key is not swallowed;
+   * - `scheduler:CreateSchedule` in this queue's schedule group and `iam:PassRole` on the
+   *   scheduler role, only towards `scheduler.amazonaws.com` (delays over 15 minutes, FIFO delays);
+   * - `cloudformation:DescribeStacks` on the queue's stack only (`JobClient.fromStack` reads the
+   *   config output). Kept because producers outside Lambda (containers, scripts, CI) find the
+   *   queue that way; a Lambda producer should use `configureProducer` instead;
+   * - with an `encryptionKey`, encrypt and decrypt on it (SQS and DynamoDB use it for the caller).
+   *
+   * Add `grantStatusRead` for `getJob`. test/unit/lib/grants.test.ts checks every call the client
+   * makes against these grants with an IAM policy simulator, and that nothing else is granted.
+   */
+  public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    return this.grantSend(grantee).combine(this.grantConfigRead(grantee));
+  }
+
+  /**
+   * Grants what `JobClient.getJob` needs (`dynamodb:GetItem` on the ledger, decrypt with the
+   * `encryptionKey` if any), and `cloudformation:DescribeStacks` on the queue's stack for
+   * `JobClient.fromStack`.
+   */
+  public grantStatusRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantLedger(grantee, 'read', 'dynamodb:GetItem').combine(this.grantConfigRead(grantee));
+  }
+
+  /**
+   * Makes `fn` a producer without a CloudFormation call: sets the `SQS_JOBS_CONFIG` environment
+   * variable (PRODUCER_ENV.config) to this queue's config JSON, for `JobClient.fromEnvironment()`,
+   * and grants what enqueueing and `getJob` need (as `grantEnqueue` + `grantStatusRead`, without
+   * `cloudformation:DescribeStacks`). Lambda environment variables share a 4 KB limit; the config
+   * takes about 600 bytes per lane plus 550, so about five lanes fit (synth warns above that; a
+   * producer of a larger queue uses `grantEnqueue` and `JobClient.fromStack`).
+   */
+  public configureProducer(fn: lambda.Function): iam.Grant {
+    if (this.lanes.size > MAX_LANES_IN_PRODUCER_ENV) {
+      Annotations.of(fn).addWarningV2(
+        'sqs-jobs:producer-config-size',
+        `${PRODUCER_ENV.config} holds the config of ${this.lanes.size} lanes (about ${550 + 600 * this.lanes.size} bytes): Lambda rejects environments over 4 KB. If the deploy fails, use grantEnqueue and JobClient.fromStack instead.`,
+      );
+    }
+    fn.addEnvironment(PRODUCER_ENV.config, Stack.of(fn).toJsonString(this.config));
+    return this.grantSend(fn).combine(this.grantLedger(fn, 'read', 'dynamodb:GetItem'));
+  }
+
+  /**
+   * Grants what the `sqs-jobs` operator CLI needs for `status`, `stats`, `top`, `schedules` and
+   * every `dlq` command (list, retry, delete, redrive, purge):
+   *
+   * - `cloudformation:DescribeStacks` on the queue's stack (the CLI finds the config output);
+   * - on each lane DLQ: receive, change visibility (hand a peeked message back), delete, read
+   *   attributes, purge, and start / list message move tasks (a redrive also needs receive, delete
+   *   and attributes on its source);
+   * - on each lane queue: `sqs:SendMessage` (retry, and a redrive's destination) and
+   *   `sqs:GetQueueAttributes` (depths);
+   * - `dynamodb:GetItem` on the ledger (the CLI writes no ledger items: the consumer's claim
+   *   accepts DEAD jobs, so a retried or redriven job needs no reset);
+   * - `scheduler:GetSchedule` in this queue's schedule group and `scheduler:ListSchedules`, which
+   *   IAM only grants on `*`;
+   * - `cloudwatch:GetMetricData` (no resource-level permissions, so `*`) and
+   *   `cloudwatch:DescribeAlarms` on this account and region's alarms (the CLI lists the alarms
+   *   that notify this queue's topic);
+   * - with an `encryptionKey`, encrypt and decrypt on it.
+   *
+   * `sqs-jobs enqueue` is a producer call: add `grantEnqueue`. test/unit/lib/grants.test.ts runs
+   * every operator command against these grants with an IAM policy simulator.
+   */
+  public grantOperate(grantee: iam.IGrantable): iam.Grant {
+    const lanes = [...this.lanes.values()];
+    const grants = [
+      this.grantConfigRead(grantee),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:PurgeQueue',
+          'sqs:StartMessageMoveTask',
+          'sqs:ListMessageMoveTasks',
+        ],
+        resourceArns: lanes.map((lane) => lane.deadLetterQueue.queueArn),
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+        resourceArns: lanes.map((lane) => lane.queue.queueArn),
+      }),
+      this.grantLedger(grantee, 'read', 'dynamodb:GetItem'),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['scheduler:GetSchedule'],
+        resourceArns: [this.scheduleArns()],
+      }),
+      // Neither action has resource-level permissions: IAM grants them on '*' or not at all.
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['scheduler:ListSchedules', 'cloudwatch:GetMetricData'],
+        resourceArns: ['*'],
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['cloudwatch:DescribeAlarms'],
+        resourceArns: [
+          Stack.of(this).formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    ];
+    const keyGrant = this.grantQueueKey(grantee);
+    if (keyGrant) grants.push(keyGrant);
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  public metricQueueDepth(lane: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.lane(lane).queue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  public metricAgeOfOldestJob(lane: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.lane(lane).queue.metricApproximateAgeOfOldestMessage({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  public metricDeadLetterQueueDepth(lane: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.lane(lane).deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  public metricJobsSucceeded(jobType: string, props?: JobMetricOptions): cloudwatch.Metric {
+    return this.jobMetric(JOB_METRICS.names.succeeded, jobType, 'Sum', props);
+  }
+
+  public metricJobsFailed(jobType: string, props?: JobMetricOptions): cloudwatch.Metric {
+    return this.jobMetric(JOB_METRICS.names.failed, jobType, 'Sum', props);
+  }
+
+  public metricJobsRetried(jobType: string, props?: JobMetricOptions): cloudwatch.Metric {
+    return this.jobMetric(JOB_METRICS.names.retried, jobType, 'Sum', props);
+  }
+
+  public metricJobsDeadLettered(jobType: string, props?: JobMetricOptions): cloudwatch.Metric {
+    return this.jobMetric(JOB_METRICS.names.deadLettered, jobType, 'Sum', props);
+  }
+
+  public metricJobDuration(jobType: string, props?: JobMetricOptions): cloudwatch.Metric {
+    return this.jobMetric(JOB_METRICS.names.duration, jobType, 'p99', props);
+  }
+
+  /** A metric the consumer emits with exactly the dimensions {JobType, Lane}. */
+  private jobMetric(
+    metricName: string,
+    jobType: string,
+    statistic: string,
+    props: JobMetricOptions = {},
+  ): cloudwatch.Metric {
+    const { lane: laneOption, ...options } = props;
+    const laneName = laneOption ?? this.registry?.get(jobType)?.lane ?? this.defaultLane;
+    this.lane(laneName);
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { [JOB_METRICS.dimensions.jobType]: jobType, [JOB_METRICS.dimensions.lane]: laneName },
+      period: Duration.minutes(5),
+      statistic,
+      ...options,
+    });
+  }
+
+  /** `cloudformation:DescribeStacks` on the queue's stack only: what `JobClient.fromStack` and the CLI call. */
+  private grantConfigRead(grantee: iam.IGrantable): iam.Grant {
+    const stackArn = this.configStackArn();
+    if (!stackArn) return iam.Grant.drop(grantee, 'the stack of an imported job queue is unknown');
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['cloudformation:DescribeStacks'],
+      resourceArns: [stackArn],
+    });
+  }
+
+  /**
+   * Ledger actions, with the key actions DynamoDB needs for the caller when the table has a
+   * customer-managed key (the queue's `encryptionKey`, or the key of a table given as `ledgerTable`).
+   */
+  private grantLedger(grantee: iam.IGrantable, access: 'read' | 'write', ...actions: string[]): iam.Grant {
+    const grant = this.ledgerTable.grant(grantee, ...actions);
+    const key = this.ledgerTable.encryptionKey;
+    if (!key) return grant;
+    return grant.combine(access === 'read' ? key.grantDecrypt(grantee) : key.grantEncryptDecrypt(grantee));
+  }
+
+  /** SQS encrypts and decrypts messages with the queues' key on the caller's behalf. */
+  private grantQueueKey(grantee: iam.IGrantable): iam.Grant | undefined {
+    return this.encryptionKey?.grantEncryptDecrypt(grantee);
+  }
+
+  /** Sending to the lanes, the keyed ledger writes and one-time schedules: every enqueue path. */
+  private grantSend(grantee: iam.IGrantable): iam.Grant {
+    const grants = [...this.lanes.values()].map((lane) =>
+      lane.queue.grant(grantee, 'sqs:SendMessage', 'sqs:GetQueueAttributes'),
+    );
+    grants.push(this.grantLedger(grantee, 'write', 'dynamodb:PutItem', 'dynamodb:DeleteItem'));
+    grants.push(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['scheduler:CreateSchedule'],
+        resourceArns: [this.scheduleArns()],
+      }),
+    );
+    // The role may only be handed to EventBridge Scheduler, not to any service that accepts roles.
+    grants.push(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['iam:PassRole'],
+        resourceArns: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    const keyGrant = this.grantQueueKey(grantee);
+    if (keyGrant) grants.push(keyGrant);
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  /** Every schedule in this queue's group. */
+  private scheduleArns(): string {
+    return Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+    });
+  }
+}
