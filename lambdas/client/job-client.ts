@@ -76,6 +76,15 @@ interface Prepared {
   };
 }
 
+/**
+ * What `admit` decided. Not admitted: `error` says why, nothing was written (`job` is there when
+ * it was built, for its id). Admitted: `duplicate` when the key already names a job (nothing to
+ * deliver), else the job is to be delivered, its key (if any) taken in the ledger.
+ */
+type Admission =
+  | { readonly ok: false; readonly job?: Prepared; readonly error: unknown }
+  | { readonly ok: true; readonly job: Prepared; readonly duplicate?: EnqueueResult };
+
 export class JobClient<R extends JobRegistry = JobRegistry> {
   /** From the stack's config output JSON (or the parsed object). */
   static fromConfig<R extends JobRegistry = JobRegistry>(
@@ -172,9 +181,9 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     payload: InputOf<R, T>,
     options: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
-    const job = this.prepare(type, payload, options);
-    await this.backlog.check(job.lane, job.laneConfig.queueUrl);
-    const duplicate = await this.takeKey(job);
+    const admission = await this.admit(type, payload, options);
+    if (!admission.ok) throw admission.error;
+    const { job, duplicate } = admission;
     if (duplicate) return duplicate;
     try {
       if (this.needsSchedule(job)) return await this.schedule(job);
@@ -205,28 +214,25 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     const direct: { index: number; job: Prepared }[] = [];
     await Promise.all(
       items.map(async (item, index) => {
-        let job: Prepared | undefined;
-        let keyTaken = false;
-        try {
-          job = this.prepare(item.type, item.payload, item.options ?? {});
-          await this.backlog.check(job.lane, job.laneConfig.queueUrl);
-          const duplicate = await this.takeKey(job);
-          if (duplicate) {
-            results[index] = { ...duplicate, index, ok: true };
-            return;
-          }
-          keyTaken = true;
-          if (this.needsSchedule(job)) {
-            results[index] = { ...(await this.schedule(job)), index, ok: true };
-            return;
-          }
+        const admission = await this.admit(item.type, item.payload, item.options ?? {});
+        if (!admission.ok) {
+          const { job, error } = admission;
+          results[index] = { index, ok: false, type: item.type, jobId: job?.jobId, error: asError(error) };
+          return;
+        }
+        const { job, duplicate } = admission;
+        if (duplicate) {
+          results[index] = { ...duplicate, index, ok: true };
+          return;
+        }
+        if (!this.needsSchedule(job)) {
           direct.push({ index, job });
+          return;
+        }
+        try {
+          results[index] = { ...(await this.schedule(job)), index, ok: true };
         } catch (error) {
-          const undo = job && keyTaken ? await this.undoKey(job) : '';
-          const failure = undo
-            ? new EnqueueError(`${asError(error).message}${undo}`, { cause: error })
-            : asError(error);
-          results[index] = { index, ok: false, type: item.type, jobId: job?.jobId, error: failure };
+          await this.failEntry({ index, job }, asError(error), results);
         }
       }),
     );
@@ -245,6 +251,22 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   /** The job's ledger record, or undefined for an unknown id (unkeyed jobs appear once a consumer claims them). */
   getJob(jobId: string): Promise<JobRecord | undefined> {
     return this.ledger.get(jobId);
+  }
+
+  /**
+   * The admit path of `enqueue` and `enqueueBatch`, before delivery: validate and build the job
+   * (`prepare`), check its lane's backlog, then take its key in the ledger (keyed jobs). Never
+   * throws: a refusal comes back as `ok: false` with its error.
+   */
+  private async admit(type: string, payload: unknown, options: EnqueueOptions): Promise<Admission> {
+    let job: Prepared | undefined;
+    try {
+      job = this.prepare(type, payload, options);
+      await this.backlog.check(job.lane, job.laneConfig.queueUrl);
+      return { ok: true, job, duplicate: await this.takeKey(job) };
+    } catch (error) {
+      return { ok: false, job, error };
+    }
   }
 
   private prepare(type: string, payload: unknown, options: EnqueueOptions): Prepared {
@@ -476,6 +498,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     }
   }
 
+  /** A batch entry whose delivery failed after its key was taken: undo the key, record the error. */
   private async failEntry(
     entry: { index: number; job: Prepared },
     error: Error,

@@ -405,6 +405,43 @@ describe('JobClient.enqueue: limits and failures it must not hide', () => {
       /removing its ledger item also failed .*DeleteItem.*stays taken until 2025-06-01T12:15:00.000Z/,
     );
   });
+
+  it('undoes the key of a batch job whose schedule failed, and reports a failed undo', async () => {
+    // Prepare
+    const refused = new Error('ServiceUnavailable');
+    scheduler.on(CreateScheduleCommand).rejects(refused);
+    ddb.on(DeleteItemCommand).rejectsOnce(new Error('AccessDeniedException')).resolves({});
+
+    // Act
+    const [held, freed] = await client().enqueueBatch([
+      { type: 'send-email', payload: { to: 'a@b.co' }, options: { idempotencyKey: 'a', delaySeconds: 3600 } },
+      { type: 'send-email', payload: { to: 'a@b.co' }, options: { idempotencyKey: 'b', delaySeconds: 3600 } },
+    ]);
+
+    // Assess
+    expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(2);
+    const errors = [held, freed].map((r) => (r.ok ? undefined : r.error));
+    const withUndo = errors.find((e) => e !== refused);
+    expect(errors).toContain(refused);
+    expect(withUndo).toBeInstanceOf(EnqueueError);
+    expect(withUndo?.message).toMatch(/^ServiceUnavailable; removing its ledger item also failed/);
+    expect(withUndo?.cause).toBe(refused);
+  });
+
+  it('names the job id of a batch job refused by its lane backlog, writing nothing', async () => {
+    // Prepare
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1500' } });
+
+    // Act
+    const [result] = await client({ backlogLimits: { high: 1000 } }).enqueueBatch([
+      { type: 'send-email', payload: { to: 'a@b.co' }, options: { idempotencyKey: 'k' } },
+    ]);
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, type: 'send-email', jobId: jobIdForKey('send-email', 'k') });
+    expect(!result.ok && result.error).toBeInstanceOf(BacklogLimitError);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
 });
 
 describe('JobClient.enqueueBatch', () => {
