@@ -513,25 +513,25 @@ describe('JobClient.enqueueBatch', () => {
 });
 
 describe('JobClient configuration', () => {
-  it('finds the config output of a stack by its description', async () => {
-    // Prepare
+  /** DescribeStacks of stack 'Jobs' answers these outputs. */
+  function stackOutputs(outputs: { OutputKey: string; OutputValue: string; Description?: string }[]) {
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [
-        {
-          StackName: 'Jobs',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'Other', OutputValue: 'x', Description: 'something else' },
-            {
-              OutputKey: 'JobsConfig',
-              OutputValue: JSON.stringify(config),
-              Description: CONFIG_OUTPUT_DESCRIPTION,
-            },
-          ],
-        },
+        { StackName: 'Jobs', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: outputs },
       ],
     });
+  }
+
+  it('finds the config output of a stack by its description', async () => {
+    // Prepare
+    stackOutputs([
+      { OutputKey: 'Other', OutputValue: 'x', Description: 'something else' },
+      {
+        OutputKey: 'JobsConfig',
+        OutputValue: JSON.stringify(config),
+        Description: CONFIG_OUTPUT_DESCRIPTION,
+      },
+    ]);
 
     // Act
     const c = await JobClient.fromStack('Jobs', { registry });
@@ -541,44 +541,24 @@ describe('JobClient configuration', () => {
   });
 
   it('finds the config output without a description (LocalStack omits output descriptions)', async () => {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'Jobs',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'Other', OutputValue: 'arn:aws:sns:us-east-1:1:x' },
-            { OutputKey: 'JobsConfigB1F64BB8', OutputValue: JSON.stringify(config) },
-          ],
-        },
-      ],
-    });
+    stackOutputs([
+      { OutputKey: 'Other', OutputValue: 'arn:aws:sns:us-east-1:1:x' },
+      { OutputKey: 'JobsConfigB1F64BB8', OutputValue: JSON.stringify(config) },
+    ]);
     const c = await JobClient.fromStack('Jobs');
     expect(c.config.tableName).toBe('ledger');
   });
 
   it('refuses to guess between two undescribed JobQueue configs', async () => {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'Jobs',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'A', OutputValue: JSON.stringify(config) },
-            { OutputKey: 'B', OutputValue: JSON.stringify(config) },
-          ],
-        },
-      ],
-    });
+    stackOutputs([
+      { OutputKey: 'A', OutputValue: JSON.stringify(config) },
+      { OutputKey: 'B', OutputValue: JSON.stringify(config) },
+    ]);
     await expect(JobClient.fromStack('Jobs')).rejects.toThrow(/several JobQueues found.*\["A","B"\]/);
   });
 
   it('says which output is missing', async () => {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'Jobs', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
-    });
+    stackOutputs([]);
     await expect(JobClient.fromStack('Jobs')).rejects.toThrow(
       /an output holding a JobQueue config \(described as 'sqs-jobs:config'\)/,
     );
@@ -602,19 +582,10 @@ describe('JobClient configuration', () => {
 
   it('readStackConfig names the stack outputs when none holds a config', async () => {
     // Prepare
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'Jobs',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'Bad', OutputValue: 'not json', Description: CONFIG_OUTPUT_DESCRIPTION },
-            { OutputKey: 'Other', OutputValue: 'x' },
-          ],
-        },
-      ],
-    });
+    stackOutputs([
+      { OutputKey: 'Bad', OutputValue: 'not json', Description: CONFIG_OUTPUT_DESCRIPTION },
+      { OutputKey: 'Other', OutputValue: 'x' },
+    ]);
 
     // Act
     const error = await readStackConfig(new CloudFormationClient({}), 'Jobs').catch((e: unknown) => e);
