@@ -20,7 +20,8 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { createConsumerHandler, defineJob, defineRegistry } from '../lambdas';
+import { createConsumerHandler } from '../lambdas/consumer';
+import { defineJob, defineRegistry } from '../lambdas/registry';
 import { createEnvelope } from '../lambdas/shared/envelope';
 import type { CfnTemplate } from './cost-model';
 import { consumerFunction } from './lib/consumer-env';

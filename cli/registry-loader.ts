@@ -1,6 +1,7 @@
 /**
  * Loads the job registry `enqueue` validates against. A .ts registry works both under tsx (the
- * module loader already compiles it) and from the compiled CLI (through tsx's require API).
+ * module loader already compiles it) and from the compiled CLI (through tsx's require API; tsx is
+ * an optional peer dependency of the package, so the user's project provides it).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,10 +13,18 @@ import { packageRoot } from './package-root';
 /** Env var naming the registry module (the `--registry` flag wins). */
 export const REGISTRY_ENV = 'SQS_JOBS_REGISTRY';
 
-/** This repository's example registry. */
-export function defaultRegistryPath(): string {
-  return path.join(packageRoot(), 'bin', 'jobs.ts');
+/**
+ * The example registry: `bin/jobs.ts` when the CLI runs from source (tsx, this repository), the
+ * compiled `dist/bin/jobs.js` when it runs from dist/ (the package ships only dist/, and loading
+ * JavaScript needs no tsx).
+ */
+export function defaultRegistryPath(from: string = __filename): string {
+  if (path.extname(from) === '.ts') return path.join(packageRoot(path.dirname(from)), 'bin', 'jobs.ts');
+  return path.resolve(path.dirname(from), '..', 'bin', 'jobs.js');
 }
+
+/** What the CLI says when a .ts registry needs tsx and none is installed. */
+const TSX_MISSING = 'install tsx to load a .ts registry';
 
 export async function loadRegistry(file: string, cwd: string): Promise<JobRegistry> {
   const abs = path.resolve(cwd, file);
@@ -45,9 +54,8 @@ async function importModule(abs: string): Promise<unknown> {
       });
     }
   }
+  const tsx = loadTsx(abs);
   try {
-    const requireFrom = createRequire(typeof __filename === 'string' ? __filename : path.join(abs, '..'));
-    const tsx = requireFrom('tsx/cjs/api') as { require: (id: string, from: string) => unknown };
     return tsx.require(abs, typeof __filename === 'string' ? __filename : abs);
   } catch (error) {
     throw new CliError(
@@ -55,10 +63,42 @@ async function importModule(abs: string): Promise<unknown> {
       EXIT.failure,
       {
         cause: error,
-        hint: 'Install tsx (npm i -D tsx), run the CLI with `npx tsx`, or point --registry at compiled JavaScript.',
       },
     );
   }
+}
+
+type TsxApi = { require: (id: string, from: string) => unknown };
+
+/**
+ * tsx's CommonJS API, from the registry's project first (where a user installs it), then from
+ * next to the CLI (this repository, or a project where npm hoisted both).
+ */
+function loadTsx(registryPath: string): TsxApi {
+  const bases = [registryPath];
+  if (typeof __filename === 'string') bases.push(__filename);
+  let lastError: unknown;
+  for (const base of bases) {
+    try {
+      return createRequire(base)('tsx/cjs/api') as TsxApi;
+    } catch (error) {
+      if (!isModuleNotFound(error)) {
+        throw new CliError(`Cannot load tsx for the TypeScript registry ${registryPath}`, EXIT.failure, {
+          cause: error,
+        });
+      }
+      lastError = error;
+    }
+  }
+  throw new CliError(`Cannot load the TypeScript registry ${registryPath}: ${TSX_MISSING}`, EXIT.failure, {
+    cause: lastError,
+    hint: 'npm i -D tsx in your project (an optional peer dependency of sqs-jobs), run the CLI with `npx tsx`, or point --registry at compiled JavaScript.',
+  });
+}
+
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
 }
 
 function looksLikeNoTypeScript(error: unknown): boolean {

@@ -1,11 +1,60 @@
 /**
- * The runtime entry (`sqs-jobs/runtime`): everything job authors and producers import.
- * Nothing here imports aws-cdk-lib.
+ * The runtime entry (`sqs-jobs/runtime`): what job authors and producers import, as documented in
+ * README.md ("Writing jobs", "Enqueueing from your application", "Job lifecycle and failure
+ * handling"), and the types those signatures name. Nothing here imports aws-cdk-lib.
+ *
+ * Explicit on purpose: a name exported here is public API (api/sqs-jobs-runtime.api.md records
+ * it). Ledger, envelope, consumer and backoff internals stay behind their module paths.
  */
-export * from './client';
-export * from './consumer';
-export { Ledger, type LedgerOptions } from './ledger/ledger';
-export * from './registry';
-export * from './shared/contract';
-export { createEnvelope, jobIdForKey, newJobId, readEnvelope } from './shared/envelope';
-export * from './shared/errors';
+
+// Producer
+export { JobClient } from './client/job-client';
+export type {
+  BatchEnqueueResult,
+  BatchItem,
+  EnqueueOptions,
+  EnqueueResult,
+  EnqueueStatus,
+  FromStackOptions,
+  JobClientOptions,
+} from './client/types';
+
+// Job registry
+export { defineJob, defineRegistry } from './registry/define-job';
+export type {
+  AnyJob,
+  IdempotencyMode,
+  JobContext,
+  JobDefinition,
+  JobOf,
+  JobProgress,
+  JobRegistry,
+  JobSpec,
+  JobTypeOf,
+  PayloadInputOf,
+  PayloadOf,
+  ResultOf,
+} from './registry/types';
+export type { BackoffOptions } from './shared/backoff';
+
+// The stack output a client reads, and the ledger record `getJob` returns
+export type { JobQueueConfig, JobRecord, JobStatus, LaneConfig } from './shared/contract';
+export { JOB_STATUSES } from './shared/contract';
+
+// Errors
+export {
+  AttemptsExhaustedError,
+  BacklogLimitError,
+  ConfigError,
+  EnqueueError,
+  IdempotencyKeyConflictError,
+  JobDefinitionError,
+  JobsError,
+  JobTimeoutError,
+  PayloadTooLargeError,
+  PayloadValidationError,
+  PermanentJobError,
+  ReceiveBudgetExhaustedError,
+  UnknownJobTypeError,
+  UnknownLaneError,
+} from './shared/errors';

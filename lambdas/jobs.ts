@@ -1,8 +1,39 @@
 /**
- * The light entry for registry files: defineJob, defineRegistry, errors and types, with no AWS
- * SDK client behind it. A registry is bundled into every consumer Lambda, so importing the full
- * runtime barrel from it would also bundle the producer's Scheduler and CloudFormation clients.
+ * The light entry for registry files (`sqs-jobs/runtime/jobs`): defineJob, defineRegistry, the
+ * registry's types and the error classes, with no AWS SDK client behind it. A registry is bundled
+ * into every consumer Lambda, so importing the full runtime barrel from it would also bundle the
+ * producer's Scheduler and CloudFormation clients. Every name here is also exported by
+ * `sqs-jobs/runtime` (lambdas/index.ts).
  */
-export * from './shared/backoff';
-export * from './registry';
-export * from './shared/errors';
+export { defineJob, defineRegistry } from './registry/define-job';
+export type {
+  AnyJob,
+  IdempotencyMode,
+  JobContext,
+  JobDefinition,
+  JobOf,
+  JobProgress,
+  JobRegistry,
+  JobSpec,
+  JobTypeOf,
+  PayloadInputOf,
+  PayloadOf,
+  ResultOf,
+} from './registry/types';
+export type { BackoffOptions } from './shared/backoff';
+export {
+  AttemptsExhaustedError,
+  BacklogLimitError,
+  ConfigError,
+  EnqueueError,
+  IdempotencyKeyConflictError,
+  JobDefinitionError,
+  JobsError,
+  JobTimeoutError,
+  PayloadTooLargeError,
+  PayloadValidationError,
+  PermanentJobError,
+  ReceiveBudgetExhaustedError,
+  UnknownJobTypeError,
+  UnknownLaneError,
+} from './shared/errors';
