@@ -131,12 +131,11 @@ export class Ledger {
       .set(A.status, S('RUNNING'))
       .set(A.leaseOwner, S(input.owner))
       .set(A.leaseUntil, N(now + input.leaseMs))
-      .set(A.attempts, N(1), `if_not_exists(#${A.attempts}, :zero) + :${A.attempts}`)
+      .increment(A.attempts, 1)
       .set(A.startedAt, S(iso(now)))
       .set(A.type, S(input.type))
       .set(A.lane, S(input.lane))
-      .set(A.enqueuedAt, S(input.enqueuedAt), `if_not_exists(#${A.enqueuedAt}, :${A.enqueuedAt})`)
-      .value(':zero', { N: '0' });
+      .setIfAbsent(A.enqueuedAt, S(input.enqueuedAt));
     this.claimableNames(u, now);
     try {
       const out = await this.client.send(
@@ -247,11 +246,7 @@ export class Ledger {
     const now = this.now();
     const u = this.stamp(new Update(), now).set(A.progress, encodeProgress(input.progress));
     if (input.owner === undefined) {
-      u.set(A.leaseUntil, N(now + input.leaseMs)).set(
-        A.startedAt,
-        S(iso(now)),
-        `if_not_exists(#${A.startedAt}, :${A.startedAt})`,
-      );
+      u.set(A.leaseUntil, N(now + input.leaseMs)).setIfAbsent(A.startedAt, S(iso(now)));
     }
     return this.whileRunning(input, u);
   }
@@ -291,21 +286,16 @@ export class Ledger {
     const now = this.now();
     const u = this.stamp(new Update(), now)
       .set(A.status, S(input.status))
-      .set(
-        A.attempts,
-        N(options.countAttempt === false ? 0 : 1),
-        `if_not_exists(#${A.attempts}, :zero) + :${A.attempts}`,
-      )
+      .increment(A.attempts, options.countAttempt === false ? 0 : 1)
       .set(A.type, S(input.type))
       .set(A.lane, S(input.lane))
-      .set(A.enqueuedAt, S(input.enqueuedAt), `if_not_exists(#${A.enqueuedAt}, :${A.enqueuedAt})`)
+      .setIfAbsent(A.enqueuedAt, S(input.enqueuedAt))
       .set(A.startedAt, S(input.startedAt))
       .set(A.finishedAt, input.status === 'FAILED' ? undefined : S(iso(now)))
       .set(A.lastError, input.error === undefined ? undefined : S(encodeError(input.error)))
       .set(A.result, S(encodeResult(input.result)))
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
-      .remove(A.leaseOwner, A.leaseUntil)
-      .value(':zero', { N: '0' });
+      .remove(A.leaseOwner, A.leaseUntil);
     // An SDK retry of this very request (same id) finds its own write: done, not refused.
     const writeId = randomUUID();
     u.set(OUTCOME_WRITE_ID, S(writeId));

@@ -16,6 +16,17 @@ export class Update {
     return this;
   }
 
+  /** `SET #name = :name` only where the item has no `name` yet (keeps the first value). */
+  setIfAbsent(name: string, value: AttributeValue | undefined): this {
+    return this.set(name, value, `if_not_exists(#${name}, :${name})`);
+  }
+
+  /** `SET #name = #name + by`, counting from 0 where the item has no `name` yet. */
+  increment(name: string, by: number): this {
+    this.values[':zero'] = { N: '0' };
+    return this.set(name, { N: String(by) }, `if_not_exists(#${name}, :zero) + :${name}`);
+  }
+
   remove(...names: string[]): this {
     for (const name of names) {
       this.names[`#${name}`] = name;
