@@ -17,8 +17,6 @@ import type { ErrorContext } from './classify';
 import { NotFoundError } from './errors';
 import type { CliIo } from './io';
 
-export const DEFAULT_STACK = 'SqsJobsExample';
-
 export interface GlobalOptions {
   readonly stack: string;
   readonly region?: string;

@@ -1,13 +1,13 @@
 /** Help texts, generated from the command specs so flags and docs cannot drift apart. */
+import { DEFAULT_STACK_NAME } from '../lambdas/shared/defaults';
 import type { CommandSpec, OptionSpec } from './commands/types';
-import { DEFAULT_STACK } from './context';
 
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   stack: {
     type: 'string',
     short: 's',
     valueName: 'name',
-    description: `CloudFormation stack with the JobQueue (env SQS_JOBS_STACK, default ${DEFAULT_STACK})`,
+    description: `CloudFormation stack with the JobQueue (env SQS_JOBS_STACK, default ${DEFAULT_STACK_NAME})`,
   },
   region: {
     type: 'string',

@@ -3,9 +3,10 @@
  * code; it never calls process.exit, so tests run it in-process with captured output.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_STACK_NAME } from '../lambdas/shared/defaults';
 import { toCliError } from './classify';
 import { COMMANDS, type CommandSpec } from './commands';
-import { DEFAULT_STACK, type GlobalOptions, StackContext } from './context';
+import { type GlobalOptions, StackContext } from './context';
 import { type CliError, EXIT, UsageError } from './errors';
 import { endpointUrl, profileName, regionName, stackName } from './flags';
 import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp } from './help';
@@ -94,7 +95,7 @@ function globalOptions(
     return undefined;
   };
   return {
-    stack: pick('stack', STACK_ENV, stackName) ?? (env[STACK_ENV] || DEFAULT_STACK),
+    stack: pick('stack', STACK_ENV, stackName) ?? (env[STACK_ENV] || DEFAULT_STACK_NAME),
     region: pick('region', 'AWS_REGION', regionName),
     profile: pick('profile', undefined, profileName),
     endpoint: pick('endpoint-url', 'AWS_ENDPOINT_URL', endpointUrl),

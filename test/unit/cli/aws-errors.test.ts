@@ -11,6 +11,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toCliError } from '../../../cli/classify';
 import { EXIT } from '../../../cli/errors';
+import { DEFAULT_STACK_NAME } from '../../../lambdas/shared/defaults';
 import { CONFIG, mocks, resetMocks, run, serviceError } from './support/harness';
 
 beforeEach(resetMocks);
@@ -238,6 +239,20 @@ describe('AWS error paths', () => {
     // Assess
     expect(mocks.cfn.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: 'FromEnv' });
     expect(stderr).toMatch(new RegExp(CONFIG.tableName));
+  });
+
+  it('uses the example stack, DEFAULT_STACK_NAME, without --stack or SQS_JOBS_STACK', async () => {
+    // Prepare
+    mocks.ddb.on(GetItemCommand).resolves({});
+    const { main } = await import('../../../cli/main');
+
+    // Act
+    await main(['status', 'j'], { stdout: () => undefined, stderr: () => undefined, env: {} });
+
+    // Assess
+    expect(mocks.cfn.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({
+      StackName: DEFAULT_STACK_NAME,
+    });
   });
 });
 

@@ -11,6 +11,7 @@ import {
   ENVELOPE_VERSION,
   type JobQueueConfig,
 } from '../../../../lambdas/shared/contract';
+import { DEFAULT_STACK_NAME } from '../../../../lambdas/shared/defaults';
 
 const ACCOUNT = '123456789012';
 const sqsUrl = (name: string) => `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/${name}`;
@@ -54,7 +55,7 @@ export function resetMocks(): void {
   mocks.cfn.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
-        StackName: 'SqsJobsExample',
+        StackName: DEFAULT_STACK_NAME,
         CreationTime: new Date(),
         StackStatus: 'CREATE_COMPLETE',
         Outputs: [
