@@ -6,7 +6,7 @@ import { defineJob, defineRegistry } from '../../../lambdas/registry';
 import type { AnyJob } from '../../../lambdas/registry/types';
 import { CONSUMER_ENV } from '../../../lambdas/shared/contract';
 import { ConfigError, JobDefinitionError } from '../../../lambdas/shared/errors';
-import { consumerEnv } from './support/fixtures';
+import { consumerEnv, DLQ_URL, QUEUE_URL } from './support/fixtures';
 
 const base = { type: 'resize', schema: z.object({ key: z.string() }), handler: async () => 1 };
 
@@ -142,14 +142,20 @@ describe('consumer config with bad environment values', () => {
 
   it('reads unset or blank optional variables as the defaults, and the receive count as maxAttempts', () => {
     // Prepare
-    const env = {
-      [CONSUMER_ENV.ledgerTable]: 'ledger',
-      [CONSUMER_ENV.lane]: 'default',
-      [CONSUMER_ENV.queueUrl]: 'q',
-      [CONSUMER_ENV.dlqUrl]: 'dlq',
+    const env: Record<string, string | undefined> = consumerEnv({
       [CONSUMER_ENV.maxAttempts]: ' ',
       [CONSUMER_ENV.fifo]: '',
-    };
+    });
+    for (const name of [
+      CONSUMER_ENV.maxReceiveCount,
+      CONSUMER_ENV.visibilityTimeoutSeconds,
+      CONSUMER_ENV.backoffBaseSeconds,
+      CONSUMER_ENV.backoffCapSeconds,
+      CONSUMER_ENV.ledgerTtlSeconds,
+      CONSUMER_ENV.batchParallelism,
+    ]) {
+      delete env[name];
+    }
 
     // Act
     const config = readConsumerConfig(env);
@@ -158,8 +164,8 @@ describe('consumer config with bad environment values', () => {
     expect(config).toEqual({
       tableName: 'ledger',
       lane: 'default',
-      queueUrl: 'q',
-      dlqUrl: 'dlq',
+      queueUrl: QUEUE_URL,
+      dlqUrl: DLQ_URL,
       maxAttempts: CONSUMER_DEFAULTS.maxAttempts,
       maxReceiveCount: CONSUMER_DEFAULTS.maxAttempts,
       visibilityTimeoutSeconds: CONSUMER_DEFAULTS.visibilityTimeoutSeconds,
