@@ -7,6 +7,7 @@ import { Annotations, Duration, Names } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { SqsSendMessage } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { isJobType, JOB_TYPE_RULE } from '../lambdas/shared/checks';
 import { ENVELOPE_VERSION } from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
 import type { IJobQueue } from './interfaces';
@@ -101,13 +102,8 @@ export class JobSchedule extends Construct {
       throw new JobQueueConfigError(`${where}.lane`, `one of ${jobQueue.laneNames.join(', ')}`, laneName);
     }
     const lane = jobQueue.lane(laneName);
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(props.jobType)) {
-      throw new JobQueueConfigError(
-        `${where}.jobType`,
-        'a job type name (letters, digits, ".", "_", ":", "-"; at most 128)',
-        props.jobType,
-      );
-    }
+    if (!isJobType(props.jobType))
+      throw new JobQueueConfigError(`${where}.jobType`, JOB_TYPE_RULE, props.jobType);
     if (jobQueue.registry) checkScheduledJob(where, jobQueue.registry, props.jobType, props.payload ?? {});
     const retryAttempts = props.retryAttempts ?? 10;
     checkInt(`${where}.retryAttempts`, retryAttempts, 0, 185);

@@ -160,7 +160,7 @@ describe('JobSchedule props', () => {
   it('rejects a bad job type and a payload too large for a Scheduler input', () => {
     const { queue } = oneLaneQueue();
     expect(() => queue.addSchedule('A', { schedule: cron, jobType: 'has space' })).toThrow(
-      /jobType must be a job type name/,
+      /JobSchedule .A.\.jobType must be a string of 1-128 characters \[A-Za-z0-9._:-\]; got "has space"/,
     );
     expect(() =>
       queue.addSchedule('B', { schedule: cron, jobType: 'x', payload: { blob: 'x'.repeat(9000) } }),
