@@ -78,6 +78,7 @@ function reportDiff(committed: string, current: string): string {
     : lines.join('\n');
 }
 
+// Building the declarations takes 10-30 s (aws-cdk-lib's types), each report 1-5 s.
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sqs-jobs-api-'));
   dtsDir = path.join(tmp, 'dts');
@@ -89,40 +90,47 @@ afterAll(() => {
 });
 
 describe('public API reports (api/*.api.md)', () => {
-  it.each(ENTRIES)('$exportPath matches the committed API report', ({ source, report }) => {
-    // Prepare: the committed config, pointed at the temp declarations and a temp report folder
-    const configFile = path.join(REPO, 'api', `${report}.api-extractor.json`);
-    const configObject = ExtractorConfig.loadFile(configFile);
-    configObject.mainEntryPointFilePath = path.join(dtsDir, `${source}.d.ts`);
-    const reportTempFolder = path.join(tmp, 'reports', report);
-    configObject.apiReport = { ...configObject.apiReport, enabled: true, reportTempFolder };
-    const config = ExtractorConfig.prepare({
-      configObject,
-      configObjectFullPath: configFile,
-      packageJsonFullPath: path.join(REPO, 'package.json'),
-    });
-    const problems: string[] = [];
+  it.each(ENTRIES)(
+    '$exportPath matches the committed API report',
+    ({ source, report }) => {
+      // Prepare: the committed config, pointed at the temp declarations and a temp report folder
+      const configFile = path.join(REPO, 'api', `${report}.api-extractor.json`);
+      const configObject = ExtractorConfig.loadFile(configFile);
+      configObject.mainEntryPointFilePath = path.join(dtsDir, `${source}.d.ts`);
+      const reportTempFolder = path.join(tmp, 'reports', report);
+      configObject.apiReport = { ...configObject.apiReport, enabled: true, reportTempFolder };
+      const config = ExtractorConfig.prepare({
+        configObject,
+        configObjectFullPath: configFile,
+        packageJsonFullPath: path.join(REPO, 'package.json'),
+      });
+      const problems: string[] = [];
 
-    // Act
-    const result = Extractor.invoke(config, {
-      localBuild: false,
-      typescriptCompilerFolder: path.join(REPO, 'node_modules', 'typescript'),
-      messageCallback: (message: ExtractorMessage) => {
-        if (message.logLevel === ExtractorLogLevel.Error || message.logLevel === ExtractorLogLevel.Warning) {
-          problems.push(message.formatMessageWithLocation(dtsDir));
-        }
-        message.handled = true;
-      },
-    });
+      // Act
+      const result = Extractor.invoke(config, {
+        localBuild: false,
+        typescriptCompilerFolder: path.join(REPO, 'node_modules', 'typescript'),
+        messageCallback: (message: ExtractorMessage) => {
+          if (
+            message.logLevel === ExtractorLogLevel.Error ||
+            message.logLevel === ExtractorLogLevel.Warning
+          ) {
+            problems.push(message.formatMessageWithLocation(dtsDir));
+          }
+          message.handled = true;
+        },
+      });
 
-    // Assess
-    const committedFile = path.join(REPO, 'api', `${report}.api.md`);
-    if (result.apiReportChanged) {
-      const current = fs.readFileSync(path.join(reportTempFolder, `${report}.api.md`), 'utf8');
-      const committed = fs.existsSync(committedFile) ? fs.readFileSync(committedFile, 'utf8') : '';
-      expect.fail(`${UPDATE_HINT}\napi/${report}.api.md differs:\n${reportDiff(committed, current)}`);
-    }
-    expect(problems, `API Extractor reported problems for api/${report}.api.md`).toEqual([]);
-    expect(result.succeeded).toBe(true);
-  });
+      // Assess
+      const committedFile = path.join(REPO, 'api', `${report}.api.md`);
+      if (result.apiReportChanged) {
+        const current = fs.readFileSync(path.join(reportTempFolder, `${report}.api.md`), 'utf8');
+        const committed = fs.existsSync(committedFile) ? fs.readFileSync(committedFile, 'utf8') : '';
+        expect.fail(`${UPDATE_HINT}\napi/${report}.api.md differs:\n${reportDiff(committed, current)}`);
+      }
+      expect(problems, `API Extractor reported problems for api/${report}.api.md`).toEqual([]);
+      expect(result.succeeded).toBe(true);
+    },
+    120_000,
+  );
 });
