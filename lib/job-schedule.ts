@@ -119,7 +119,7 @@ export class JobSchedule extends Construct {
     if (note === 'unchecked') {
       Annotations.of(this).addWarningV2(
         'sqs-jobs:schedule-unchecked',
-        `${where}: the expression ${props.schedule.expressionString} uses syntax the synth-time check does not read; it was not checked.`,
+        `${where}: the expression ${props.schedule.expressionString} (or its time zone) is a token, unresolved at synth time; it was not checked.`,
       );
     } else if (note === 'never-fires') {
       Annotations.of(this).addWarningV2(

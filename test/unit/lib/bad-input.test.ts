@@ -3,7 +3,7 @@
  * the allowed values and the value given.
  */
 
-import { TimeZone } from 'aws-cdk-lib';
+import { Lazy, TimeZone } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { describe, expect, it } from 'vitest';
@@ -93,15 +93,34 @@ describe('schedule expressions', () => {
     });
   });
 
-  it('warns instead of failing on syntax the check does not read (W)', () => {
+  it('checks L, W and # (croner reads the AWS dialect), with no warning', () => {
     const { stack, queue } = oneLaneQueue();
     queue.addSchedule('Weekday', {
       schedule: ScheduleExpression.expression('cron(0 3 15W * ? *)'),
       jobType: 'x',
     });
+    queue.addSchedule('LastFriday', {
+      schedule: ScheduleExpression.expression('cron(0 3 ? * 6L *)'),
+      jobType: 'x',
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('not checked'))).toEqual([]);
+    expect(() =>
+      queue.addSchedule('Bad', {
+        schedule: ScheduleExpression.expression('cron(0 3 32W * ? *)'),
+        jobType: 'x',
+      }),
+    ).toThrow(/JobSchedule 'Bad'.schedule must be a valid EventBridge Scheduler expression/);
+  });
+
+  it('warns instead of failing on an expression that is a token, unresolved at synth', () => {
+    const { stack, queue } = oneLaneQueue();
+    queue.addSchedule('FromParameter', {
+      schedule: ScheduleExpression.expression(Lazy.string({ produce: () => 'cron(0 3 * * ? *)' })),
+      jobType: 'x',
+    });
     Annotations.fromStack(stack).hasWarning(
       '*',
-      Match.stringLikeRegexp("JobSchedule 'Weekday'.*not checked"),
+      Match.stringLikeRegexp("JobSchedule 'FromParameter'.*not checked"),
     );
   });
 });
