@@ -8,7 +8,7 @@
  */
 
 // Producer
-export { JobClient } from './client/job-client';
+export { type ClientJobType, type ClientPayload, JobClient } from './client/job-client';
 export type {
   BatchEnqueueResult,
   BatchItem,

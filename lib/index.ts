@@ -2,6 +2,9 @@
  * The construct library (`sqs-jobs`): what the README's "Using the construct library" documents,
  * and nothing else. Lane resolution, the lane construct and the consumer entry stay private.
  */
+
+// The type of the `registry` prop; the registry's own types are exported by `sqs-jobs/runtime`.
+export type { JobRegistry } from '../lambdas/registry/types';
 export {
   CONFIG_OUTPUT_DESCRIPTION,
   type JobQueueConfig,
@@ -11,6 +14,7 @@ export { JobQueueConfigError } from './errors';
 export type {
   IJobLane,
   IJobQueue,
+  IMonitoredJobLane,
   IOwnedJobLane,
   JobLaneAttributes,
   JobMetricOptions,

@@ -44,6 +44,14 @@ export interface IOwnedJobLane extends IJobLane {
   readonly visibilityTimeout: Duration;
 }
 
+/** A lane as the monitoring sees it: its consumer and its alarm thresholds. */
+export interface IMonitoredJobLane extends IOwnedJobLane {
+  /** The depth alarm fires above this many visible jobs for 5 minutes. */
+  readonly depthAlarmThreshold: number;
+  /** The age alarm fires when the oldest job is older than this. */
+  readonly messageAgeObjective: Duration;
+}
+
 /** Options of the job metrics (`metricJobsSucceeded` and its siblings). */
 export interface JobMetricOptions extends cloudwatch.MetricOptions {
   /**

@@ -10,8 +10,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { JOB_METRICS } from '../lambdas/shared/contract';
-import type { IJobQueue } from './interfaces';
-import type { JobLane } from './private/job-lane';
+import type { IJobQueue, IMonitoredJobLane } from './interfaces';
 import { checkInt, checkSeconds } from './private/validate';
 
 export interface JobQueueAlarmOptions {
@@ -57,7 +56,7 @@ export interface JobQueueMonitoringProps {
   /** The queue whose metrics (`metricQueueDepth` and siblings) the alarms and dashboard use. */
   readonly jobQueue: IJobQueue;
   /** The lanes with their resolved settings (alarm thresholds) and consumers. */
-  readonly lanes: readonly JobLane[];
+  readonly lanes: readonly IMonitoredJobLane[];
   readonly consumerTimeout: Duration;
   readonly alarms?: JobQueueAlarmOptions;
   readonly alarmTopic?: sns.ITopic;
@@ -124,8 +123,8 @@ export class JobQueueMonitoring extends Construct {
   }
 
   /** Depth, age, DLQ depth and growth, consumer errors, throttles and p99 duration. */
-  private addLaneAlarms(jobQueue: IJobQueue, lane: JobLane, thresholds: Thresholds): void {
-    const { settings } = lane;
+  private addLaneAlarms(jobQueue: IJobQueue, lane: IMonitoredJobLane, thresholds: Thresholds): void {
+    const settings = lane;
     this.alarm(`${lane.name}/depth`, {
       metric: jobQueue.metricQueueDepth(lane.name),
       threshold: settings.depthAlarmThreshold,

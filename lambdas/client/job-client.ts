@@ -51,8 +51,9 @@ import {
 import { validateEnqueueOptions } from './validate-options';
 
 /** Job types a client accepts: the registry's, or any string without one. */
-type TypeOf<R extends JobRegistry> = string extends JobTypeOf<R> ? string : JobTypeOf<R>;
-type InputOf<R extends JobRegistry, T extends string> =
+export type ClientJobType<R extends JobRegistry> = string extends JobTypeOf<R> ? string : JobTypeOf<R>;
+/** The payload a client accepts for a job type: the schema's input, or anything without a registry. */
+export type ClientPayload<R extends JobRegistry, T extends string> =
   string extends JobTypeOf<R> ? unknown : PayloadInputOf<R, T>;
 
 interface Prepared {
@@ -176,9 +177,9 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   }
 
   /** Validate and send one job. */
-  async enqueue<T extends TypeOf<R>>(
+  async enqueue<T extends ClientJobType<R>>(
     type: T,
-    payload: InputOf<R, T>,
+    payload: ClientPayload<R, T>,
     options: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
     const admission = await this.admit(type, payload, options);
@@ -207,8 +208,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
    * Enqueue many jobs: SendMessageBatch per lane in groups of 10, failed entries retried with
    * backoff. Never throws for one job: each result says ok or carries its error.
    */
-  async enqueueBatch<T extends TypeOf<R>>(
-    items: readonly BatchItem<T, InputOf<R, T>>[],
+  async enqueueBatch<T extends ClientJobType<R>>(
+    items: readonly BatchItem<T, ClientPayload<R, T>>[],
   ): Promise<BatchEnqueueResult[]> {
     const results: BatchEnqueueResult[] = new Array(items.length);
     const direct: { index: number; job: Prepared }[] = [];

@@ -13,7 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONSUMER_ENV } from '../../lambdas/shared/contract';
 import { JobQueueConfigError } from '../errors';
-import type { IJobLane } from '../interfaces';
+import type { IMonitoredJobLane } from '../interfaces';
 import { DLQ_RETENTION, type ResolvedLane } from '../lanes';
 import type { ConsumerEntry } from './consumer-entry';
 
@@ -46,12 +46,14 @@ export function deriveVisibilityTimeout(consumerTimeout: Duration, batchingWindo
   return Duration.seconds(6 * consumerTimeout.toSeconds() + batchingWindow.toSeconds());
 }
 
-export class JobLane extends Construct implements IJobLane {
+export class JobLane extends Construct implements IMonitoredJobLane {
   public readonly name: string;
   public readonly fifo: boolean;
   public readonly maxAttempts: number;
   /** Every resolved lane setting (weight, alarm thresholds, batching). */
   public readonly settings: ResolvedLane;
+  public readonly depthAlarmThreshold: number;
+  public readonly messageAgeObjective: Duration;
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly consumer: NodejsFunction;
@@ -64,6 +66,8 @@ export class JobLane extends Construct implements IJobLane {
     this.fifo = lane.fifo;
     this.maxAttempts = lane.maxAttempts;
     this.settings = lane;
+    this.depthAlarmThreshold = lane.depthAlarmThreshold;
+    this.messageAgeObjective = lane.messageAgeObjective;
     this.visibilityTimeout = deriveVisibilityTimeout(props.consumerTimeout, lane.maxBatchingWindow);
 
     const queueSecurity = {
