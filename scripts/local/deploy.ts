@@ -73,6 +73,12 @@ export interface DeployOptions {
   readonly appDir?: string;
   /** Progress lines (default: console.log with a prefix). */
   readonly log?: (line: string) => void;
+  /**
+   * Every stack of the app to deploy, for an app with more than one (a producer stack next to
+   * the queue's); they share `stackName`'s cloud assembly folder.
+   * @default - [stackName]
+   */
+  readonly stacks?: readonly string[];
 }
 
 /** Bootstraps (once) and deploys the example stack, or the app in `appDir`; resolves when CloudFormation is done. */
@@ -118,7 +124,7 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
     cdklocal,
     [
       'deploy',
-      stackName,
+      ...(options.stacks ?? [stackName]),
       '-c',
       `stackName=${stackName}`,
       '-c',

@@ -1,5 +1,7 @@
 /**
- * The library as a new user gets it: `npm pack` (prepack builds dist/), the tarball installed into
+ * The library as a new user gets it (two stacks: the queue, and a producer Lambda that imports it
+ * with fromJobQueueAttributes; cdk-nag on the whole app; type-checked with NodeNext and with
+ * classic CommonJS resolution): `npm pack` (prepack builds dist/), the tarball installed into
  * a fresh CDK app in a temporary folder with its own package.json, lock file and job registry
  * (importing `sqs-jobs/runtime/jobs`), zod from a plain `npm install zod` (the registry's newest
  * 4.x), type-checked with the app's own `tsc --noEmit`, deployed to LocalStack with cdklocal. A
@@ -17,6 +19,7 @@ import {
   DeleteStackCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -28,6 +31,8 @@ import { ROOT } from '../../scripts/local/localstack';
 import { envelopeId, peekMessages, waitFor } from './helpers';
 
 const STACK = 'SqsJobsPackedApp';
+/** The app's second stack, named after the first (bin/app.ts in APP_TS). */
+const PRODUCER_STACK = `${STACK}-Producer`;
 const KEEP = process.env.KEEP_PACKED_APP === '1';
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 
@@ -41,37 +46,54 @@ const mirror = defineRegistry([
   defineJob({ type: 'flaky-sync', schema: z.object({ n: z.number() }), handler: async () => undefined }),
 ]);
 
-const APP_FILES: Record<string, string> = {
-  'cdk.json': JSON.stringify({ app: 'npx tsx bin/app.ts' }, null, 2),
-  // What `cdk init app --language typescript` writes, minus the test runner.
-  'tsconfig.json': JSON.stringify(
+/** The app's tsconfig: what `cdk init app --language typescript` writes, minus the test runner. */
+function tsconfig(module: 'NodeNext' | 'commonjs'): string {
+  return JSON.stringify(
     {
       compilerOptions: {
         target: 'ES2022',
-        module: 'NodeNext',
-        moduleResolution: 'NodeNext',
+        // NodeNext resolves the package's `exports`; classic CommonJS (`moduleResolution: node`)
+        // does not, and finds `sqs-jobs/runtime/jobs` through `typesVersions`.
+        module,
+        moduleResolution: module === 'NodeNext' ? 'NodeNext' : 'node',
         lib: ['es2022'],
         strict: true,
         noImplicitReturns: true,
         skipLibCheck: true,
         noEmit: true,
-        isolatedModules: true,
+        esModuleInterop: true,
         types: ['node'],
       },
-      exclude: ['node_modules', 'cdk.out'],
+      exclude: ['node_modules', 'cdk.out', 'cjs'],
     },
     null,
     2,
-  ),
-  'bin/app.ts': `import * as path from 'node:path';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { JobQueue } from 'sqs-jobs';
+  );
+}
+
+/**
+ * The user's app: the queue in one stack, a producer Lambda in a second stack that imports the
+ * queue with `JobQueue.fromJobQueueAttributes` and `configureProducer`, and cdk-nag's
+ * AwsSolutions and Serverless packs on the whole app (an unacknowledged finding stops synthesis).
+ * The app acknowledges its own producer's findings; the library must need none from it.
+ */
+const APP_TS = `import * as path from 'node:path';
+import { App, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { JobQueue, type JobLaneAttributes } from 'sqs-jobs';
 
 const app = new App();
-const stack = new Stack(app, app.node.tryGetContext('stackName') ?? 'PackedApp', {
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-});
-new JobQueue(stack, 'Jobs', {
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+const name: string = app.node.tryGetContext('stackName') ?? 'PackedApp';
+
+const queueStack = new Stack(app, name, { env });
+const jobs = new JobQueue(queueStack, 'Jobs', {
   registryEntry: path.join(__dirname, '..', 'src', 'jobs.ts'),
   lanes: [{ name: 'default', maxAttempts: 3 }],
   consumerTimeout: Duration.seconds(10),
@@ -79,8 +101,66 @@ new JobQueue(stack, 'Jobs', {
   removalPolicy: RemovalPolicy.DESTROY,
   ledgerRemovalPolicy: RemovalPolicy.DESTROY,
 });
-`,
-  'src/jobs.ts': `import { z } from 'zod';
+
+// A producer in another stack: it sees the queue only through its attributes.
+const producerStack = new Stack(app, \`\${name}-Producer\`, { env });
+const lanes: Record<string, JobLaneAttributes> = {};
+for (const laneName of jobs.laneNames) {
+  const lane = jobs.lane(laneName);
+  lanes[laneName] = {
+    queueArn: lane.queue.queueArn,
+    queueUrl: lane.queue.queueUrl,
+    deadLetterQueueArn: lane.deadLetterQueue.queueArn,
+    fifo: lane.fifo,
+    maxAttempts: lane.maxAttempts,
+  };
+}
+const imported = JobQueue.fromJobQueueAttributes(producerStack, 'Jobs', {
+  ledgerTableArn: jobs.ledgerTable.tableArn,
+  lanes,
+  scheduleGroupName: jobs.scheduleGroup.scheduleGroupName,
+  schedulerRoleArn: jobs.schedulerRole.roleArn,
+  scheduleDeadLetterQueueArn: jobs.scheduleDeadLetterQueue.queueArn,
+});
+const logGroup = new logs.LogGroup(producerStack, 'ProducerLogs', {
+  retention: logs.RetentionDays.ONE_WEEK,
+  removalPolicy: RemovalPolicy.DESTROY,
+});
+// An explicit role: only this log group, no managed policy (AwsSolutions-IAM4).
+const role = new iam.Role(producerStack, 'ProducerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+logGroup.grantWrite(role);
+const producer = new NodejsFunction(producerStack, 'Producer', {
+  entry: path.join(__dirname, '..', 'src', 'producer.ts'),
+  runtime: lambda.Runtime.NODEJS_24_X,
+  architecture: lambda.Architecture.ARM_64,
+  memorySize: 256,
+  timeout: Duration.seconds(10),
+  role,
+  logGroup,
+  bundling: { forceDockerBundling: false, externalModules: ['@aws-sdk/*'] },
+});
+imported.configureProducer(producer);
+new CfnOutput(producerStack, 'ProducerFunctionName', { value: producer.functionName });
+// One-time schedules are created at run time, so CreateSchedule is granted on the group's
+// schedules: the one wildcard of the grant, acknowledged on this app's own policy.
+const group = producerStack.resolve(imported.scheduleGroup.scheduleGroupName);
+Validations.of(role).acknowledge({
+  id: \`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:\${producerStack.region}:\${producerStack.account}:schedule/\${group}/*]\`,
+  reason: 'Producers create one-time schedules (delays over 15 minutes) in the job queue schedule group.',
+});
+Validations.of(producer).acknowledge(
+  { id: 'Serverless-LambdaDLQ', reason: 'The app invokes its producer synchronously.' },
+  { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'The app invokes its producer synchronously.' },
+  { id: 'Serverless-LambdaTracing', reason: 'The app does not trace its producer.' },
+);
+
+// \`-c nagProbe=true\`: a stack with a finding nobody acknowledged, to show the packs run.
+if (String(app.node.tryGetContext('nagProbe')) === 'true') {
+  new sqs.Queue(new Stack(app, 'NagProbe', { env }), 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+}
+`;
+
+const JOBS_TS = `import { z } from 'zod';
 import { defineJob, defineRegistry, PermanentJobError } from 'sqs-jobs/runtime/jobs';
 
 export const chargeCard = defineJob({
@@ -101,7 +181,31 @@ export const flakySync = defineJob({
 });
 
 export const registry = defineRegistry([chargeCard, flakySync]);
-`,
+`;
+
+/** The producer Lambda: enqueues with the config `configureProducer` put in its environment. */
+const PRODUCER_TS = `import { JobClient } from 'sqs-jobs/runtime';
+import { registry } from './jobs';
+
+const client = JobClient.fromEnvironment({ registry });
+
+export const handler = async (event: { n: number }) => {
+  const { jobId } = await client.enqueue('flaky-sync', { n: event.n });
+  return { jobId };
+};
+`;
+
+const APP_FILES: Record<string, string> = {
+  'cdk.json': JSON.stringify({ app: 'npx tsx bin/app.ts' }, null, 2),
+  'tsconfig.json': tsconfig('NodeNext'),
+  'bin/app.ts': APP_TS,
+  'src/jobs.ts': JOBS_TS,
+  'src/producer.ts': PRODUCER_TS,
+  // The same app type-checked with classic CommonJS resolution (node_modules from the folder above).
+  'cjs/tsconfig.json': tsconfig('commonjs'),
+  'cjs/bin/app.ts': APP_TS,
+  'cjs/src/jobs.ts': JOBS_TS,
+  'cjs/src/producer.ts': PRODUCER_TS,
 };
 
 interface RunResult {
@@ -154,8 +258,12 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
   let appDir: string;
   let tscResult: RunResult;
   let tscSeconds: number;
+  let cjsTscResult: RunResult;
+  let nagProbe: RunResult;
+  let producerFunctionName: string;
   let client: JobClient<typeof mirror>;
   const sqs = new SQSClient({});
+  const lambdaClient = new LambdaClient({});
   const cfn = new CloudFormationClient({});
 
   beforeAll(async () => {
@@ -191,6 +299,7 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
         '--save-dev',
         ...NPM_FLAGS,
         pinned('esbuild'),
+        pinned('cdk-nag'),
         pinned('typescript'),
         pinned('tsx'),
         pinned('@types/node'),
@@ -210,6 +319,23 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
     );
     tscSeconds = Math.round((Date.now() - started) / 1000);
     console.log(`[packed-app] tsc --noEmit: exit ${tscResult.code} in ${tscSeconds} s`);
+    cjsTscResult = await run(
+      process.execPath,
+      [path.join('node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'cjs'],
+      appDir,
+      420_000,
+    );
+    console.log(`[packed-app] tsc --noEmit -p cjs (classic CommonJS resolution): exit ${cjsTscResult.code}`);
+
+    // 3b. cdk-nag runs on the user's app: a stack with an unacknowledged finding stops synthesis
+    // (only that stack is selected, so nothing is bundled for it)
+    nagProbe = await run(
+      path.join(ROOT, 'node_modules', '.bin', 'cdk'),
+      ['synth', 'NagProbe', '-c', 'nagProbe=true', '--quiet', '--output', path.join(appDir, 'cdk.out.probe')],
+      appDir,
+      300_000,
+    );
+    console.log(`[packed-app] cdk synth NagProbe: exit ${nagProbe.code}`);
 
     // 4. deploy with the shared LocalStack deploy helper
     const endpoint = process.env.AWS_ENDPOINT_URL;
@@ -218,31 +344,38 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
     await deployExampleStack({
       endpoint,
       stackName: STACK,
+      stacks: [STACK, PRODUCER_STACK],
       appDir,
       log: (line) => console.log(`[packed-app deploy] ${line}`),
     });
     console.log(`[packed-app] deployed in ${Math.round((Date.now() - deployStarted) / 1000)} s`);
     client = await JobClient.fromStack(STACK, { registry: mirror });
+    const producer = await cfn.send(new DescribeStacksCommand({ StackName: PRODUCER_STACK }));
+    producerFunctionName =
+      producer.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'ProducerFunctionName')?.OutputValue ?? '';
   });
 
   afterAll(async () => {
     if (KEEP || !appDir) return;
     fs.rmSync(appDir, { recursive: true, force: true });
-    // Stop the app's pollers so they do not load the shared LocalStack after this file.
-    await cfn.send(new DeleteStackCommand({ StackName: STACK })).catch(() => undefined);
-    await waitFor(
-      `stack ${STACK} to be deleted`,
-      async () => {
-        try {
-          const out = await cfn.send(new DescribeStacksCommand({ StackName: STACK }));
-          const status = out.Stacks?.[0]?.StackStatus;
-          return status === undefined || status === 'DELETE_COMPLETE' ? true : undefined;
-        } catch {
-          return true; // gone
-        }
-      },
-      { timeoutMs: 180_000, intervalMs: 1_000 },
-    );
+    // Stop the app's pollers so they do not load the shared LocalStack after this file. The
+    // producer stack imports the queue stack's exports, so it goes first.
+    for (const stackName of [PRODUCER_STACK, STACK]) {
+      await cfn.send(new DeleteStackCommand({ StackName: stackName })).catch(() => undefined);
+      await waitFor(
+        `stack ${stackName} to be deleted`,
+        async () => {
+          try {
+            const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+            const status = out.Stacks?.[0]?.StackStatus;
+            return status === undefined || status === 'DELETE_COMPLETE' ? true : undefined;
+          } catch {
+            return true; // gone
+          }
+        },
+        { timeoutMs: 180_000, intervalMs: 1_000 },
+      );
+    }
   });
 
   it('installs one zod, the peer the app chose', () => {
@@ -261,8 +394,45 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
     );
   });
 
-  it("type-checks with the app's own tsc --noEmit", () => {
+  it("type-checks with the app's own tsc --noEmit (NodeNext)", () => {
     expect(tscResult.code, `tsc --noEmit (${tscSeconds} s):\n${tscResult.output}`).toBe(0);
+  });
+
+  it('type-checks the same app with classic CommonJS module resolution', () => {
+    expect(cjsTscResult.code, `tsc --noEmit -p cjs:\n${cjsTscResult.output}`).toBe(0);
+  });
+
+  it("runs cdk-nag on the user's app: the library needs no acknowledgement from it, an unacknowledged finding fails", () => {
+    // The queue and producer stacks synthesized under both packs (the deploy above), and the probe
+    // stack's unencrypted queue stopped synthesis with the rule named.
+    expect(nagProbe.code, nagProbe.output).not.toBe(0);
+    expect(nagProbe.output).toMatch(/AwsSolutions-SQS(2|4)/);
+    expect(nagProbe.output).not.toMatch(new RegExp(`${STACK}/Jobs`));
+  });
+
+  it('enqueues from a producer Lambda in a second stack that imports the queue with fromJobQueueAttributes', async () => {
+    // Arrange
+    expect(producerFunctionName, 'the producer stack outputs its function name').not.toBe('');
+
+    // Act
+    const out = await lambdaClient.send(
+      new InvokeCommand({ FunctionName: producerFunctionName, Payload: JSON.stringify({ n: 42 }) }),
+    );
+    const response = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString() || '{}');
+
+    // Assess
+    expect(out.FunctionError, JSON.stringify(response)).toBeUndefined();
+    expect(typeof response.jobId).toBe('string');
+    const job = await waitFor(
+      `job ${response.jobId} (enqueued by the producer stack) to finish`,
+      async () => {
+        const record = await client.getJob(response.jobId);
+        return record?.status === 'SUCCEEDED' || record?.status === 'DEAD' ? record : undefined;
+      },
+      { timeoutMs: 240_000 },
+    );
+    expect(job.status).toBe('SUCCEEDED');
+    expect(job.attempts).toBe(2);
   });
 
   it('bundles one copy of the runtime into the consumer', () => {
@@ -275,7 +445,9 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
     expect(assets.length).toBeGreaterThan(0);
     for (const file of assets) {
       const code = fs.readFileSync(file, 'utf8');
-      expect(code.split('"PermanentJobError"').length - 1, file).toBe(1);
+      // One class definition (the constructor names it) and one brand; the entry points' named
+      // re-exports mention the name again as getters, which is not a second copy.
+      expect(code.split('.name="PermanentJobError"').length - 1, file).toBe(1);
       expect(code.split('Symbol.for("sqs-jobs.error.permanent")').length - 1, file).toBe(1);
     }
   });
