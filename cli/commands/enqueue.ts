@@ -25,7 +25,8 @@ export const enqueueCommand: CommandSpec = {
   description: [
     'The payload is validated by the registry schema before anything is sent, then enqueued with the',
     'same JobClient applications use (lane, delay, idempotency key). Registry: --registry, else',
-    `$${REGISTRY_ENV}, else this package's bin/jobs.ts. A .ts registry is loaded through tsx.`,
+    `$${REGISTRY_ENV}, else the example registry (bin/jobs.ts here, dist/bin/jobs.js in the package).`,
+    'A .ts registry is loaded through tsx (an optional peer dependency: install it to use one).',
   ].join('\n'),
   options: {
     payload: {
@@ -66,7 +67,7 @@ export const enqueueCommand: CommandSpec = {
     registry: {
       type: 'string',
       valueName: 'path',
-      description: `Module exporting the job registry (default $${REGISTRY_ENV} or bin/jobs.ts)`,
+      description: `Module exporting the job registry (default $${REGISTRY_ENV}, else the example registry)`,
     },
     'dry-run': { type: 'boolean', description: 'Validate and print the parsed payload; send nothing' },
   },

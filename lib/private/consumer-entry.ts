@@ -13,8 +13,9 @@ import { JobQueueConfigError } from '../errors';
  * built `dist/lambdas/consumer/index.js` when this library runs from dist/ (a user's
  * `sqs-jobs/runtime/jobs` resolves to dist/lambdas/jobs.js), the TypeScript source when it runs
  * from source (this repository, whose registries import lambdas/*.ts). Mixing the two would put
- * two copies of the runtime, and of its error classes, in one bundle. The package also ships its
- * sources, so looking for `index.ts` first from dist/ would find the wrong copy.
+ * two copies of the runtime, and of its error classes, in one bundle. The package ships only
+ * dist/, so from there only the `.js` copy exists; in this repository both do, and the extension
+ * of this file picks the right one.
  */
 export function consumerModule(from: string = __filename): string {
   const ext = path.extname(from) === '.ts' ? '.ts' : '.js';
