@@ -14,11 +14,13 @@ export { JobQueueConfigError } from './errors';
 export type {
   IJobLane,
   IJobQueue,
+  IJobSchedule,
   IMonitoredJobLane,
   IOwnedJobLane,
   JobLaneAttributes,
   JobMetricOptions,
   JobQueueAttributes,
+  JobScheduleOptions,
 } from './interfaces';
 export { type BackoffOptions, JobQueue, type JobQueueProps } from './job-queue';
 export { JobQueueBase } from './job-queue-base';
@@ -27,5 +29,5 @@ export {
   JobQueueMonitoring,
   type JobQueueMonitoringProps,
 } from './job-queue-monitoring';
-export { JobSchedule, type JobScheduleOptions, type JobScheduleProps } from './job-schedule';
+export { JobSchedule, type JobScheduleProps } from './job-schedule';
 export { DEFAULT_LANES, type LaneOptions } from './lanes';

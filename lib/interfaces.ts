@@ -14,7 +14,79 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import type { JobRegistry } from '../lambdas/registry/types';
 import type { JobQueueConfig } from '../lambdas/shared/contract';
-import type { JobSchedule, JobScheduleOptions } from './job-schedule';
+
+/** A schedule that enqueues a job (`JobSchedule`). */
+export interface IJobSchedule extends IConstruct {
+  /** The EventBridge Scheduler schedule. */
+  readonly schedule: scheduler.ISchedule;
+  /** Stable name used in every firing's job id: `cron:<jobIdPrefix>:<scheduled time>`. */
+  readonly jobIdPrefix: string;
+}
+
+export interface JobScheduleOptions {
+  /** When to fire: `ScheduleExpression.cron(...)`, `.rate(...)`, `.at(...)` or `.expression(...)`, with a time zone. */
+  readonly schedule: scheduler.ScheduleExpression;
+
+  /** Job type to enqueue: a key of the job registry (checked at synth time when the JobQueue has its `registry`). */
+  readonly jobType: string;
+
+  /**
+   * Job payload, validated by the job's schema when it runs, and at synth time when the JobQueue
+   * was given its `registry`.
+   *
+   * @default {}
+   */
+  readonly payload?: Record<string, unknown>;
+
+  /**
+   * Lane to enqueue into.
+   *
+   * @default - the JobQueue's default lane
+   */
+  readonly lane?: string;
+
+  /**
+   * Let Scheduler fire up to this long after the scheduled time, to spread load.
+   *
+   * @default - off: fire at the scheduled time
+   */
+  readonly flexibleWindow?: Duration;
+
+  /**
+   * Delivery retries when sending to the lane fails (0–185).
+   *
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+
+  /**
+   * How long Scheduler keeps retrying a firing (60 s – 24 h).
+   *
+   * @default Duration.hours(1)
+   */
+  readonly maxEventAge?: Duration;
+
+  /**
+   * Message group of the jobs when the lane is FIFO.
+   *
+   * @default - the schedule's name
+   */
+  readonly messageGroupId?: string;
+
+  /**
+   * Whether the schedule is enabled.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Description shown in the Scheduler console.
+   *
+   * @default - names the job type and lane
+   */
+  readonly description?: string;
+}
 
 /** One priority lane: its queue, its dead-letter queue and, when this stack owns it, its consumer. */
 export interface IJobLane {
@@ -96,7 +168,7 @@ export interface IJobQueue extends IConstruct {
   /** Returns the lane, or throws naming the lanes that exist. */
   lane(name: string): IJobLane;
   /** Adds a cron, rate or one-time schedule that enqueues a job into one of the lanes. */
-  addSchedule(id: string, options: JobScheduleOptions): JobSchedule;
+  addSchedule(id: string, options: JobScheduleOptions): IJobSchedule;
 
   /** Grants what a producer's `JobClient` needs to enqueue (see the README's Grants section). */
   grantEnqueue(grantee: iam.IGrantable): iam.Grant;

@@ -15,8 +15,8 @@ import { Construct } from 'constructs';
 import type { JobRegistry } from '../lambdas/registry/types';
 import { JOB_METRICS, type JobQueueConfig, PRODUCER_ENV } from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
-import type { IJobLane, IJobQueue, JobMetricOptions } from './interfaces';
-import { JobSchedule, type JobScheduleOptions } from './job-schedule';
+import type { IJobLane, IJobQueue, JobMetricOptions, JobScheduleOptions } from './interfaces';
+import { JobSchedule } from './job-schedule';
 
 /** Lanes whose config JSON still fits Lambda's 4 KB environment with room for other variables. */
 const MAX_LANES_IN_PRODUCER_ENV = 5;

@@ -10,74 +10,9 @@ import { Construct } from 'constructs';
 import { isJobType, JOB_TYPE_RULE } from '../lambdas/shared/checks';
 import { ENVELOPE_VERSION } from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
-import type { IJobQueue } from './interfaces';
+import type { IJobQueue, IJobSchedule, JobScheduleOptions } from './interfaces';
 import { checkScheduledJob, checkScheduleExpression } from './private/schedule-check';
 import { checkInt, checkSeconds } from './private/validate';
-
-export interface JobScheduleOptions {
-  /** When to fire: `ScheduleExpression.cron(...)`, `.rate(...)`, `.at(...)` or `.expression(...)`, with a time zone. */
-  readonly schedule: scheduler.ScheduleExpression;
-
-  /** Job type to enqueue: a key of the job registry (checked at synth time when the JobQueue has its `registry`). */
-  readonly jobType: string;
-
-  /**
-   * Job payload, validated by the job's schema when it runs, and at synth time when the JobQueue
-   * was given its `registry`.
-   *
-   * @default {}
-   */
-  readonly payload?: Record<string, unknown>;
-
-  /**
-   * Lane to enqueue into.
-   *
-   * @default - the JobQueue's default lane
-   */
-  readonly lane?: string;
-
-  /**
-   * Let Scheduler fire up to this long after the scheduled time, to spread load.
-   *
-   * @default - off: fire at the scheduled time
-   */
-  readonly flexibleWindow?: Duration;
-
-  /**
-   * Delivery retries when sending to the lane fails (0–185).
-   *
-   * @default 10
-   */
-  readonly retryAttempts?: number;
-
-  /**
-   * How long Scheduler keeps retrying a firing (60 s – 24 h).
-   *
-   * @default Duration.hours(1)
-   */
-  readonly maxEventAge?: Duration;
-
-  /**
-   * Message group of the jobs when the lane is FIFO.
-   *
-   * @default - the schedule's name
-   */
-  readonly messageGroupId?: string;
-
-  /**
-   * Whether the schedule is enabled.
-   *
-   * @default true
-   */
-  readonly enabled?: boolean;
-
-  /**
-   * Description shown in the Scheduler console.
-   *
-   * @default - names the job type and lane
-   */
-  readonly description?: string;
-}
 
 export interface JobScheduleProps extends JobScheduleOptions {
   /** The queue whose lane receives the jobs: a `JobQueue`, or one imported with `JobQueue.fromJobQueueAttributes`. */
@@ -87,7 +22,7 @@ export interface JobScheduleProps extends JobScheduleOptions {
 /** Scheduler's limit on a target's input. */
 const MAX_INPUT_CHARS = 8192;
 
-export class JobSchedule extends Construct {
+export class JobSchedule extends Construct implements IJobSchedule {
   public readonly schedule: scheduler.Schedule;
   /** Stable name used in every firing's job id: `cron:<jobIdPrefix>:<scheduled time>`. */
   public readonly jobIdPrefix: string;

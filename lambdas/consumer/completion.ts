@@ -9,7 +9,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { encodeResult } from '../ledger/codec';
 import type { JobCompletion, JobEnvelope } from '../shared/contract';
 import { describeError } from '../shared/errors';
-import type { ProcessDeps, RecordOutcome } from './process-record';
+import type { ProcessDeps, RecordOutcome } from './deps';
 
 /** Retries of a final ledger write that threw (throttling, a network error), with jittered backoff. */
 const WRITE_RETRIES = 4;

@@ -9,12 +9,10 @@
  * dead-letters the message itself, so a message in a DLQ is DEAD in the ledger with its reason.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
-import type { Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
-import type { AnyJob, JobRegistry } from '../registry/types';
-import { fullJitterBackoffSeconds, type Random } from '../shared/backoff';
+import type { AnyJob } from '../registry/types';
+import { fullJitterBackoffSeconds } from '../shared/backoff';
 import type { JobEnvelope } from '../shared/contract';
 import { readEnvelope } from '../shared/envelope';
 import {
@@ -25,38 +23,10 @@ import {
   UnknownJobTypeError,
 } from '../shared/errors';
 import { keepAbandonedLease, recordCompletion, sendCompletion, writeWithRetries } from './completion';
-import type { ConsumerConfig } from './config';
+import type { ProcessDeps, RecordOutcome } from './deps';
 import { type RunResult, runHandler } from './run-handler';
-import type { SqsActions } from './sqs-actions';
-import type { JobOutcome } from './telemetry';
 
-export interface ProcessDeps {
-  readonly registry: JobRegistry;
-  readonly config: ConsumerConfig;
-  readonly ledger: Ledger;
-  readonly sqs: SqsActions;
-  readonly logger: Logger;
-  readonly random: Random;
-  readonly now: () => number;
-  readonly progressIntervalMs: number;
-  readonly heartbeatIntervalMs?: number;
-  /** Kept back from the Lambda's remaining time for the final ledger write and SQS calls. */
-  readonly safetyMarginMs: number;
-  /** Added to the handler deadline to form the lease. */
-  readonly leaseGraceMs: number;
-  /** How long a timed-out handler gets to honour its abort signal. @default 1000 */
-  readonly settleGraceMs?: number;
-  /**
-   * Told about a handler that timed out and did not settle; the promise settles once the handler
-   * has and its late outcome is written. Until then the environment must not run other jobs.
-   */
-  readonly onAbandoned?: (settled: Promise<unknown>) => void;
-  /** Sleeps between retries of the final ledger write. @default - setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
-}
-
-/** Outcome plus how long a FIFO group should wait behind it. */
-export type RecordOutcome = JobOutcome & { readonly retryAfterSeconds?: number };
+export type { ProcessDeps, RecordOutcome } from './deps';
 
 type Ids = { messageId: string; attempt: number; jobId: string; type: string };
 
