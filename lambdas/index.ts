@@ -19,42 +19,10 @@ export type {
   JobClientOptions,
 } from './client/types';
 
-// Job registry
-export { defineJob, defineRegistry } from './registry/define-job';
-export type {
-  AnyJob,
-  IdempotencyMode,
-  JobContext,
-  JobDefinition,
-  JobOf,
-  JobProgress,
-  JobRegistry,
-  JobSpec,
-  JobTypeOf,
-  PayloadInputOf,
-  PayloadOf,
-  ResultOf,
-} from './registry/types';
-export type { BackoffOptions } from './shared/backoff';
+// Job registry and error classes: everything the light registry entry (`sqs-jobs/runtime/jobs`)
+// exports, named once there.
+export * from './jobs';
 
 // The stack output a client reads, and the ledger record `getJob` returns
 export type { JobQueueConfig, JobRecord, JobStatus, LaneConfig } from './shared/contract';
 export { JOB_STATUSES } from './shared/contract';
-
-// Errors
-export {
-  AttemptsExhaustedError,
-  BacklogLimitError,
-  ConfigError,
-  EnqueueError,
-  IdempotencyKeyConflictError,
-  JobDefinitionError,
-  JobsError,
-  JobTimeoutError,
-  PayloadTooLargeError,
-  PayloadValidationError,
-  PermanentJobError,
-  ReceiveBudgetExhaustedError,
-  UnknownJobTypeError,
-  UnknownLaneError,
-} from './shared/errors';

@@ -40,7 +40,7 @@ import { JobQueueBase } from './job-queue-base';
 import { type JobQueueAlarmOptions, JobQueueMonitoring } from './job-queue-monitoring';
 import { DEFAULT_LANES, DLQ_RETENTION, type LaneOptions, type ResolvedLane, resolveLanes } from './lanes';
 import { type ConsumerEntry, consumerEntry } from './private/consumer-entry';
-import { JobLane, queueEncryption } from './private/job-lane';
+import { type ConsumerSettings, JobLane, queueEncryption } from './private/job-lane';
 import { checkInt, checkSeconds } from './private/validate';
 
 /** Exponential backoff with full jitter between retries of a failed job. */
@@ -255,17 +255,9 @@ export interface JobQueueProps {
 const MAX_CONSUMER_TIMEOUT_SECONDS = 900;
 
 /** Every prop with its default applied and checked: what the steps of the constructor build from. */
-interface ResolvedJobQueueProps {
+interface ResolvedJobQueueProps extends ConsumerSettings {
   readonly lanes: ResolvedLane[];
   readonly defaultLane: string;
-  readonly consumerTimeout: Duration;
-  readonly memorySize: number;
-  readonly batchParallelism: number;
-  readonly backoffBase: Duration;
-  readonly backoffCap: Duration;
-  readonly ledgerTtl: Duration;
-  readonly removalPolicy: RemovalPolicy;
-  readonly metricsNamespace: string;
 }
 
 export class JobQueue extends JobQueueBase {
@@ -392,24 +384,18 @@ export class JobQueue extends JobQueueBase {
   ): Map<string, JobLane> {
     const serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
     const lanes = new Map<string, JobLane>();
+    const { lanes: _lanes, defaultLane: _defaultLane, ...settings } = resolved;
     for (const lane of resolved.lanes) {
       const jobLane = new JobLane(this, `Lane-${lane.name}`, {
+        ...settings,
         lane,
         entry,
-        consumerTimeout: resolved.consumerTimeout,
-        memorySize: resolved.memorySize,
-        batchParallelism: resolved.batchParallelism,
-        backoffBase: resolved.backoffBase,
-        backoffCap: resolved.backoffCap,
-        ledgerTtl: resolved.ledgerTtl,
         ledgerTableName: this.ledgerTable.tableName,
         serviceName,
-        metricsNamespace: resolved.metricsNamespace,
         bundleAwsSdk: props.bundleAwsSdk ?? false,
         logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         runtime: props.consumerRuntime ?? lambda.Runtime.NODEJS_24_X,
         environment: props.consumerEnvironment ?? {},
-        removalPolicy: resolved.removalPolicy,
         encryptionKey: this.encryptionKey,
       });
       // Every consumer write is a conditional UpdateItem (claim, complete, fail, progress, lease,

@@ -17,26 +17,30 @@ import type { IMonitoredJobLane } from '../interfaces';
 import { DLQ_RETENTION, type ResolvedLane } from '../lanes';
 import type { ConsumerEntry } from './consumer-entry';
 
-/** What every lane shares: the consumer's code and runtime settings. */
-export interface JobLaneProps {
-  readonly lane: ResolvedLane;
-  /** Generated consumer entry (runtime around the user's registry) and its project. */
-  readonly entry: ConsumerEntry;
+/** The consumer settings JobQueue resolves from its props (defaults applied, checked). */
+export interface ConsumerSettings {
   readonly consumerTimeout: Duration;
   readonly memorySize: number;
   readonly batchParallelism: number;
   readonly backoffBase: Duration;
   readonly backoffCap: Duration;
   readonly ledgerTtl: Duration;
+  /** Applied to the lane queue and its DLQ (see JobQueueProps.removalPolicy). */
+  readonly removalPolicy: RemovalPolicy;
+  readonly metricsNamespace: string;
+}
+
+/** What every lane shares: the consumer's code and runtime settings. */
+export interface JobLaneProps extends ConsumerSettings {
+  readonly lane: ResolvedLane;
+  /** Generated consumer entry (runtime around the user's registry) and its project. */
+  readonly entry: ConsumerEntry;
   readonly ledgerTableName: string;
   readonly serviceName: string;
-  readonly metricsNamespace: string;
   readonly bundleAwsSdk: boolean;
   readonly logRetention: logs.RetentionDays;
   readonly runtime: lambda.Runtime;
   readonly environment: Record<string, string>;
-  /** Applied to the lane queue and its DLQ (see JobQueueProps.removalPolicy). */
-  readonly removalPolicy: RemovalPolicy;
   /** Customer-managed key for the queues and the log group (JobQueueProps.encryptionKey). */
   readonly encryptionKey?: kms.IKey;
 }
