@@ -51,7 +51,7 @@ function importsOf(file: string): Imports {
 }
 
 /** Every cycle in a module graph, each as the list of modules around it. */
-export function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const cycles: string[][] = [];
   const done = new Set<string>();
   const visit = (node: string, stack: string[]) => {

@@ -409,7 +409,10 @@ describe('consumer grants', () => {
             sqsRecord('flaky', 'flaky', group),
             // FIFO: held back behind the failed one, so its visibility is changed in a batch.
             sqsRecord('follower', 'progressing', group),
-            sqsRecord('exhausted', 'flaky', { ...group, receiveCount: jobQueue.config.lanes[lane.name].maxReceiveCount }),
+            sqsRecord('exhausted', 'flaky', {
+              ...group,
+              receiveCount: jobQueue.config.lanes[lane.name].maxReceiveCount,
+            }),
           ],
         },
         lambdaContext(),
