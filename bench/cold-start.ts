@@ -1,6 +1,6 @@
 /**
  * Part 2: cold start. Bundles three consumers with the esbuild options the JobLane construct
- * passes (minify, source map, node22 target, CommonJS, `@aws-sdk/*` external unless the SDK is
+ * passes (minify, source map, the default runtime's node target, CommonJS, `@aws-sdk/*` external unless the SDK is
  * bundled), with the SDK external and bundled:
  *   - ours: the entry the construct generates around the example registry (bin/jobs.ts),
  *   - empty: a handler that only loads and constructs the same SDK clients (DynamoDB, SQS),
@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { build } from 'esbuild';
 import { consumerEntry } from '../lib/private/consumer-entry';
+import { DEFAULT_CONSUMER_RUNTIME, esbuildTarget } from '../lib/private/job-lane';
 import type { CfnTemplate } from './cost-model';
 import { consumerFunction } from './lib/consumer-env';
 import { REPO_ROOT, WORK_DIR } from './lib/paths';
@@ -54,7 +55,7 @@ async function bundle(entry: string, outfile: string, sdk: SdkMode): Promise<voi
     bundle: true,
     outfile,
     platform: 'node',
-    target: 'node22',
+    target: esbuildTarget(DEFAULT_CONSUMER_RUNTIME),
     format: 'cjs',
     minify: true,
     sourcemap: true,

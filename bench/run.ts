@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_CONSUMER_RUNTIME, esbuildTarget } from '../lib/private/job-lane';
 import { type ColdStartResult, measureColdStart } from './cold-start';
 import {
   type ConsumerOverheadResult,
@@ -458,7 +459,7 @@ function renderMarkdown(r: Results, goals: Goal[]): string {
     '',
     '## 2. Cold start',
     '',
-    `Bundled with the construct's esbuild options (minify, source map, node22, CommonJS); init = time to \`require()\` the bundle in a fresh \`node\` process with the consumer's environment and \`NODE_OPTIONS=${cs.nodeOptions}\`, median of ${cs.processesPerVariant} processes per row (interleaved). External SDK is resolved through NODE_PATH from node_modules, standing in for the copy in the Lambda runtime.`,
+    `Bundled with the construct's esbuild options (minify, source map, ${esbuildTarget(DEFAULT_CONSUMER_RUNTIME)}, CommonJS); init = time to \`require()\` the bundle in a fresh \`node\` process with the consumer's environment and \`NODE_OPTIONS=${cs.nodeOptions}\`, median of ${cs.processesPerVariant} processes per row (interleaved). External SDK is resolved through NODE_PATH from node_modules, standing in for the copy in the Lambda runtime.`,
     '',
     '| consumer | AWS SDK | bundle | gzip | source map | init median ms | init p90 ms | ratio vs empty handler |',
     '|---|---|---:|---:|---:|---:|---:|---:|',

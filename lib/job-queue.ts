@@ -17,7 +17,7 @@ import {
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -40,7 +40,12 @@ import { JobQueueBase } from './job-queue-base';
 import { type JobQueueAlarmOptions, JobQueueMonitoring } from './job-queue-monitoring';
 import { DEFAULT_LANES, DLQ_RETENTION, type LaneOptions, type ResolvedLane, resolveLanes } from './lanes';
 import { type ConsumerEntry, consumerEntry } from './private/consumer-entry';
-import { type ConsumerSettings, JobLane, queueEncryption } from './private/job-lane';
+import {
+  type ConsumerSettings,
+  DEFAULT_CONSUMER_RUNTIME,
+  JobLane,
+  queueEncryption,
+} from './private/job-lane';
 import { checkInt, checkSeconds } from './private/validate';
 
 /** Exponential backoff with full jitter between retries of a failed job. */
@@ -394,7 +399,7 @@ export class JobQueue extends JobQueueBase {
         serviceName,
         bundleAwsSdk: props.bundleAwsSdk ?? false,
         logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-        runtime: props.consumerRuntime ?? lambda.Runtime.NODEJS_24_X,
+        runtime: props.consumerRuntime ?? DEFAULT_CONSUMER_RUNTIME,
         environment: props.consumerEnvironment ?? {},
         encryptionKey: this.encryptionKey,
       });

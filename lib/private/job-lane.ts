@@ -220,6 +220,9 @@ export function queueEncryption(
     : { encryption: sqs.QueueEncryption.SQS_MANAGED };
 }
 
+/** The consumer runtime when JobQueueProps.consumerRuntime is not given: the newest Node.js aws-cdk-lib knows. */
+export const DEFAULT_CONSUMER_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
 /** esbuild's target for a Node.js Lambda runtime (`nodejs24.x` → `node24`). */
 export function esbuildTarget(runtime: lambda.Runtime): string {
   const match = /^nodejs(\d+)/.exec(runtime.name);

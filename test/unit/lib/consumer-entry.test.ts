@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { consumerEntry, consumerModule } from '../../../lib/private/consumer-entry';
+import { DEFAULT_CONSUMER_RUNTIME, esbuildTarget } from '../../../lib/private/job-lane';
 import { REGISTRY } from './helpers';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -52,7 +53,7 @@ describe('consumerEntry bundle', () => {
       write: false,
       platform: 'node',
       format: 'cjs',
-      target: 'node22',
+      target: esbuildTarget(DEFAULT_CONSUMER_RUNTIME),
       external: ['@aws-sdk/*'],
       logLevel: 'silent',
     });
