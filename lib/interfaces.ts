@@ -101,6 +101,12 @@ export interface IJobLane {
   /** Attempts (handler runs) a job of this lane gets before it is dead-lettered. */
   readonly maxAttempts: number;
   /**
+   * The lane queue's redrive maxReceiveCount, a backstop above `maxAttempts`.
+   *
+   * @default - undefined for an imported lane whose attributes do not give it
+   */
+  readonly maxReceiveCount?: number;
+  /**
    * The consumer that drains the lane.
    *
    * @default - undefined for an imported queue

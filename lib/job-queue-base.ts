@@ -13,7 +13,7 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { JobRegistry } from '../lambdas/registry/types';
-import { JOB_METRICS, type JobQueueConfig, PRODUCER_ENV } from '../lambdas/shared/contract';
+import { JOB_METRICS, type JobQueueConfig, type LaneConfig, PRODUCER_ENV } from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
 import type { IJobLane, IJobQueue, JobMetricOptions, JobScheduleOptions } from './interfaces';
 import { JobSchedule } from './job-schedule';
@@ -37,6 +37,42 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
 
   /** ARN pattern of the stack whose config output `JobClient.fromStack` and the CLI read, if known. */
   protected abstract configStackArn(): string | undefined;
+
+  /**
+   * The config clients need (`JobClient.fromConfig`): every lane, the ledger and the schedule
+   * plumbing, in the JSON shape of the stack output.
+   */
+  protected describeConfig(options: {
+    readonly alarmTopicArn: string;
+    readonly ledgerTtl: Duration;
+    readonly functionName: (lane: IJobLane) => string;
+  }): JobQueueConfig {
+    return {
+      version: 1,
+      tableName: this.ledgerTable.tableName,
+      defaultLane: this.defaultLane,
+      lanes: Object.fromEntries(
+        [...this.lanes.values()].map((lane): [string, LaneConfig] => [
+          lane.name,
+          {
+            queueUrl: lane.queue.queueUrl,
+            queueArn: lane.queue.queueArn,
+            dlqUrl: lane.deadLetterQueue.queueUrl,
+            dlqArn: lane.deadLetterQueue.queueArn,
+            fifo: lane.fifo,
+            maxAttempts: lane.maxAttempts,
+            maxReceiveCount: lane.maxReceiveCount,
+            functionName: options.functionName(lane),
+          },
+        ]),
+      ),
+      scheduleGroup: this.scheduleGroup.scheduleGroupName,
+      schedulerRoleArn: this.schedulerRole.roleArn,
+      scheduleDlqArn: this.scheduleDeadLetterQueue.queueArn,
+      alarmTopicArn: options.alarmTopicArn,
+      ledgerTtlSeconds: options.ledgerTtl.toSeconds(),
+    };
+  }
 
   public get laneNames(): readonly string[] {
     return [...this.lanes.keys()];

@@ -27,18 +27,20 @@ import type { JobRegistry } from '../lambdas/registry/types';
 // The backoff module is pure (no SDK), like the contract: the construct checks the TTL with the
 // very function the consumer schedules retries with.
 import { MAX_BACKOFF_SECONDS, retryHorizonSeconds } from '../lambdas/shared/backoff';
-import {
-  CONFIG_OUTPUT_DESCRIPTION,
-  type JobQueueConfig,
-  type LaneConfig,
-  LEDGER_ATTR,
-} from '../lambdas/shared/contract';
+import { CONFIG_OUTPUT_DESCRIPTION, type JobQueueConfig, LEDGER_ATTR } from '../lambdas/shared/contract';
 import { DEFAULTS } from '../lambdas/shared/defaults';
 import { JobQueueConfigError } from './errors';
 import type { IJobLane, IJobQueue, IOwnedJobLane, JobLaneAttributes, JobQueueAttributes } from './interfaces';
 import { JobQueueBase } from './job-queue-base';
 import { type JobQueueAlarmOptions, JobQueueMonitoring } from './job-queue-monitoring';
-import { DEFAULT_LANES, DLQ_RETENTION, type LaneOptions, type ResolvedLane, resolveLanes } from './lanes';
+import {
+  DEFAULT_LANES,
+  DLQ_RETENTION,
+  type LaneOptions,
+  MAX_ATTEMPTS,
+  type ResolvedLane,
+  resolveLanes,
+} from './lanes';
 import { type ConsumerEntry, consumerEntry } from './private/consumer-entry';
 import {
   type ConsumerSettings,
@@ -364,7 +366,7 @@ export class JobQueue extends JobQueueBase {
       alarmTopic: props.alarmTopic,
       dashboard: props.dashboard ?? true,
     });
-    this.config = this.publishConfig([...lanes.values()], resolved.ledgerTtl);
+    this.config = this.publishConfig(resolved.ledgerTtl);
   }
 
   /** Returns the lane with its consumer, or throws naming the lanes that exist. */
@@ -447,32 +449,12 @@ export class JobQueue extends JobQueueBase {
   }
 
   /** The config clients need, as a property and as the stack output `JobClient.fromStack` reads. */
-  private publishConfig(lanes: readonly JobLane[], ledgerTtl: Duration): JobQueueConfig {
-    const config: JobQueueConfig = {
-      version: 1,
-      tableName: this.ledgerTable.tableName,
-      defaultLane: this.defaultLane,
-      lanes: Object.fromEntries(
-        lanes.map((lane): [string, LaneConfig] => [
-          lane.name,
-          {
-            queueUrl: lane.queue.queueUrl,
-            queueArn: lane.queue.queueArn,
-            dlqUrl: lane.deadLetterQueue.queueUrl,
-            dlqArn: lane.deadLetterQueue.queueArn,
-            fifo: lane.fifo,
-            maxAttempts: lane.maxAttempts,
-            maxReceiveCount: lane.settings.maxReceiveCount,
-            functionName: lane.consumer.functionName,
-          },
-        ]),
-      ),
-      scheduleGroup: this.scheduleGroup.scheduleGroupName,
-      schedulerRoleArn: this.schedulerRole.roleArn,
-      scheduleDlqArn: this.scheduleDeadLetterQueue.queueArn,
+  private publishConfig(ledgerTtl: Duration): JobQueueConfig {
+    const config = this.describeConfig({
       alarmTopicArn: this.monitoring.alarmTopic.topicArn,
-      ledgerTtlSeconds: ledgerTtl.toSeconds(),
-    };
+      ledgerTtl,
+      functionName: (lane) => this.lane(lane.name).consumer.functionName,
+    });
     new CfnOutput(this, 'Config', {
       description: CONFIG_OUTPUT_DESCRIPTION,
       value: Stack.of(this).toJsonString(config),
@@ -581,6 +563,7 @@ class ImportedJobLane implements IJobLane {
   public readonly deadLetterQueue: sqs.IQueue;
   public readonly fifo: boolean;
   public readonly maxAttempts: number;
+  public readonly maxReceiveCount?: number;
 
   constructor(
     scope: Construct,
@@ -590,7 +573,8 @@ class ImportedJobLane implements IJobLane {
   ) {
     const at = `lanes.${name}`;
     this.maxAttempts = attrs.maxAttempts ?? DEFAULTS.maxAttempts;
-    checkInt(`${at}.maxAttempts`, this.maxAttempts, 1, 1000);
+    checkInt(`${at}.maxAttempts`, this.maxAttempts, 1, MAX_ATTEMPTS);
+    this.maxReceiveCount = attrs.maxReceiveCount;
     this.fifo = attrs.fifo ?? (!Token.isUnresolved(attrs.queueArn) && attrs.queueArn.endsWith('.fifo'));
     this.queue = sqs.Queue.fromQueueAttributes(scope, `Lane-${name}-Queue`, {
       queueArn: attrs.queueArn,
@@ -658,32 +642,11 @@ class ImportedJobQueue extends JobQueueBase {
       queueArn: attrs.scheduleDeadLetterQueueArn,
       keyArn: attrs.encryptionKey?.keyArn,
     });
-    const ledgerTtl = attrs.ledgerTtl ?? Duration.seconds(DEFAULTS.ledgerTtlSeconds);
-    this.config = {
-      version: 1,
-      tableName: this.ledgerTable.tableName,
-      defaultLane: this.defaultLane,
-      lanes: Object.fromEntries(
-        [...this.lanes.values()].map((lane): [string, LaneConfig] => [
-          lane.name,
-          {
-            queueUrl: lane.queue.queueUrl,
-            queueArn: lane.queue.queueArn,
-            dlqUrl: lane.deadLetterQueue.queueUrl,
-            dlqArn: lane.deadLetterQueue.queueArn,
-            fifo: lane.fifo,
-            maxAttempts: lane.maxAttempts,
-            maxReceiveCount: attrs.lanes[lane.name].maxReceiveCount,
-            functionName: attrs.lanes[lane.name].consumerFunctionName ?? '',
-          },
-        ]),
-      ),
-      scheduleGroup: attrs.scheduleGroupName,
-      schedulerRoleArn: attrs.schedulerRoleArn,
-      scheduleDlqArn: attrs.scheduleDeadLetterQueueArn,
+    this.config = this.describeConfig({
       alarmTopicArn: attrs.alarmTopicArn ?? '',
-      ledgerTtlSeconds: ledgerTtl.toSeconds(),
-    };
+      ledgerTtl: attrs.ledgerTtl ?? Duration.seconds(DEFAULTS.ledgerTtlSeconds),
+      functionName: (lane) => attrs.lanes[lane.name].consumerFunctionName ?? '',
+    });
   }
 
   protected configStackArn(): string | undefined {

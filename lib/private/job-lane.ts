@@ -54,6 +54,7 @@ export class JobLane extends Construct implements IMonitoredJobLane {
   public readonly name: string;
   public readonly fifo: boolean;
   public readonly maxAttempts: number;
+  public readonly maxReceiveCount: number;
   /** Every resolved lane setting (weight, alarm thresholds, batching). */
   public readonly settings: ResolvedLane;
   public readonly depthAlarmThreshold: number;
@@ -69,6 +70,7 @@ export class JobLane extends Construct implements IMonitoredJobLane {
     this.name = lane.name;
     this.fifo = lane.fifo;
     this.maxAttempts = lane.maxAttempts;
+    this.maxReceiveCount = lane.maxReceiveCount;
     this.settings = lane;
     this.depthAlarmThreshold = lane.depthAlarmThreshold;
     this.messageAgeObjective = lane.messageAgeObjective;
