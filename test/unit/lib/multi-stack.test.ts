@@ -212,6 +212,10 @@ describe('a producer in another stack', () => {
     expect(() => JobQueue.fromJobQueueConfig(stack, 'Ok', base).lane('urgent')).toThrow(
       /lane must be one of default; got "urgent"/,
     );
+    const zeroAttempts = { ...base, lanes: { default: { ...base.lanes.default, maxAttempts: 0 } } };
+    expect(() => JobQueue.fromJobQueueConfig(stack, 'ZeroAttempts', zeroAttempts)).toThrow(
+      /lanes\.default\.maxAttempts must be an integer from 1 to 995; got 0/,
+    );
   });
 });
 
