@@ -30,4 +30,4 @@ export {
   type JobQueueMonitoringProps,
 } from './job-queue-monitoring';
 export { JobSchedule, type JobScheduleProps } from './job-schedule';
-export { DEFAULT_LANES, type LaneOptions } from './lanes';
+export { DEFAULT_LANES, type LaneOptions, type ProvisionedPollerOptions } from './lanes';

@@ -14,7 +14,8 @@ export interface LaneOptions {
 
   /**
    * Share of the consumer concurrency budget (`totalConcurrency`) this lane gets.
-   * Every lane gets at least 2 concurrent consumers, so no lane starves.
+   * Every lane gets at least 2 concurrent consumers, so no lane starves. Not for a lane with
+   * `provisionedPollers`, which takes no part in the budget.
    *
    * @default 1
    */
@@ -82,6 +83,48 @@ export interface LaneOptions {
    * @default - the JobQueue's `maxBatchingWindow` on standard lanes; none on FIFO lanes
    */
   readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Run the lane's event source mapping in Lambda's provisioned mode: dedicated event pollers
+   * that stay ready instead of pollers Lambda scales on demand. Scale-up is about three times
+   * faster and goes much higher; each poller handles up to 10 concurrent invokes or about 1 MB/s
+   * of messages. It costs money per poller-hour even while the lane is idle: `minimum` pollers
+   * are always on (at least 2). For lanes whose spikes must not wait for Lambda to scale.
+   *
+   * AWS's bounds for SQS: `minimum` 2 to 200 (default 2), `maximum` 2 to 2000 (default 200), and
+   * `minimum` ≤ `maximum`. A bound left out gets Lambda's default, written to the template
+   * (`MinimumPollers: 2`, `MaximumPollers: 200`): CloudFormation would apply the same default to a
+   * missing property, but writing it means removing a bound later resets it instead of relying on
+   * how an update treats a property that disappeared. `{}` turns provisioned mode on with both
+   * defaults.
+   *
+   * Provisioned mode and the event source mapping's maximum concurrency are mutually exclusive,
+   * so such a lane gets no `maxConcurrency` from the `totalConcurrency` budget: the budget is
+   * split by weight among the other lanes only, and `weight` may not be given for this lane. Its
+   * concurrency is bounded by `maximum` pollers × 10 and by the account's Lambda concurrency;
+   * throttled invokes return the messages to the queue, so keep `maximum` within what the
+   * account and the lane's downstream can take.
+   *
+   * @default - on-demand polling, concurrency capped by the lane's share of `totalConcurrency`
+   */
+  readonly provisionedPollers?: ProvisionedPollerOptions;
+}
+
+/** Bounds of a lane's provisioned event pollers (`LaneOptions.provisionedPollers`). */
+export interface ProvisionedPollerOptions {
+  /**
+   * Pollers that are always on, even when the lane is idle (billed per poller-hour): 2 to 200.
+   *
+   * @default 2 (Lambda's default for SQS)
+   */
+  readonly minimum?: number;
+  /**
+   * Pollers the lane may scale up to: 2 to 2000, at least `minimum`. Each poller handles up to
+   * 10 concurrent invokes.
+   *
+   * @default 200 (Lambda's default for SQS)
+   */
+  readonly maximum?: number;
 }
 
 /** The lanes a JobQueue gets when `lanes` is not given: weighted 6 : 3 : 1. */
@@ -104,13 +147,25 @@ export interface ResolvedLane {
   readonly fifo: boolean;
   readonly batchSize: number;
   readonly maxBatchingWindow: Duration;
-  /** The event source mapping's maxConcurrency, derived from the weight. */
-  readonly maxConcurrency: number;
+  /**
+   * The event source mapping's maxConcurrency, derived from the weight.
+   * Undefined for a lane in provisioned mode (the two are mutually exclusive).
+   */
+  readonly maxConcurrency?: number;
+  /** Provisioned mode's poller bounds, defaults applied; undefined for an on-demand lane. */
+  readonly provisionedPollers?: Required<ProvisionedPollerOptions>;
 }
 
 /** Lambda's bounds for an SQS event source mapping's maxConcurrency. */
 export const MIN_LANE_CONCURRENCY = 2;
 export const MAX_LANE_CONCURRENCY = 1000;
+/** Lambda's bounds for an SQS event source mapping's provisioned pollers. */
+export const MIN_POLLERS = 2;
+export const MAX_MINIMUM_POLLERS = 200;
+export const MAX_MAXIMUM_POLLERS = 2000;
+/** Lambda's defaults for an SQS event source mapping in provisioned mode. */
+export const DEFAULT_MINIMUM_POLLERS = 2;
+export const DEFAULT_MAXIMUM_POLLERS = 200;
 /** DLQ retention: the SQS maximum, so a dead job is kept as long as SQS can keep it. */
 export const DLQ_RETENTION = Duration.days(14);
 
@@ -146,7 +201,9 @@ export interface LaneDefaults {
 
 /**
  * Applies defaults, validates each lane and derives maxConcurrency:
- * `max(2, floor(totalConcurrency × weight / Σweights))`, capped at 1000.
+ * `max(2, floor(totalConcurrency × weight / Σweights))`, capped at 1000. Lanes in provisioned
+ * mode take no part: the budget, its bounds and Σweights are over the other lanes only, and
+ * `totalConcurrency` is not used (nor checked) when every lane is provisioned.
  */
 export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaults): ResolvedLane[] {
   if (lanes.length === 0) {
@@ -173,15 +230,20 @@ export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaul
     }
     seen.add(lane.name);
     checkInt(`lanes[${i}].weight`, lane.weight ?? 1, 1, 100);
+    checkProvisionedPollers(`lanes[${i}]`, lane);
   });
 
-  const totalWeight = lanes.reduce((sum, lane) => sum + (lane.weight ?? 1), 0);
-  checkInt(
-    'totalConcurrency',
-    defaults.totalConcurrency,
-    MIN_LANE_CONCURRENCY * lanes.length,
-    MAX_LANE_CONCURRENCY * lanes.length,
-  );
+  // Provisioned lanes have no maxConcurrency, so the budget is shared by the other lanes only.
+  const budgetLanes = lanes.filter((lane) => lane.provisionedPollers === undefined);
+  const totalWeight = budgetLanes.reduce((sum, lane) => sum + (lane.weight ?? 1), 0);
+  if (budgetLanes.length > 0) {
+    checkInt(
+      'totalConcurrency',
+      defaults.totalConcurrency,
+      MIN_LANE_CONCURRENCY * budgetLanes.length,
+      MAX_LANE_CONCURRENCY * budgetLanes.length,
+    );
+  }
 
   return lanes.map((lane, i) => {
     const at = `lanes[${i}]`;
@@ -232,8 +294,15 @@ export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaul
       );
     }
 
-    const share = Math.floor((defaults.totalConcurrency * weight) / totalWeight);
-    const maxConcurrency = Math.min(MAX_LANE_CONCURRENCY, Math.max(MIN_LANE_CONCURRENCY, share));
+    const provisionedPollers = lane.provisionedPollers && {
+      minimum: lane.provisionedPollers.minimum ?? DEFAULT_MINIMUM_POLLERS,
+      maximum: lane.provisionedPollers.maximum ?? DEFAULT_MAXIMUM_POLLERS,
+    };
+    let maxConcurrency: number | undefined;
+    if (provisionedPollers === undefined) {
+      const share = Math.floor((defaults.totalConcurrency * weight) / totalWeight);
+      maxConcurrency = Math.min(MAX_LANE_CONCURRENCY, Math.max(MIN_LANE_CONCURRENCY, share));
+    }
 
     return {
       name: lane.name,
@@ -247,6 +316,49 @@ export function resolveLanes(lanes: readonly LaneOptions[], defaults: LaneDefaul
       batchSize,
       maxBatchingWindow,
       maxConcurrency,
+      provisionedPollers,
     };
   });
+}
+
+/**
+ * Provisioned mode: integers within Lambda's SQS bounds, minimum ≤ maximum, and no `weight`
+ * (a provisioned lane has no share of the budget, so a weight would be silently ignored).
+ * Unresolved tokens pass, to be checked at deploy.
+ */
+function checkProvisionedPollers(at: string, lane: LaneOptions): void {
+  const pollers = lane.provisionedPollers;
+  if (pollers === undefined) return;
+  if (pollers === null || typeof pollers !== 'object') {
+    throw new JobQueueConfigError(
+      `${at}.provisionedPollers`,
+      'an object { minimum?, maximum? } of poller counts',
+      pollers,
+    );
+  }
+  if (lane.weight !== undefined) {
+    throw new JobQueueConfigError(
+      `${at}.weight`,
+      'left out on a lane with provisionedPollers (provisioned mode and maximum concurrency are mutually exclusive: the lane takes no share of totalConcurrency, so its weight would be ignored)',
+      lane.weight,
+    );
+  }
+  const { minimum, maximum } = pollers;
+  if (minimum !== undefined)
+    checkInt(`${at}.provisionedPollers.minimum`, minimum, MIN_POLLERS, MAX_MINIMUM_POLLERS);
+  if (maximum !== undefined)
+    checkInt(`${at}.provisionedPollers.maximum`, maximum, MIN_POLLERS, MAX_MAXIMUM_POLLERS);
+  if (
+    minimum !== undefined &&
+    maximum !== undefined &&
+    !Token.isUnresolved(minimum) &&
+    !Token.isUnresolved(maximum) &&
+    minimum > maximum
+  ) {
+    throw new JobQueueConfigError(
+      `${at}.provisionedPollers.maximum`,
+      `at least provisionedPollers.minimum (${minimum})`,
+      maximum,
+    );
+  }
 }

@@ -168,8 +168,14 @@ export class JobLane extends Construct implements IMonitoredJobLane {
         maxBatchingWindow: lane.maxBatchingWindow.toSeconds() > 0 ? lane.maxBatchingWindow : undefined,
         reportBatchItemFailures: true,
         // maxConcurrency (not reserved concurrency) caps the lane without throttling polled messages,
-        // which would burn receive counts and dead-letter good jobs.
+        // which would burn receive counts and dead-letter good jobs. A provisioned lane has none
+        // (Lambda refuses both): its pollers bound it instead (both bounds written, defaults
+        // applied, so removing one later resets it).
         maxConcurrency: lane.maxConcurrency,
+        provisionedPollerConfig: lane.provisionedPollers && {
+          minimumPollers: lane.provisionedPollers.minimum,
+          maximumPollers: lane.provisionedPollers.maximum,
+        },
       }),
     );
     // The event source already grants receive, delete, queue attributes and
