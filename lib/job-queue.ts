@@ -105,7 +105,9 @@ export interface JobQueueProps {
   readonly defaultLane?: string;
 
   /**
-   * Concurrency budget shared by all lanes by weight; each lane gets at least 2.
+   * Concurrency budget shared by all lanes by weight; each lane gets at least 2. Lanes with
+   * `provisionedPollers` take no share (their pollers bound them): the budget is split among the
+   * other lanes, and is not used when every lane is provisioned.
    *
    * @default 20
    */
