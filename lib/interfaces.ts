@@ -138,6 +138,17 @@ export interface JobMetricOptions extends cloudwatch.MetricOptions {
    * @default - the job's lane from the queue's `registry` when it has one, else the default lane
    */
   readonly lane?: string;
+
+  /**
+   * Only this tenant's jobs: adds the dimension `Tenant`. Only for job types defined with
+   * `tenantMetrics: true`, whose consumer then also emits every job metric with the dimensions
+   * {JobType, Lane, Tenant} (other job types have no per-tenant metrics, so the metric stays
+   * empty). Each tenant is a separate set of custom metrics, billed as such. 1-128 letters,
+   * digits and ASCII punctuation (the SQS MessageGroupId rule, like the tenant itself).
+   *
+   * @default - every tenant: the metric with the dimensions {JobType, Lane}
+   */
+  readonly tenant?: string;
 }
 
 /** A job queue as producers, schedules and operators see it. */
@@ -201,6 +212,13 @@ export interface IJobQueue extends IConstruct {
   metricJobsDeadLettered(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
   /** Handler duration of a job type in milliseconds (p99 over 5 minutes). */
   metricJobDuration(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
+  /** Jobs of a type that ended CANCELLED, queued or stopped while running (Sum over 5 minutes). */
+  metricJobsCancelled(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
+  /**
+   * Deliveries of a job type deferred by its rate limit or concurrency limit, which use no
+   * attempt (Sum over 5 minutes).
+   */
+  metricJobsLimited(jobType: string, props?: JobMetricOptions): cloudwatch.Metric;
 }
 
 /** A lane of an imported job queue, as `JobQueue.fromJobQueueAttributes` takes it. */

@@ -3,7 +3,7 @@
  * (`JobQueue.fromJobQueueAttributes`): lane lookup, schedules, grants and metrics. The shape
  * follows aws-cdk-lib's own (interface, base, class): grants and metrics are written once here.
  */
-import { Annotations, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +20,12 @@ import { JobSchedule } from './job-schedule';
 
 /** Lanes whose config JSON still fits Lambda's 4 KB environment with room for other variables. */
 const MAX_LANES_IN_PRODUCER_ENV = 5;
+
+/**
+ * A tenant: 1-128 letters, digits and ASCII punctuation, the SQS MessageGroupId rule (a tenant is
+ * its job's message group on standard lanes). Same pattern as the client's GROUP_ID_PATTERN.
+ */
+const TENANT_PATTERN = /^[\x21-\x7e]{1,128}$/;
 
 export abstract class JobQueueBase extends Construct implements IJobQueue {
   public abstract readonly ledgerTable: dynamodb.ITable;
@@ -256,20 +262,37 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
     return this.jobMetric(JOB_METRICS.names.duration, jobType, 'p99', props);
   }
 
-  /** A metric the consumer emits with exactly the dimensions {JobType, Lane}. */
+  public metricJobsCancelled(jobType: string, props?: JobMetricOptions): cloudwatch.Metric {
+    return this.jobMetric(JOB_METRICS.names.cancelled, jobType, 'Sum', props);
+  }
+
+  public metricJobsLimited(jobType: string, props?: JobMetricOptions): cloudwatch.Metric {
+    return this.jobMetric(JOB_METRICS.names.limited, jobType, 'Sum', props);
+  }
+
+  /**
+   * A metric the consumer emits with exactly the dimensions {JobType, Lane}, or with
+   * {JobType, Lane, Tenant} for a `tenant` (job types with `tenantMetrics: true`).
+   */
   private jobMetric(
     metricName: string,
     jobType: string,
     statistic: string,
     props: JobMetricOptions = {},
   ): cloudwatch.Metric {
-    const { lane: laneOption, ...options } = props;
+    // `lane` and `tenant` are dimensions, not Metric props: neither may reach cloudwatch.Metric.
+    const { lane: laneOption, tenant, ...options } = props;
     const laneName = laneOption ?? this.registry?.get(jobType)?.lane ?? this.defaultLane;
     this.lane(laneName);
+    if (tenant !== undefined) checkTenant(tenant);
     return new cloudwatch.Metric({
       namespace: this.metricsNamespace,
       metricName,
-      dimensionsMap: { [JOB_METRICS.dimensions.jobType]: jobType, [JOB_METRICS.dimensions.lane]: laneName },
+      dimensionsMap: {
+        [JOB_METRICS.dimensions.jobType]: jobType,
+        [JOB_METRICS.dimensions.lane]: laneName,
+        ...(tenant === undefined ? {} : { [JOB_METRICS.dimensions.tenant]: tenant }),
+      },
       period: Duration.minutes(5),
       statistic,
       ...options,
@@ -337,5 +360,17 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
       resource: 'schedule',
       resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
     });
+  }
+}
+
+/** A metric's `tenant`: what the consumer can have emitted as a Tenant dimension. */
+function checkTenant(tenant: string): void {
+  if (Token.isUnresolved(tenant)) return;
+  if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) {
+    throw new JobQueueConfigError(
+      'tenant',
+      'a string of 1-128 letters, digits and ASCII punctuation (the SQS MessageGroupId rule)',
+      tenant,
+    );
   }
 }
