@@ -8,6 +8,8 @@
 export { defineJob, defineRegistry } from './registry/define-job';
 export type {
   AnyJob,
+  ConcurrencyLimit,
+  Debounce,
   IdempotencyMode,
   JobContext,
   JobDefinition,
@@ -18,6 +20,7 @@ export type {
   JobTypeOf,
   PayloadInputOf,
   PayloadOf,
+  RateLimit,
   ResultOf,
 } from './registry/types';
 export type { BackoffOptions } from './shared/backoff';
@@ -27,6 +30,7 @@ export {
   ConfigError,
   EnqueueError,
   IdempotencyKeyConflictError,
+  JobCancelledError,
   JobDefinitionError,
   JobsError,
   JobTimeoutError,

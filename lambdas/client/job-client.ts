@@ -7,20 +7,26 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import {
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type KeyedEnqueueOutcome, Ledger } from '../ledger/ledger';
+import { type CancelOutcome, type KeyedEnqueueOutcome, Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
 import { intRangeText, isIntInRange } from '../shared/checks';
-import type { JobQueueConfig, JobRecord, LaneConfig } from '../shared/contract';
+import type { JobEnvelope, JobQueueConfig, JobRecord, LaneConfig } from '../shared/contract';
 import { PRODUCER_ENV } from '../shared/contract';
-import { createEnvelope, jobIdForKey, newJobId } from '../shared/envelope';
+import { createEnvelope, jobIdForKey, MAX_JOB_ID_LENGTH, newJobId } from '../shared/envelope';
 import {
   ConfigError,
   describeError,
@@ -37,6 +43,8 @@ import { parseJobQueueConfig, readStackConfig } from './config';
 import {
   type BatchEnqueueResult,
   type BatchItem,
+  type CancelResult,
+  type CancelTarget,
   DEFAULT_LEDGER_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RESEND_UNSENT_AFTER_SECONDS,
@@ -67,6 +75,17 @@ interface Prepared {
   readonly delaySeconds: number;
   readonly runAt?: Date;
   readonly groupId?: string;
+  readonly tenant?: string;
+  /** The envelope the body holds (a debounced job's body is rebuilt with its number). */
+  readonly envelope: JobEnvelope;
+  /** Debounced job types. */
+  readonly debounce?: {
+    readonly keep: 'last' | 'first';
+    /** Epoch ms the window ends. */
+    readonly windowEndsAt: number;
+    /** `keep: 'last'`: this enqueue's number in the window, once the ledger gave it. */
+    readonly seq?: number;
+  };
   /** Keyed jobs: what the ledger's keyed enqueue needs. */
   readonly keyed?: {
     readonly payloadHash: string;
@@ -255,6 +274,111 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   }
 
   /**
+   * Cancel a job by id, or by the job type and idempotency key that name it. A queued, delayed or
+   * retry-waiting job never runs (CANCELLED; a one-time schedule holding it is deleted); a running
+   * one is asked to stop and ends CANCELLED within one heartbeat; a finished one is left alone
+   * (`already-finished`). Costs one conditional ledger write (two for a running job), plus a
+   * DeleteSchedule call for a job that was queued or unknown. Needs `grantCancel`.
+   *
+   * Job types with `idempotency: 'none'` read nothing before running, so they cannot be cancelled
+   * before they run: by key, such a type is refused; by id, check the job's type first.
+   */
+  async cancel(target: CancelTarget): Promise<CancelResult> {
+    const jobId = this.cancelTargetId(target);
+    const outcome: CancelOutcome = await this.ledger.cancel(jobId);
+    if (outcome.kind === 'finished') {
+      const r = outcome.record;
+      const when = r.finishedAt ? ` at ${r.finishedAt}` : '';
+      return {
+        jobId,
+        outcome: 'already-finished',
+        status: r.status ?? 'CANCELLED',
+        previousStatus: r.status,
+        scheduleDeleted: false,
+        message: `Job ${jobId} is already ${r.status}${when}: nothing to cancel.`,
+      };
+    }
+    if (outcome.kind === 'cancelling') {
+      return {
+        jobId,
+        outcome: 'cancelling',
+        status: 'RUNNING',
+        previousStatus: 'RUNNING',
+        scheduleDeleted: false,
+        message: `Job ${jobId} is running: asked to stop. Its consumer aborts the handler's signal within one heartbeat (the job's heartbeatSeconds, 10 s by default) and records CANCELLED, unless the handler finishes first.`,
+      };
+    }
+    const previous = outcome.previous?.status;
+    // Only a job that was never delivered can be waiting in a one-time schedule.
+    const schedule =
+      previous === undefined || previous === 'ENQUEUED' ? await this.deleteJobSchedule(jobId) : 'none';
+    const was = previous === undefined ? 'not in the ledger yet' : `was ${previous}`;
+    const note =
+      schedule === 'deleted'
+        ? '; its one-time schedule was deleted'
+        : schedule === 'none'
+          ? ''
+          : `; its one-time schedule could not be deleted (${schedule}), so it still fires, and that delivery is acknowledged without running`;
+    return {
+      jobId,
+      outcome: 'cancelled',
+      status: 'CANCELLED',
+      previousStatus: previous,
+      scheduleDeleted: schedule === 'deleted',
+      message: `Job ${jobId} cancelled (${was}): it will not run${note}.`,
+    };
+  }
+
+  private cancelTargetId(target: CancelTarget): string {
+    if (typeof target === 'string') {
+      if (target.length === 0 || target.length > MAX_JOB_ID_LENGTH) {
+        throw new ConfigError('cancel(jobId)', `a job id of 1 to ${MAX_JOB_ID_LENGTH} characters`, target);
+      }
+      return target;
+    }
+    if (
+      typeof target !== 'object' ||
+      target === null ||
+      typeof target.type !== 'string' ||
+      typeof target.key !== 'string' ||
+      target.key.trim() === ''
+    ) {
+      throw new ConfigError(
+        'cancel(target)',
+        "a job id, or { type, key } with the job's type and idempotency key",
+        target,
+      );
+    }
+    const job = this.jobFor(target.type);
+    if (job?.idempotency === 'none') {
+      throw new ConfigError(
+        `cancel({ type: '${target.type}' })`,
+        "a job type with idempotency 'strict' or 'optimistic' ('none' reads nothing before running, so a cancel could not stop it)",
+        'none',
+      );
+    }
+    return jobIdForKey(target.type, target.key);
+  }
+
+  /**
+   * Delete the one-time schedule a delayed job waits in: `deleted`, `none` (there was none), or
+   * why it failed. A failure is reported, not thrown: the ledger already says CANCELLED, so the
+   * schedule's delivery is acknowledged without running.
+   */
+  private async deleteJobSchedule(jobId: string): Promise<string> {
+    try {
+      await this.scheduler.send(
+        new DeleteScheduleCommand({ Name: scheduleNameFor(jobId), GroupName: this.config.scheduleGroup }),
+      );
+      return 'deleted';
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return 'none';
+      const { type, message } = describeError(error);
+      return `${type}: ${message}`;
+    }
+  }
+
+  /**
    * The admit path of `enqueue` and `enqueueBatch`, before delivery: validate and build the job
    * (`prepare`), check its lane's backlog, then take its key in the ledger (keyed jobs). Never
    * throws: a refusal comes back as `ok: false` with its error.
@@ -264,13 +388,17 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     try {
       job = this.prepare(type, payload, options);
       await this.backlog.check(job.lane, job.laneConfig.queueUrl);
+      if (job.debounce?.keep === 'last') {
+        job = await this.foldIntoWindow(job, type, payload, options);
+        return { ok: true, job };
+      }
       return { ok: true, job, duplicate: await this.takeKey(job) };
     } catch (error) {
       return { ok: false, job, error };
     }
   }
 
-  private prepare(type: string, payload: unknown, options: EnqueueOptions): Prepared {
+  private prepare(type: string, payload: unknown, options: EnqueueOptions, windowOffset = 0): Prepared {
     const job = this.jobFor(type);
     const parsed = job ? parsePayload(job, payload) : payload;
     const now = this.now();
@@ -278,27 +406,38 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     const valid = validateEnqueueOptions(type, options, {
       now,
       deriveKey: job?.idempotencyKey ? () => job.idempotencyKey?.(parsed) : undefined,
+      deriveTenant: job?.tenant ? () => job.tenant?.(parsed) : undefined,
     });
     const lane = valid.lane ?? job?.lane ?? this.config.defaultLane;
     const laneConfig = this.laneConfig(lane);
-    const key = valid.idempotencyKey;
+    const window = job?.debounce
+      ? this.debounceWindow(job, parsed, valid, laneConfig, now, windowOffset)
+      : undefined;
+    const key = window?.key ?? valid.idempotencyKey;
     const jobId = key !== undefined ? jobIdForKey(type, key) : newJobId();
-    if (laneConfig.fifo && valid.groupId === undefined) {
-      throw new ConfigError(`enqueue('${type}') options.groupId`, `set: lane '${lane}' is FIFO`, undefined);
+    const groupId = valid.groupId ?? (laneConfig.fifo ? valid.tenant : undefined);
+    if (laneConfig.fifo && groupId === undefined) {
+      throw new ConfigError(
+        `enqueue('${type}') options.groupId`,
+        `set (or a tenant, which then is the group): lane '${lane}' is FIFO`,
+        undefined,
+      );
     }
     // JSON drops an undefined payload, and the consumer dead-letters an envelope without one.
     if (payload === undefined) {
       throw new PayloadValidationError(type, '(root)', 'a JSON value is required; got undefined');
     }
-    const delaySeconds = valid.delaySeconds;
+    const delaySeconds = window?.delaySeconds ?? valid.delaySeconds;
     const enqueuedAt = new Date(now);
     // The producer sends the payload as given; the consumer parses it with the same schema.
     const envelope = createEnvelope({
       id: jobId,
       type,
       payload,
-      key,
+      // A debounce window's key is internal: the handler sees no idempotency key.
+      key: window ? undefined : key,
       correlationId: valid.correlationId,
+      tenant: valid.tenant,
       enqueuedAt,
     });
     let body: string;
@@ -321,7 +460,10 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       enqueuedAt: envelope.enqueuedAt,
       delaySeconds,
       runAt: valid.runAt,
-      groupId: valid.groupId,
+      groupId,
+      tenant: valid.tenant,
+      envelope,
+      ...(window ? { debounce: { keep: window.keep, windowEndsAt: window.endsAt } } : {}),
     };
     if (this.needsSchedule(prepared) && size > SCHEDULER_MAX_INPUT_BYTES) {
       // Checked before anything is written: the schedule would be refused after the ledger write.
@@ -331,8 +473,118 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
         'a job delayed through EventBridge Scheduler',
       );
     }
-    if (key === undefined) return prepared;
+    if (key === undefined || window?.keep === 'last') return prepared;
+    if (window) {
+      // keep 'first': the window's key is taken like an idempotency key until the window ends.
+      return {
+        ...prepared,
+        keyed: {
+          payloadHash: payloadHash(parsed),
+          checkPayload: false,
+          keyUntil: Math.ceil(window.endsAt / 1000),
+          resendAfter: now + this.resendUnsentAfterSeconds * 1000,
+          rerun: false,
+        },
+      };
+    }
     return { ...prepared, keyed: this.keyed(job, parsed, valid.rerun ?? false, now, delaySeconds) };
+  }
+
+  /**
+   * A debounced job type's window: aligned to multiples of `seconds` since the epoch (`offset` 1
+   * is the next one, for an enqueue that found its window's job already started). The job id is
+   * the window's; `keep: 'last'` delays the message to the window's end.
+   */
+  private debounceWindow(
+    job: AnyJob,
+    parsed: unknown,
+    valid: ReturnType<typeof validateEnqueueOptions>,
+    laneConfig: LaneConfig,
+    now: number,
+    offset: number,
+  ) {
+    const spec = job.debounce as NonNullable<AnyJob['debounce']>;
+    const where = `enqueue('${job.type}')`;
+    for (const [name, given] of [
+      ['idempotencyKey', valid.idempotencyKey],
+      ['rerun', valid.rerun],
+      ['delaySeconds', valid.delaySeconds || undefined],
+      ['runAt', valid.runAt],
+    ] as const) {
+      if (given !== undefined) {
+        throw new ConfigError(
+          `${where} options.${name}`,
+          `absent: '${job.type}' is debounced (its window decides the job id and when it runs)`,
+          given instanceof Date ? given.toISOString() : given,
+        );
+      }
+    }
+    if (laneConfig.fifo) {
+      throw new ConfigError(
+        `defineJob('${job.type}').debounce`,
+        'a standard lane: a FIFO lane has no per-message delay and deduplicates by group on its own',
+        'a FIFO lane',
+      );
+    }
+    const userKey = spec.key(parsed);
+    if (typeof userKey !== 'string' || userKey.length === 0 || userKey.length > 256) {
+      throw new ConfigError(
+        `defineJob('${job.type}').debounce.key(payload)`,
+        'a string of 1 to 256 characters',
+        userKey,
+      );
+    }
+    const windowMs = spec.seconds * 1000;
+    const index = Math.floor(now / windowMs) + offset;
+    const endsAt = (index + 1) * windowMs;
+    const keep = spec.keep ?? 'last';
+    return {
+      keep,
+      endsAt,
+      key: `~debounce:${spec.seconds}:${index}:${userKey}`,
+      delaySeconds: keep === 'last' ? Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil((endsAt - now) / 1000)) : 0,
+    };
+  }
+
+  /**
+   * `keep: 'last'`: count this enqueue into its window's ledger item and put the number in the
+   * message, so the consumer runs only the window's latest. A window whose job already started
+   * (the clocks disagree about its end) sends to the next window instead.
+   */
+  private async foldIntoWindow(
+    job: Prepared,
+    type: string,
+    payload: unknown,
+    options: EnqueueOptions,
+  ): Promise<Prepared> {
+    let current = job;
+    for (let offset = 1; ; offset++) {
+      const window = current.debounce as NonNullable<Prepared['debounce']>;
+      const outcome = await this.ledger.debounce({
+        jobId: current.jobId,
+        type,
+        lane: current.lane,
+        enqueuedAt: current.enqueuedAt,
+        tenant: current.tenant,
+        keepUntil: Math.ceil(window.windowEndsAt / 1000),
+      });
+      if (outcome.kind === 'added') {
+        const envelope = { ...current.envelope, debounce: { seq: outcome.seq } };
+        const body = JSON.stringify(envelope);
+        const size = Buffer.byteLength(body);
+        if (size > this.maxMessageBytes) {
+          await this.ledger.debounceSendFailed(current.jobId, outcome.seq);
+          throw new PayloadTooLargeError(size, this.maxMessageBytes);
+        }
+        return { ...current, envelope, body, debounce: { ...window, seq: outcome.seq } };
+      }
+      if (offset > 2) {
+        throw new EnqueueError(
+          `Could not enqueue debounced job ${type}: the ledger says its window's job has already started (check this machine's clock)`,
+        );
+      }
+      current = this.prepare(type, payload, options, offset);
+    }
   }
 
   /** What the ledger's keyed enqueue needs: payload hash, retention window, resend time. */
@@ -385,6 +637,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     ) {
       throw new IdempotencyKeyConflictError(job.type, job.jobId, existing);
     }
+    if (job.debounce) return this.result(job, { status: 'debounced', existing });
     return this.result(job, { status: 'duplicate', existing });
   }
 
@@ -408,13 +661,21 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   }
 
   private sqsExtras(job: Prepared) {
-    if (job.laneConfig.fifo) return { MessageGroupId: job.groupId, MessageDeduplicationId: job.jobId };
-    return job.delaySeconds > 0 ? { DelaySeconds: job.delaySeconds } : {};
+    if (job.laneConfig.fifo) {
+      // A debounced window sends one message per enqueue under the same job id: dedupe by number.
+      const dedup = job.debounce?.seq === undefined ? job.jobId : `${job.jobId}-${job.debounce.seq}`;
+      return { MessageGroupId: job.groupId, MessageDeduplicationId: dedup };
+    }
+    return {
+      // The tenant as MessageGroupId turns on SQS fair queues for a standard queue.
+      ...(job.tenant === undefined ? {} : { MessageGroupId: job.tenant }),
+      ...(job.delaySeconds > 0 ? { DelaySeconds: job.delaySeconds } : {}),
+    };
   }
 
   private async schedule(job: Prepared): Promise<EnqueueResult> {
     const at = job.runAt ?? new Date(this.now() + job.delaySeconds * 1000);
-    const scheduleName = `job-${job.jobId}`.slice(0, 64);
+    const scheduleName = scheduleNameFor(job.jobId);
     try {
       await this.scheduler.send(
         new CreateScheduleCommand({
@@ -521,6 +782,16 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
    * (never swallowed: the caller's error says the key is held, and until when).
    */
   private async undoKey(job: Prepared): Promise<string> {
+    if (job.debounce?.seq !== undefined) {
+      // Mark this number unsent, so an earlier enqueue of the window runs instead of none.
+      try {
+        await this.ledger.debounceSendFailed(job.jobId, job.debounce.seq);
+        return '';
+      } catch (error) {
+        const { type, message } = describeError(error);
+        return `; marking it unsent in the ledger also failed (${type}: ${message}), so this window's job may not run: enqueue it again`;
+      }
+    }
     if (job.keyed === undefined) return '';
     try {
       await this.ledger.removeEnqueued(job.jobId, job.enqueuedAt);
@@ -533,11 +804,25 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   }
 
   private result(job: Prepared, extra: Omit<EnqueueResult, 'jobId' | 'type' | 'lane'>): EnqueueResult {
-    return { jobId: job.jobId, type: job.type, lane: job.lane, ...extra };
+    if (job.debounce === undefined) return { jobId: job.jobId, type: job.type, lane: job.lane, ...extra };
+    return {
+      jobId: job.jobId,
+      type: job.type,
+      lane: job.lane,
+      ...extra,
+      // Every enqueue of a `keep: 'last'` window is folded into the window's job.
+      status: job.debounce.keep === 'last' ? 'debounced' : extra.status,
+      windowEndsAt: new Date(job.debounce.windowEndsAt).toISOString(),
+    };
   }
 }
 
 const TEN_YEARS_SECONDS = 10 * 365 * 86400;
+
+/** The one-time schedule that delivers a delayed job (delays over 15 minutes, FIFO delays). */
+function scheduleNameFor(jobId: string): string {
+  return `job-${jobId}`.slice(0, 64);
+}
 
 /** A JobClient option that must be an integer in [min, max]; the error names it and the value. */
 function intOption(name: string, value: number, min: number, max: number): number {

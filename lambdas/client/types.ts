@@ -4,7 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { JobRegistry } from '../registry/types';
-import type { JobRecord } from '../shared/contract';
+import type { JobRecord, JobStatus } from '../shared/contract';
 import { DEFAULTS } from '../shared/defaults';
 
 /** SQS's hard limit for one message (body + attributes). */
@@ -102,11 +102,20 @@ export interface EnqueueOptions {
    */
   readonly runAt?: Date;
   /**
-   * The message group: 1-128 letters, digits and ASCII punctuation (SQS's MessageGroupId rule).
-   * Required on FIFO lanes, ignored elsewhere.
-   * @default - none (refused on a FIFO lane)
+   * The message group on a FIFO lane (ordering): 1-128 letters, digits and ASCII punctuation
+   * (SQS's MessageGroupId rule). Required on FIFO lanes unless the job has a tenant; ignored on
+   * standard lanes, where the tenant is the group.
+   * @default - the tenant on a FIFO lane; none elsewhere
    */
   readonly groupId?: string;
+  /**
+   * The job's tenant, same rule as `groupId`. On a standard lane it is sent as the message's
+   * MessageGroupId, which turns on SQS fair queues: a tenant with a large backlog no longer delays
+   * the others. On a FIFO lane it is the group (ordering per tenant) unless `groupId` is given.
+   * Carried in every log line of the job and, for job types with `tenantMetrics`, in its metrics.
+   * @default - the job's `tenant(payload)`, else none
+   */
+  readonly tenant?: string;
   /**
    * Carried into every log line of the job; a non-empty string of at most 256 characters.
    * @default - none
@@ -114,7 +123,11 @@ export interface EnqueueOptions {
   readonly correlationId?: string;
 }
 
-export type EnqueueStatus = 'enqueued' | 'scheduled' | 'duplicate';
+/**
+ * `debounced`: folded into the job of a debounce window (its `jobId` is the window's job; with
+ * `keep: 'last'` a later enqueue of the window may replace this payload).
+ */
+export type EnqueueStatus = 'enqueued' | 'scheduled' | 'duplicate' | 'debounced';
 
 export interface EnqueueResult {
   readonly jobId: string;
@@ -127,7 +140,33 @@ export interface EnqueueResult {
   readonly scheduleName?: string;
   /** The job this key already names, in whatever state (status `duplicate`): status, result, attempts. */
   readonly existing?: JobRecord;
+  /** Debounced job types: when the window ends (ISO-8601); with `keep: 'last'` the job runs then. */
+  readonly windowEndsAt?: string;
 }
+
+/** What `JobClient.cancel` did. */
+export interface CancelResult {
+  readonly jobId: string;
+  /**
+   * - `cancelled`: it was queued, delayed, waiting for a retry, or not in the ledger yet; it is now
+   *   CANCELLED and will not run (a delivery of it is acknowledged unrun).
+   * - `cancelling`: it is RUNNING; its consumer aborts the handler's signal within one heartbeat
+   *   (the job's `heartbeatSeconds`) and records CANCELLED, unless the handler finishes first.
+   * - `already-finished`: it had SUCCEEDED, was DEAD or was CANCELLED already; nothing changed.
+   */
+  readonly outcome: 'cancelled' | 'cancelling' | 'already-finished';
+  /** The ledger status now. */
+  readonly status: JobStatus;
+  /** The ledger status before (absent when the job had no ledger item yet). */
+  readonly previousStatus?: JobStatus;
+  /** True when a one-time schedule waiting to deliver the job was deleted. */
+  readonly scheduleDeleted: boolean;
+  /** One sentence for people: what happened and what happens next. */
+  readonly message: string;
+}
+
+/** Which job `cancel` stops: its id, or the job type and idempotency key that name it. */
+export type CancelTarget = string | { readonly type: string; readonly key: string };
 
 export type BatchEnqueueResult =
   | (EnqueueResult & { readonly index: number; readonly ok: true })

@@ -27,6 +27,7 @@ const OPTION_KEYS: { readonly [K in keyof Required<EnqueueOptions>]: true } = {
   delaySeconds: true,
   runAt: true,
   groupId: true,
+  tenant: true,
   correlationId: true,
 };
 
@@ -38,6 +39,7 @@ export interface ValidEnqueueOptions {
   readonly delaySeconds: number;
   readonly runAt?: Date;
   readonly groupId?: string;
+  readonly tenant?: string;
   readonly correlationId?: string;
 }
 
@@ -46,7 +48,12 @@ export interface EnqueueValidationContext {
   readonly now: number;
   /** The job definition's `idempotencyKey(payload)`, called only when the options carry no key. */
   readonly deriveKey?: () => unknown;
+  /** The job definition's `tenant(payload)`, called only when the options carry no tenant. */
+  readonly deriveTenant?: () => unknown;
 }
+
+const GROUP_ID_RULE =
+  'a string of 1-128 characters: letters, digits and punctuation !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~ (no spaces)';
 
 /**
  * Checks one job's options. A `runAt` in the past runs the job now (delay 0): clocks differ and a
@@ -116,11 +123,17 @@ export function validateEnqueueOptions(
   }
 
   if (o.groupId !== undefined && (typeof o.groupId !== 'string' || !GROUP_ID_PATTERN.test(o.groupId))) {
-    throw new ConfigError(
-      field('groupId'),
-      'a string of 1-128 characters: letters, digits and punctuation !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~ (no spaces)',
-      summary(o.groupId),
-    );
+    throw new ConfigError(field('groupId'), GROUP_ID_RULE, summary(o.groupId));
+  }
+  // The tenant becomes a MessageGroupId, so it follows the same rule.
+  let tenant = o.tenant;
+  let tenantSetting = field('tenant');
+  if (tenant === undefined && context.deriveTenant) {
+    tenant = context.deriveTenant();
+    tenantSetting = `defineJob('${type}').tenant(payload)`;
+  }
+  if (tenant !== undefined && (typeof tenant !== 'string' || !GROUP_ID_PATTERN.test(tenant))) {
+    throw new ConfigError(tenantSetting, GROUP_ID_RULE, summary(tenant));
   }
 
   const correlationId = o.correlationId;
@@ -144,6 +157,7 @@ export function validateEnqueueOptions(
     delaySeconds,
     runAt,
     groupId: o.groupId as string | undefined,
+    tenant: tenant as string | undefined,
     correlationId: correlationId as string | undefined,
   };
 }

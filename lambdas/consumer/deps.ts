@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Ledger } from '../ledger/ledger';
+import type { Limits } from '../ledger/limits';
 import type { JobRegistry } from '../registry/types';
 import type { Random } from '../shared/backoff';
 import type { ConsumerConfig } from './config';
@@ -14,12 +15,16 @@ export interface ProcessDeps {
   readonly registry: JobRegistry;
   readonly config: ConsumerConfig;
   readonly ledger: Ledger;
+  /** Rate-limit buckets and concurrency leases (job types with `rateLimit` / `concurrency`). */
+  readonly limits?: Limits;
   readonly sqs: SqsActions;
   readonly logger: Logger;
   readonly random: Random;
   readonly now: () => number;
   readonly progressIntervalMs: number;
   readonly heartbeatIntervalMs?: number;
+  /** How often a long run checks for a cancel request, ms. @default - the job's heartbeatSeconds (10 s) */
+  readonly cancelCheckIntervalMs?: number;
   /** Kept back from the Lambda's remaining time for the final ledger write and SQS calls. */
   readonly safetyMarginMs: number;
   /** Added to the handler deadline to form the lease. */

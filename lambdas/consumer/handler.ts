@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Ledger } from '../ledger/ledger';
+import { Limits } from '../ledger/limits';
 import type { JobRegistry } from '../registry/types';
 import type { Random } from '../shared/backoff';
 import { JOB_METRICS } from '../shared/contract';
@@ -39,6 +40,11 @@ export interface ConsumerOptions {
   readonly progressIntervalMs?: number;
   /** Heartbeat tick, ms. @default - a third of the visibility timeout, at least 1000 */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * How often a long run checks whether its job was cancelled, ms.
+   * @default - the job's `heartbeatSeconds` (10 s)
+   */
+  readonly cancelCheckIntervalMs?: number;
   /** Kept back from the Lambda's remaining time for the final writes, ms. @default 3000 */
   readonly safetyMarginMs?: number;
   /** Lease = handler deadline + this, ms. @default 10000 */
@@ -74,8 +80,9 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     options.logger ?? new Logger({ serviceName: 'sqs-jobs', persistentKeys: { lane: config.lane } });
   const metrics = options.metrics ?? defaultMetrics(env);
   const sqsClient = options.sqs ?? new SQSClient({});
+  const dynamodb = options.dynamodb ?? new DynamoDBClient({});
   const ledger = new Ledger({
-    client: options.dynamodb ?? new DynamoDBClient({}),
+    client: dynamodb,
     tableName: config.tableName,
     ttlSeconds: config.ledgerTtlSeconds,
     now: options.now,
@@ -84,6 +91,7 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     registry,
     config,
     ledger,
+    limits: new Limits({ client: dynamodb, tableName: config.tableName, now: options.now }),
     sqs: new SqsActions({
       sqs: sqsClient,
       queueUrl: config.queueUrl,
@@ -96,6 +104,7 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     now: options.now ?? Date.now,
     progressIntervalMs: options.progressIntervalMs ?? 5000,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    cancelCheckIntervalMs: options.cancelCheckIntervalMs,
     safetyMarginMs: options.safetyMarginMs ?? 3000,
     leaseGraceMs: options.leaseGraceMs ?? 10_000,
     settleGraceMs: options.settleGraceMs,
@@ -141,7 +150,13 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
       }
       logger.warn('an abandoned handler settled and its outcome is written; running the batch');
     }
-    const telemetry = new BatchTelemetry(logger, metrics, config.lane, (type) => registry.has(type));
+    const telemetry = new BatchTelemetry(
+      logger,
+      metrics,
+      config.lane,
+      (type) => registry.has(type),
+      (type) => registry.get(type)?.tenantMetrics === true,
+    );
     const records = event.Records ?? [];
     const outcomes = config.fifo
       ? await processFifo(records, context, invokedAt, deps, config)

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { effectiveDebounceSeq } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob } from '../registry/types';
 import { fullJitterBackoffSeconds } from '../shared/backoff';
@@ -24,11 +25,12 @@ import {
 } from '../shared/errors';
 import { keepAbandonedLease, recordCompletion, sendCompletion, writeWithRetries } from './completion';
 import type { ProcessDeps, RecordOutcome } from './deps';
+import { enterLimits, limitDeferSeconds, limitKeys, type Refused } from './limit-gate';
 import { type RunResult, runHandler } from './run-handler';
 
 export type { ProcessDeps, RecordOutcome } from './deps';
 
-type Ids = { messageId: string; attempt: number; jobId: string; type: string };
+type Ids = { messageId: string; attempt: number; jobId: string; type: string; tenant?: string };
 
 export function receiveCountOf(record: SQSRecord): number {
   return Math.max(1, Number.parseInt(record.attributes.ApproximateReceiveCount, 10) || 1);
@@ -47,7 +49,12 @@ export async function processRecord(
     return deadLetterUnclaimed(record, read.error, { ...base, jobId: read.id, type: read.type }, deps);
   }
   const envelope = read.envelope;
-  const ids: Ids = { ...base, jobId: envelope.id, type: envelope.type };
+  const ids: Ids = {
+    ...base,
+    jobId: envelope.id,
+    type: envelope.type,
+    ...(typeof envelope.tenant === 'string' ? { tenant: envelope.tenant } : {}),
+  };
   if (envelope.completion) {
     try {
       return await recordCompletion(envelope, envelope.completion, ids, deps);
@@ -70,14 +77,17 @@ export async function processRecord(
       deps,
     );
   let payload: unknown;
+  let keys: ReturnType<typeof limitKeys>;
   try {
     payload = parsePayload(job, envelope.payload);
+    // A key function that throws or returns no usable key fails on every delivery: bad input.
+    keys = limitKeys(job, payload);
   } catch (error) {
     return deadLetterUnclaimed(record, error, ids, deps);
   }
 
   try {
-    return await runJob({ record, context, invokedAt, receives, envelope, job, payload, ids }, deps);
+    return await runJob({ record, context, invokedAt, receives, envelope, job, payload, ids, keys }, deps);
   } catch (error) {
     // Ledger or SQS unavailable (after the SDK's own retries): not the job's fault, no attempt used.
     return defer(
@@ -99,11 +109,11 @@ interface JobRun {
   readonly job: AnyJob;
   readonly payload: unknown;
   readonly ids: Ids;
+  readonly keys: ReturnType<typeof limitKeys>;
 }
 
 async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
-  const { record, envelope, job, ids } = run;
-  const lane = deps.config.lane;
+  const { record, job, ids } = run;
   const remaining = run.context.getRemainingTimeInMillis() - deps.safetyMarginMs;
   const timeoutMs = Math.min(
     job.timeoutSeconds === undefined ? remaining : job.timeoutSeconds * 1000,
@@ -115,6 +125,31 @@ async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
   }
   const leaseMs = timeoutMs + deps.leaseGraceMs;
 
+  // Limits before the claim: a job over its limit is deferred without touching its ledger item,
+  // so it uses no attempt.
+  const gate = await enterLimits(job, run.keys, leaseMs, deps);
+  if (!gate.admitted) return deferLimited(run, gate, deps);
+  let keepSlot = false;
+  try {
+    const outcome = await claimAndRun(run, timeoutMs, leaseMs, deps);
+    // A handler still running after its timeout keeps its slot until the slot's lease ends.
+    keepSlot = outcome.abandoned === true;
+    return outcome.outcome;
+  } finally {
+    if (!keepSlot) await gate.release();
+  }
+}
+
+async function claimAndRun(
+  run: JobRun,
+  timeoutMs: number,
+  leaseMs: number,
+  deps: ProcessDeps,
+): Promise<{ readonly outcome: RecordOutcome; readonly abandoned?: boolean }> {
+  const { record, envelope, job, ids } = run;
+  const lane = deps.config.lane;
+  const done = (outcome: RecordOutcome | Promise<RecordOutcome>) =>
+    Promise.resolve(outcome).then((o) => ({ outcome: o }));
   let owner: string | undefined;
   let takeover = false;
   // `none` reads nothing before running: its handler sees the receive count as its attempt.
@@ -128,16 +163,28 @@ async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
       enqueuedAt: envelope.enqueuedAt,
       owner,
       leaseMs,
+      tenant: ids.tenant,
+      debounceSeq: envelope.debounce?.seq,
     });
-    if (claim.kind === 'finished') return { ...ids, status: 'DUPLICATE', itemFailure: false };
-    if (claim.kind === 'busy') return deferBehindLease(record, ids, claim.leaseRemainingMs, deps);
+    if (claim.kind === 'finished') return done({ ...ids, status: 'DUPLICATE', itemFailure: false });
+    if (claim.kind === 'busy') return done(deferBehindLease(record, ids, claim.leaseRemainingMs, deps));
+    if (claim.kind === 'cancelled') return done(cancelledUnrun(ids, claim.record));
+    if (claim.kind === 'superseded') return done(superseded(ids, claim.record));
     takeover = claim.takeover;
     attempt = claim.attempts;
   } else if (job.idempotency === 'optimistic') {
     const current = await deps.ledger.get(envelope.id);
-    if (current?.status === 'SUCCEEDED') return { ...ids, status: 'DUPLICATE', itemFailure: false };
+    if (current?.status === 'SUCCEEDED') return done({ ...ids, status: 'DUPLICATE', itemFailure: false });
+    if (current?.status === 'CANCELLED') return done(cancelledUnrun(ids, current));
+    if (
+      envelope.debounce !== undefined &&
+      current?.debounce !== undefined &&
+      effectiveDebounceSeq(current.debounce) !== envelope.debounce.seq
+    ) {
+      return done(superseded(ids, current));
+    }
     if (current?.status === 'RUNNING' && (current.leaseUntil ?? 0) > deps.now()) {
-      return deferBehindLease(record, ids, (current.leaseUntil ?? 0) - deps.now(), deps);
+      return done(deferBehindLease(record, ids, (current.leaseUntil ?? 0) - deps.now(), deps));
     }
     attempt = (current?.attempts ?? 0) + 1;
   }
@@ -165,11 +212,94 @@ async function runJob(run: JobRun, deps: ProcessDeps): Promise<RecordOutcome> {
       progressIntervalMs: deps.progressIntervalMs,
       heartbeatIntervalMs: deps.heartbeatIntervalMs,
       settleGraceMs: deps.settleGraceMs,
+      cancelCheckIntervalMs:
+        job.idempotency === 'none'
+          ? undefined
+          : (deps.cancelCheckIntervalMs ?? (job.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000),
     },
   );
   const ran = { ...run, ids: { ...ids, attempt }, attempt, owner, startedAt, leaseMs };
-  if (result.ok) return succeed(ran, result, takeover ? { takeover: true } : undefined, deps);
-  return fail(ran, result, deps);
+  if (result.ok) return done(succeed(ran, result, takeover ? { takeover: true } : undefined, deps));
+  if (result.cancelled && !result.abandoned) return done(endCancelled(ran, result, deps));
+  return { outcome: await fail(ran, result, deps), abandoned: result.abandoned !== undefined };
+}
+
+/** A job's default `heartbeatSeconds`: how often a long run checks whether it was cancelled. */
+export const DEFAULT_HEARTBEAT_SECONDS = 10;
+
+/** A delivery of a CANCELLED job (or one asked to stop whose run is over): acknowledged unrun. */
+function cancelledUnrun(ids: Ids, record: { readonly cancelRequestedAt?: string }): RecordOutcome {
+  return {
+    ...ids,
+    status: 'CANCELLED',
+    itemFailure: false,
+    detail: { ran: false, cancelRequestedAt: record.cancelRequestedAt },
+  };
+}
+
+/** A debounced enqueue that a later one of its window replaced: acknowledged unrun. */
+function superseded(ids: Ids, record: { readonly debounce?: { readonly seq: number } }): RecordOutcome {
+  return { ...ids, status: 'SUPERSEDED', itemFailure: false, detail: { latestSeq: record.debounce?.seq } };
+}
+
+/** The run was cancelled and its handler stopped: CANCELLED, neither retried nor dead-lettered. */
+async function endCancelled(
+  run: Ran,
+  result: Extract<RunResult, { ok: false }>,
+  deps: ProcessDeps,
+): Promise<RecordOutcome> {
+  const { job, envelope, owner } = run;
+  const error = result.error;
+  let recorded: boolean;
+  if (owner !== undefined) {
+    recorded = await deps.ledger.fail({ jobId: envelope.id, owner, status: 'CANCELLED', error });
+  } else {
+    recorded = await deps.ledger.recordOutcome({
+      jobId: envelope.id,
+      type: job.type,
+      lane: deps.config.lane,
+      enqueuedAt: envelope.enqueuedAt,
+      status: 'CANCELLED',
+      startedAt: run.startedAt,
+      tenant: run.ids.tenant,
+      error,
+      progress: result.progress.pending ? result.progress.latest : undefined,
+    });
+  }
+  return {
+    ...run.ids,
+    status: 'CANCELLED',
+    itemFailure: false,
+    durationMs: result.durationMs,
+    detail: { ran: true, ...(recorded ? {} : { ledger: 'not recorded: another execution owns the job' }) },
+  };
+}
+
+/**
+ * Over a rate or concurrency limit: come back when it frees up (with jitter), using no attempt.
+ * Each deferral uses a receive, so on a standard lane a job whose next receive would be the
+ * redrive backstop's last is sent again as a fresh message instead (its receive count starts
+ * over); on a FIFO lane, where a new message would lose its place in the group, it is deferred
+ * like any other and given up at the backstop.
+ */
+async function deferLimited(run: JobRun, refused: Refused, deps: ProcessDeps): Promise<RecordOutcome> {
+  const { record, ids, receives } = run;
+  const retryAfterSeconds = limitDeferSeconds(refused.waitMs, receives, deps.random);
+  const detail = { reason: refused.reason, limit: refused.limit, retryAfterSeconds };
+  if (!deps.config.fifo && receives >= deps.config.maxReceiveCount - 1) {
+    try {
+      await deps.sqs.requeue(record, retryAfterSeconds, run.envelope.tenant);
+      return { ...ids, status: 'LIMITED', itemFailure: false, detail: { ...detail, requeued: true } };
+    } catch (error) {
+      deps.logger.warn('requeue of a limited job failed; deferring the message instead', {
+        jobId: ids.jobId,
+        error: describeError(error),
+      });
+    }
+  }
+  if (receives >= deps.config.maxReceiveCount) return giveUp(record, ids, refused.reason, deps);
+  await deps.sqs.setVisibility(record, retryAfterSeconds);
+  return { ...ids, status: 'LIMITED', itemFailure: true, retryAfterSeconds, detail };
 }
 
 type Ran = JobRun & {

@@ -7,7 +7,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Ledger } from '../ledger/ledger';
 import type { AnyJob, JobContext, JobProgress } from '../registry/types';
 import type { JobEnvelope } from '../shared/contract';
-import { describeError, JobTimeoutError } from '../shared/errors';
+import { describeError, JobCancelledError, JobTimeoutError } from '../shared/errors';
 import type { SqsActions } from './sqs-actions';
 
 export interface RunInput {
@@ -37,6 +37,12 @@ export interface RunDeps {
   readonly heartbeatIntervalMs?: number;
   /** How long a timed-out handler gets to honour its abort signal before it counts as abandoned. @default 1000 */
   readonly settleGraceMs?: number;
+  /**
+   * How often the run checks the ledger for a cancel request (one projected, eventually consistent
+   * read); the first check is one interval after the start, so shorter runs read nothing.
+   * @default - no checks (`none` idempotency: cancel does not apply)
+   */
+  readonly cancelCheckIntervalMs?: number;
 }
 
 export type RunResult =
@@ -51,6 +57,8 @@ export type RunResult =
       readonly error: unknown;
       readonly durationMs: number;
       readonly progress: ProgressState;
+      /** The job was cancelled during the run and the handler then failed (it honoured its signal). */
+      readonly cancelled?: boolean;
       /**
        * Set when the handler timed out and did not settle within the grace: it may still be
        * running (it ignores its abort signal). Settles with the handler's late outcome.
@@ -83,6 +91,7 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
         lane: input.lane,
         attempt: input.attempt,
         ...(input.envelope.correlationId ? { correlationId: input.envelope.correlationId } : {}),
+        ...(typeof input.envelope.tenant === 'string' ? { tenant: input.envelope.tenant } : {}),
       },
     }));
   const progress = new ProgressWriter(input, deps, logger);
@@ -100,6 +109,7 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
     correlationId: input.envelope.correlationId,
     idempotencyKey: input.envelope.key,
     enqueuedAt: input.envelope.enqueuedAt,
+    tenant: typeof input.envelope.tenant === 'string' ? input.envelope.tenant : undefined,
     progress: (value) => progress.report(value),
     remainingMs: () => Math.max(0, deadline - deps.now()),
   };
@@ -113,6 +123,8 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
     }, input.timeoutMs);
   });
   heartbeat.start();
+  const cancelWatch = new CancelWatch(input, deps, logger, controller);
+  cancelWatch.start();
   // The handler's outcome as a value: a handler that ignores the signal keeps running after the
   // deadline, and its late rejection must not become an unhandled rejection.
   const running = Promise.resolve()
@@ -142,9 +154,20 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
       if (!outcome.ok) outcome = { ok: false, error: timeout };
     }
     if (outcome.ok) {
+      // A handler that finished its work despite a cancel request succeeded: the work is done.
       return {
         ok: true,
         result: outcome.result,
+        durationMs: deps.now() - started,
+        progress: progress.stop(),
+      };
+    }
+    if (cancelWatch.cancelled) {
+      // It stopped at the cancel signal (whatever it threw): the run ends CANCELLED.
+      return {
+        ok: false,
+        error: controller.signal.reason,
+        cancelled: true,
         durationMs: deps.now() - started,
         progress: progress.stop(),
       };
@@ -153,6 +176,7 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
   } finally {
     clearTimeout(timer);
     heartbeat.stop();
+    cancelWatch.stop();
     if (!controller.signal.aborted) controller.abort(new Error('job finished'));
   }
 }
@@ -225,6 +249,54 @@ class ProgressWriter {
     } catch (error) {
       // Progress is advisory: a throttled write must not fail the job.
       this.logger().warn('progress write failed', { error: describeError(error) });
+    }
+  }
+}
+
+/**
+ * Checks the ledger every `cancelCheckIntervalMs` while the handler runs; on a cancel request it
+ * aborts the handler's signal with JobCancelledError. A failed read is logged and tried again at
+ * the next tick: the job is not failed for it.
+ */
+class CancelWatch {
+  cancelled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  constructor(
+    private readonly input: RunInput,
+    private readonly deps: RunDeps,
+    private readonly logger: () => Logger,
+    private readonly controller: AbortController,
+  ) {}
+
+  start(): void {
+    const interval = this.deps.cancelCheckIntervalMs;
+    if (interval === undefined) return;
+    this.timer = setInterval(() => void this.check(), interval);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking || this.cancelled || this.controller.signal.aborted) return;
+    this.checking = true;
+    try {
+      if (!(await this.deps.ledger.cancelRequested(this.input.envelope.id))) return;
+      if (this.timer === undefined || this.controller.signal.aborted) return;
+      this.cancelled = true;
+      this.stop();
+      this.logger().warn('job cancelled: aborting the handler');
+      this.controller.abort(new JobCancelledError(this.input.envelope.id));
+    } catch (error) {
+      this.logger().warn('cancel check failed; trying again at the next heartbeat', {
+        error: describeError(error),
+      });
+    } finally {
+      this.checking = false;
     }
   }
 }

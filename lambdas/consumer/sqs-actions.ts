@@ -88,6 +88,23 @@ export class SqsActions {
   }
 
   /**
+   * Standard lanes: send the body again as a new message delayed `seconds` (at most 900), in the
+   * same message group (the tenant), so a job deferred many times by a limit starts a fresh receive
+   * count instead of running into the redrive backstop. Throws when the send fails: the caller
+   * then keeps the original message.
+   */
+  async requeue(record: SQSRecord, seconds: number, groupId: string | undefined): Promise<void> {
+    await this.o.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.o.queueUrl,
+        MessageBody: record.body,
+        DelaySeconds: Math.min(900, Math.max(0, Math.ceil(seconds))),
+        ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
+      }),
+    );
+  }
+
+  /**
    * Send the original body to the lane's DLQ with the reason in message attributes. Returns false
    * (and logs) when the send failed: the caller then reports the message as a batch failure so it
    * is never lost.

@@ -1,6 +1,7 @@
 /**
  * Per-job outcome logs and per-batch metrics. Metrics are aggregated by (job type, lane) and
- * flushed once per batch: one EMF document per type instead of one per job.
+ * flushed once per batch: one EMF document per type instead of one per job; job types with
+ * `tenantMetrics` get one more per (type, tenant), with the Tenant dimension.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -24,7 +25,13 @@ export type JobOutcomeStatus =
   /** An unexpected error (ledger or SQS unavailable): reported as a batch failure. */
   | 'ERROR'
   /** A completion record (a finished run whose SUCCEEDED write had failed) written to the ledger. */
-  | 'COMPLETION_RECORDED';
+  | 'COMPLETION_RECORDED'
+  /** Cancelled: a delivery of a cancelled job acknowledged unrun, or a run stopped by its abort signal. */
+  | 'CANCELLED'
+  /** Debounced: a later enqueue of the same window replaced this one; acknowledged unrun. */
+  | 'SUPERSEDED'
+  /** Over a rate or concurrency limit: deferred (or sent again) without running, no attempt used. */
+  | 'LIMITED';
 
 export interface JobOutcome {
   readonly messageId: string;
@@ -33,6 +40,7 @@ export interface JobOutcome {
   readonly itemFailure: boolean;
   readonly jobId?: string;
   readonly type?: string;
+  readonly tenant?: string;
   readonly attempt: number;
   readonly durationMs?: number;
   readonly error?: { readonly type: string; readonly message: string };
@@ -46,7 +54,7 @@ export const UNKNOWN_TYPE_DIMENSION = '(unknown)';
 export class BatchTelemetry {
   private readonly counters = new Map<
     string,
-    { type: string; counts: Map<string, number>; durations: number[] }
+    { type: string; tenant?: string; counts: Map<string, number>; durations: number[] }
   >();
 
   constructor(
@@ -54,6 +62,8 @@ export class BatchTelemetry {
     private readonly metrics: Metrics,
     private readonly lane: string,
     private readonly knownType: (type: string) => boolean,
+    /** Job types defined with `tenantMetrics: true`: their metrics are also emitted per tenant. */
+    private readonly perTenant: (type: string) => boolean = () => false,
   ) {}
 
   record(outcome: JobOutcome): void {
@@ -61,6 +71,7 @@ export class BatchTelemetry {
       jobId: outcome.jobId,
       type: outcome.type,
       lane: this.lane,
+      tenant: outcome.tenant,
       attempt: outcome.attempt,
       status: outcome.status,
       messageId: outcome.messageId,
@@ -71,7 +82,10 @@ export class BatchTelemetry {
     if (
       outcome.status === 'SUCCEEDED' ||
       outcome.status === 'DUPLICATE' ||
-      outcome.status === 'COMPLETION_RECORDED'
+      outcome.status === 'COMPLETION_RECORDED' ||
+      outcome.status === 'CANCELLED' ||
+      outcome.status === 'SUPERSEDED' ||
+      outcome.status === 'LIMITED'
     )
       this.logger.info('job outcome', line);
     else if (
@@ -83,23 +97,34 @@ export class BatchTelemetry {
     } else this.logger.warn('job outcome', line);
 
     const type = outcome.type && this.knownType(outcome.type) ? outcome.type : UNKNOWN_TYPE_DIMENSION;
+    this.countInto(this.bucket(type), outcome);
+    if (outcome.tenant !== undefined && type !== UNKNOWN_TYPE_DIMENSION && this.perTenant(type)) {
+      this.countInto(this.bucket(type, outcome.tenant), outcome);
+    }
+  }
+
+  private countInto(bucket: ReturnType<BatchTelemetry['bucket']>, outcome: JobOutcome): void {
     const n = JOB_METRICS.names;
-    if (outcome.status === 'SUCCEEDED') this.count(type, n.succeeded);
-    if (outcome.status === 'DUPLICATE') this.count(type, n.duplicateSkipped);
-    if (outcome.status === 'RETRY') this.count(type, n.retried);
-    if (outcome.status === 'DEAD') this.count(type, n.deadLettered);
-    if (outcome.failed) this.count(type, n.failed);
+    const count = (name: string) => bucket.counts.set(name, (bucket.counts.get(name) ?? 0) + 1);
+    if (outcome.status === 'SUCCEEDED') count(n.succeeded);
+    if (outcome.status === 'DUPLICATE') count(n.duplicateSkipped);
+    if (outcome.status === 'RETRY') count(n.retried);
+    if (outcome.status === 'DEAD') count(n.deadLettered);
+    if (outcome.status === 'CANCELLED') count(n.cancelled);
+    if (outcome.status === 'LIMITED') count(n.limited);
+    if (outcome.failed) count(n.failed);
     if (outcome.durationMs !== undefined && (outcome.status === 'SUCCEEDED' || outcome.failed)) {
-      this.bucket(type).durations.push(outcome.durationMs);
+      bucket.durations.push(outcome.durationMs);
     }
   }
 
   /** Emit the aggregated metrics; one EMF document per job type. */
   flush(): void {
-    for (const { type, counts, durations } of this.counters.values()) {
+    for (const { type, tenant, counts, durations } of this.counters.values()) {
       this.metrics.addDimensions({
         [JOB_METRICS.dimensions.jobType]: type,
         [JOB_METRICS.dimensions.lane]: this.lane,
+        ...(tenant === undefined ? {} : { [JOB_METRICS.dimensions.tenant]: tenant }),
       });
       for (const [name, value] of counts) this.metrics.addMetric(name, MetricUnit.Count, value);
       for (const ms of durations)
@@ -109,16 +134,12 @@ export class BatchTelemetry {
     this.counters.clear();
   }
 
-  private count(type: string, name: string): void {
-    const counts = this.bucket(type).counts;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-  }
-
-  private bucket(type: string) {
-    let bucket = this.counters.get(type);
+  private bucket(type: string, tenant?: string) {
+    const id = tenant === undefined ? type : `${type}\u0000${tenant}`;
+    let bucket = this.counters.get(id);
     if (!bucket) {
-      bucket = { type, counts: new Map(), durations: [] };
-      this.counters.set(type, bucket);
+      bucket = { type, tenant, counts: new Map<string, number>(), durations: [] as number[] };
+      this.counters.set(id, bucket);
     }
     return bucket;
   }

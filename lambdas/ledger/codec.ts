@@ -70,6 +70,12 @@ export function decodeRecord(item: Item | undefined): JobRecord | undefined {
     expiresAt: n(A.expiresAt),
     payloadHash: s(A.payloadHash),
     keyUntil: n(A.keyUntil),
+    cancelRequestedAt: s(A.cancelRequestedAt),
+    tenant: s(A.tenant),
+    debounce:
+      item[A.debounceSeq]?.N === undefined
+        ? undefined
+        : { seq: n(A.debounceSeq) ?? 0, failed: (item[A.debounceFailed]?.NS ?? []).map(Number) },
   };
 }
 

@@ -13,6 +13,9 @@
  * ENQUEUED ──claim──► RUNNING(lease, owner) ──complete──► SUCCEEDED
  *    ▲                     │            └────fail───────► FAILED ──claim──► RUNNING …
  *    └─ producer (keyed)   └─ lease expired: claim takes over   DEAD ──claim (redrive)──► RUNNING
+ *
+ * cancel: ENQUEUED | FAILED | absent ──► CANCELLED (a later delivery is acknowledged unrun);
+ *         RUNNING ──► RUNNING + cancelRequestedAt (its consumer aborts the run ──► CANCELLED).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -45,6 +48,9 @@ export interface ClaimInput {
   readonly owner: string;
   /** Lease length in ms; another consumer may take the job over after it. */
   readonly leaseMs: number;
+  readonly tenant?: string;
+  /** Debounced jobs: the number the delivered message carries; only the window's latest runs. */
+  readonly debounceSeq?: number;
 }
 
 export type ClaimOutcome =
@@ -56,7 +62,25 @@ export type ClaimOutcome =
   /** SUCCEEDED already: acknowledge without running. */
   | { readonly kind: 'finished'; readonly record: JobRecord }
   /** RUNNING under a live lease elsewhere: retry later. */
-  | { readonly kind: 'busy'; readonly record?: JobRecord; readonly leaseRemainingMs: number };
+  | { readonly kind: 'busy'; readonly record?: JobRecord; readonly leaseRemainingMs: number }
+  /** CANCELLED (or a cancelled run whose lease ended): acknowledge without running. */
+  | { readonly kind: 'cancelled'; readonly record: JobRecord }
+  /** Debounced: a later enqueue of the same window replaced this one; acknowledge without running. */
+  | { readonly kind: 'superseded'; readonly record: JobRecord };
+
+export type CancelOutcome =
+  /** Was queued, delayed or waiting for a retry (or unknown): now CANCELLED, it will not run. */
+  | { readonly kind: 'cancelled'; readonly previous?: JobRecord }
+  /** Running: asked to stop; its consumer aborts it at the next heartbeat and records CANCELLED. */
+  | { readonly kind: 'cancelling'; readonly record: JobRecord }
+  /** Already SUCCEEDED, DEAD or CANCELLED: nothing was written. */
+  | { readonly kind: 'finished'; readonly record: JobRecord };
+
+export type DebounceOutcome =
+  /** Folded into the window's job as enqueue number `seq`. */
+  | { readonly kind: 'added'; readonly seq: number }
+  /** The window's job has already started (clocks disagree about the window's end): use the next window. */
+  | { readonly kind: 'closed'; readonly record?: JobRecord };
 
 export interface KeyedEnqueueInput {
   readonly jobId: string;
@@ -69,8 +93,9 @@ export interface KeyedEnqueueInput {
   readonly keyUntil: number;
   /** Epoch ms after which an item still ENQUEUED counts as never sent (may be sent again). */
   readonly resendAfter: number;
-  /** Start a new run if the job finished (SUCCEEDED or DEAD). @default false */
+  /** Start a new run if the job finished (SUCCEEDED, DEAD or CANCELLED). @default false */
   readonly rerun?: boolean;
+  readonly tenant?: string;
   /** Refuse to resend or rerun under another payload. @default true */
   readonly checkPayload?: boolean;
 }
@@ -95,16 +120,21 @@ export interface OutcomeInput {
   readonly type?: string;
   readonly lane: string;
   readonly enqueuedAt?: string;
-  readonly status: Extract<JobStatus, 'SUCCEEDED' | 'FAILED' | 'DEAD'>;
+  readonly status: Extract<JobStatus, 'SUCCEEDED' | 'FAILED' | 'DEAD' | 'CANCELLED'>;
   readonly startedAt?: string;
+  readonly tenant?: string;
   readonly error?: unknown;
   readonly result?: unknown;
   readonly progress?: number | Record<string, unknown>;
 }
 
-/** Statuses a claim may move to RUNNING (DEAD too, so a DLQ redrive re-runs the job). */
+/**
+ * Statuses a claim may move to RUNNING (DEAD too, so a DLQ redrive re-runs the job). Not
+ * CANCELLED, and nothing asked to stop (a run that failed, or whose consumer died, after a cancel
+ * request): that one ends CANCELLED instead.
+ */
 const CLAIMABLE =
-  'attribute_not_exists(#jobId) OR #status IN (:enqueued, :failed, :dead) OR (#status = :running AND #leaseUntil < :nowMs)';
+  'attribute_not_exists(#jobId) OR ((#status IN (:enqueued, :failed, :dead) OR (#status = :running AND #leaseUntil < :nowMs)) AND attribute_not_exists(#cancelRequestedAt))';
 const NOT_SUCCEEDED = 'attribute_not_exists(#jobId) OR #status <> :succeeded';
 const OWNED = '#leaseOwner = :owner AND #status = :running';
 /** See LEDGER_ATTR.outcomeWriteId: an SDK retry of an applied outcome write is recognised as ours. */
@@ -135,15 +165,22 @@ export class Ledger {
       .set(A.startedAt, S(iso(now)))
       .set(A.type, S(input.type))
       .set(A.lane, S(input.lane))
+      .set(A.tenant, S(input.tenant))
       .setIfAbsent(A.enqueuedAt, S(input.enqueuedAt));
     this.claimableNames(u, now);
+    let condition = CLAIMABLE;
+    if (input.debounceSeq !== undefined) {
+      // Only the window's latest enqueue runs (an absent item: the producer's write is gone, run it).
+      u.name(A.debounceSeq).value(':debounceSeq', { N: String(input.debounceSeq) });
+      condition = `(${CLAIMABLE}) AND (attribute_not_exists(#jobId) OR #debounceSeq = :debounceSeq)`;
+    }
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: key(input.jobId),
           UpdateExpression: u.expression(),
-          ConditionExpression: CLAIMABLE,
+          ConditionExpression: condition,
           ExpressionAttributeNames: u.names,
           ExpressionAttributeValues: u.values,
           ReturnValues: 'ALL_OLD',
@@ -156,6 +193,24 @@ export class Ledger {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const record = decodeRecord(error.Item as Item | undefined);
       if (record?.status === 'SUCCEEDED') return { kind: 'finished', record };
+      if (record?.status === 'CANCELLED') return { kind: 'cancelled', record };
+      if (
+        record?.cancelRequestedAt !== undefined &&
+        (record.status !== 'RUNNING' || (record.leaseUntil ?? 0) < now)
+      ) {
+        // Asked to stop while it ran, and that run is over (it failed, or its consumer died): it
+        // ends here, unrun.
+        await this.endCancelledRun(input.jobId, now);
+        return { kind: 'cancelled', record };
+      }
+      if (input.debounceSeq !== undefined && record?.debounce !== undefined) {
+        const latest = effectiveDebounceSeq(record.debounce);
+        if (latest !== input.debounceSeq) return { kind: 'superseded', record };
+        if (record.debounce.seq !== input.debounceSeq) {
+          // Every later enqueue of the window failed to send: this one is the window's latest.
+          return this.claim({ ...input, debounceSeq: record.debounce.seq });
+        }
+      }
       // Our own lease (the owner token is unique to this execution): an SDK retry of a claim that
       // was applied. That claim already counted the attempt; treating it as busy would defer the
       // job behind its own lease and burn an attempt.
@@ -187,14 +242,14 @@ export class Ledger {
   async fail(input: {
     readonly jobId: string;
     readonly owner: string;
-    readonly status: 'FAILED' | 'DEAD';
+    readonly status: 'FAILED' | 'DEAD' | 'CANCELLED';
     readonly error: unknown;
   }): Promise<boolean> {
     const now = this.now();
     const u = this.stamp(new Update(), now)
       .set(A.status, S(input.status))
       .set(A.lastError, S(encodeError(input.error)))
-      .set(A.finishedAt, input.status === 'DEAD' ? S(iso(now)) : undefined)
+      .set(A.finishedAt, input.status === 'FAILED' ? undefined : S(iso(now)))
       .remove(A.leaseOwner, A.leaseUntil);
     return this.owned(input.jobId, input.owner, u);
   }
@@ -289,6 +344,7 @@ export class Ledger {
       .increment(A.attempts, options.countAttempt === false ? 0 : 1)
       .set(A.type, S(input.type))
       .set(A.lane, S(input.lane))
+      .set(A.tenant, S(input.tenant))
       .setIfAbsent(A.enqueuedAt, S(input.enqueuedAt))
       .set(A.startedAt, S(input.startedAt))
       .set(A.finishedAt, input.status === 'FAILED' ? undefined : S(iso(now)))
@@ -339,6 +395,7 @@ export class Ledger {
       [A.resendAfter]: { N: String(input.resendAfter) },
     };
     if (input.payloadHash !== undefined) item[A.payloadHash] = { S: input.payloadHash };
+    if (input.tenant !== undefined) item[A.tenant] = { S: input.tenant };
     const samePayload =
       input.checkPayload === false || input.payloadHash === undefined
         ? ''
@@ -348,13 +405,15 @@ export class Ledger {
       '#keyUntil < :nowS',
       '#expiresAt < :nowS',
       `(#status = :enqueued AND #resendAfter < :nowMs${samePayload})`,
-      ...(input.rerun ? [`(#status IN (:succeeded, :dead)${samePayload})`] : []),
+      ...(input.rerun ? [`(#status IN (:succeeded, :dead, :cancelled)${samePayload})`] : []),
     ];
     const values: Item = {
       ':nowS': { N: String(nowSeconds) },
       ':nowMs': { N: String(now) },
       ':enqueued': { S: 'ENQUEUED' },
-      ...(input.rerun ? { ':succeeded': { S: 'SUCCEEDED' }, ':dead': { S: 'DEAD' } } : {}),
+      ...(input.rerun
+        ? { ':succeeded': { S: 'SUCCEEDED' }, ':dead': { S: 'DEAD' }, ':cancelled': { S: 'CANCELLED' } }
+        : {}),
       ...(samePayload ? { ':payloadHash': { S: input.payloadHash as string } } : {}),
     };
     try {
@@ -427,6 +486,163 @@ export class Ledger {
     }
   }
 
+  /**
+   * Cancel a job (one conditional UpdateItem; a running job takes a second). A job that is queued,
+   * delayed, waiting for a retry, or not in the ledger yet (an unkeyed job before its first claim)
+   * becomes CANCELLED: a later delivery is acknowledged without running. A RUNNING job gets
+   * `cancelRequestedAt`; its consumer sees it at the next heartbeat, aborts the handler's signal and
+   * records CANCELLED. SUCCEEDED, DEAD and CANCELLED jobs are left as they are (`finished`).
+   */
+  async cancel(jobId: string): Promise<CancelOutcome> {
+    for (let round = 0; round < 3; round++) {
+      const now = this.now();
+      const u = this.stamp(new Update(), now)
+        .set(A.status, S('CANCELLED'))
+        .set(A.finishedAt, S(iso(now)))
+        .setIfAbsent(A.cancelRequestedAt, S(iso(now)))
+        .setIfAbsent(A.attempts, N(0))
+        .remove(A.leaseOwner, A.leaseUntil)
+        .name(A.jobId)
+        .value(':enqueued', { S: 'ENQUEUED' })
+        .value(':failed', { S: 'FAILED' });
+      let current: JobRecord | undefined;
+      try {
+        const out = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: key(jobId),
+            UpdateExpression: u.expression(),
+            ConditionExpression: 'attribute_not_exists(#jobId) OR #status IN (:enqueued, :failed)',
+            ExpressionAttributeNames: u.names,
+            ExpressionAttributeValues: u.values,
+            ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { kind: 'cancelled', previous: decodeRecord(out.Attributes) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        current = decodeRecord(error.Item as Item | undefined);
+      }
+      if (current === undefined) continue;
+      if (current.status !== 'RUNNING') return { kind: 'finished', record: current };
+      const request = this.stamp(new Update(), now)
+        .setIfAbsent(A.cancelRequestedAt, S(iso(now)))
+        .value(':running', { S: 'RUNNING' });
+      if (await this.conditional(jobId, request, '#status = :running')) {
+        return { kind: 'cancelling', record: current };
+      }
+      // It finished (or failed, and waits for a retry) in between: look again.
+    }
+    const record = await this.get(jobId);
+    if (record === undefined) throw new Error(`cancel(${jobId}): the ledger item kept changing; try again`);
+    return { kind: 'finished', record };
+  }
+
+  /** A job asked to stop whose run is over (failed, or its lease ended): CANCELLED. */
+  private endCancelledRun(jobId: string, now: number): Promise<boolean> {
+    const u = this.stamp(new Update(), now)
+      .set(A.status, S('CANCELLED'))
+      .set(A.finishedAt, S(iso(now)))
+      .remove(A.leaseOwner, A.leaseUntil)
+      .name(A.leaseUntil)
+      .value(':running', { S: 'RUNNING' })
+      .value(':succeeded', { S: 'SUCCEEDED' })
+      .value(':nowMs', { N: String(now) });
+    return this.conditional(
+      jobId,
+      u,
+      '#status <> :succeeded AND (#status <> :running OR #leaseUntil < :nowMs)',
+    );
+  }
+
+  /**
+   * Producer, debounced jobs (`keep: 'last'`): fold one enqueue into the window's job (one
+   * UpdateItem): the item is created ENQUEUED on the window's first enqueue, and `debounceSeq`
+   * counts the enqueues; the returned number goes into this enqueue's message. `closed` when the
+   * window's job has already started.
+   */
+  async debounce(input: {
+    readonly jobId: string;
+    readonly type: string;
+    readonly lane: string;
+    readonly enqueuedAt: string;
+    readonly tenant?: string;
+    /** Epoch seconds the item must live at least until (the window's end plus the lane's retention). */
+    readonly keepUntil: number;
+  }): Promise<DebounceOutcome> {
+    const now = this.now();
+    const u = new Update()
+      .set(A.updatedAt, S(iso(now)))
+      .set(A.expiresAt, N(Math.max(this.expiresAt(now), input.keepUntil)))
+      .set(A.type, S(input.type))
+      .set(A.lane, S(input.lane))
+      .set(A.tenant, S(input.tenant))
+      .setIfAbsent(A.status, S('ENQUEUED'))
+      .setIfAbsent(A.enqueuedAt, S(input.enqueuedAt))
+      .setIfAbsent(A.attempts, N(0))
+      .increment(A.debounceSeq, 1)
+      .name(A.jobId)
+      .value(':enqueued', { S: 'ENQUEUED' });
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(input.jobId),
+          UpdateExpression: u.expression(),
+          ConditionExpression: 'attribute_not_exists(#jobId) OR #status = :enqueued',
+          ExpressionAttributeNames: u.names,
+          ExpressionAttributeValues: u.values,
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'added', seq: Number(out.Attributes?.[A.debounceSeq]?.N ?? '1') };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { kind: 'closed', record: decodeRecord(error.Item as Item | undefined) };
+    }
+  }
+
+  /** Producer, debounced jobs: enqueue number `seq`'s message was not sent, so it cannot be the one that runs. */
+  async debounceSendFailed(jobId: string, seq: number): Promise<void> {
+    const u = new Update()
+      .name(A.jobId)
+      .name(A.debounceFailed)
+      .value(':seqs', { NS: [String(seq)] });
+    await this.client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(jobId),
+          UpdateExpression: 'ADD #debounceFailed :seqs',
+          ConditionExpression: 'attribute_exists(#jobId)',
+          ExpressionAttributeNames: u.names,
+          ExpressionAttributeValues: u.values,
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  /**
+   * The consumer's cancel check during a long run: true when the job was cancelled or asked to
+   * stop. Eventually consistent and projected (0.5 read units): a request is seen a heartbeat later
+   * at worst.
+   */
+  async cancelRequested(jobId: string): Promise<boolean> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(jobId),
+        ProjectionExpression: '#status, #cancelRequestedAt',
+        ExpressionAttributeNames: { '#status': A.status, '#cancelRequestedAt': A.cancelRequestedAt },
+      }),
+    );
+    return out.Item?.[A.status]?.S === 'CANCELLED' || out.Item?.[A.cancelRequestedAt] !== undefined;
+  }
+
   /** Strongly consistent read (1 read unit for an item under 4 KB). */
   async get(jobId: string): Promise<JobRecord | undefined> {
     const out = await this.client.send(
@@ -443,6 +659,7 @@ export class Ledger {
     u.name(A.jobId)
       .name(A.status)
       .name(A.leaseUntil)
+      .name(A.cancelRequestedAt)
       .value(':enqueued', { S: 'ENQUEUED' })
       .value(':failed', { S: 'FAILED' })
       .value(':dead', { S: 'DEAD' })
@@ -497,6 +714,20 @@ export class Ledger {
       throw error;
     }
   }
+}
+
+/**
+ * The enqueue of a debounced window that runs: the latest whose message was sent (numbers whose
+ * send failed are skipped). 0 when none was sent.
+ */
+export function effectiveDebounceSeq(state: {
+  readonly seq: number;
+  readonly failed?: readonly number[];
+}): number {
+  const failed = new Set(state.failed ?? []);
+  let seq = state.seq;
+  while (seq > 0 && failed.has(seq)) seq--;
+  return seq;
 }
 
 function key(jobId: string): Item {

@@ -27,9 +27,26 @@ const SPEC_KEYS: { readonly [K in keyof JobSpec<string, z.ZodType, unknown>]-?: 
   idempotencyKey: true,
   keyRetentionSeconds: true,
   checkKeyPayload: true,
+  tenant: true,
+  tenantMetrics: true,
+  rateLimit: true,
+  concurrency: true,
+  debounce: true,
+  heartbeatSeconds: true,
   handler: true,
 };
 const BACKOFF_KEYS = ['baseSeconds', 'capSeconds'];
+const RATE_LIMIT_KEYS = ['limit', 'perSeconds', 'key'];
+const CONCURRENCY_KEYS = ['limit', 'key'];
+const DEBOUNCE_KEYS = ['key', 'seconds', 'keep'];
+/** Bounds of the job-control options (README "Job control"). */
+export const JOB_CONTROL_LIMITS = {
+  rateLimit: { min: 1, max: 100_000 },
+  perSeconds: { min: 1, max: 86_400 },
+  concurrency: { min: 1, max: 100 },
+  debounceSeconds: { min: 1, max: 900 },
+  heartbeatSeconds: { min: 1, max: 900 },
+} as const;
 
 /** Define a job type. The payload type of `handler` is inferred from `schema`. */
 export function defineJob<const T extends string, S extends z.ZodType, R>(
@@ -75,6 +92,7 @@ export function defineJob<const T extends string, S extends z.ZodType, R>(
   if (!IDEMPOTENCY_MODES.includes(idempotency)) {
     throw new ConfigError(`${where}.idempotency`, `one of ${IDEMPOTENCY_MODES.join(', ')}`, idempotency);
   }
+  checkJobControl(where, spec, idempotency);
   if (
     spec.lane !== undefined &&
     (typeof spec.lane !== 'string' ||
@@ -135,6 +153,85 @@ export function parsePayload<S extends z.ZodType>(
   throw new PayloadValidationError(job.type, path, issue?.message ?? parsed.error.message, {
     cause: parsed.error,
   });
+}
+
+/** tenant, tenantMetrics, rateLimit, concurrency, debounce, heartbeatSeconds. */
+function checkJobControl(
+  where: string,
+  spec: JobSpec<string, z.ZodType, unknown>,
+  idempotency: (typeof IDEMPOTENCY_MODES)[number],
+): void {
+  const L = JOB_CONTROL_LIMITS;
+  checkFunction(`${where}.tenant`, spec.tenant, 'a function (payload) => string | undefined');
+  if (spec.tenantMetrics !== undefined && typeof spec.tenantMetrics !== 'boolean') {
+    throw new ConfigError(`${where}.tenantMetrics`, 'true or false', spec.tenantMetrics);
+  }
+  checkInt(
+    `${where}.heartbeatSeconds`,
+    spec.heartbeatSeconds,
+    L.heartbeatSeconds.min,
+    L.heartbeatSeconds.max,
+  );
+  if (spec.rateLimit !== undefined) {
+    const at = `${where}.rateLimit`;
+    checkObject(at, spec.rateLimit, '{ limit, perSeconds, key? }');
+    checkKeys(at, spec.rateLimit, RATE_LIMIT_KEYS);
+    requireInt(`${at}.limit`, spec.rateLimit.limit, L.rateLimit.min, L.rateLimit.max);
+    requireInt(`${at}.perSeconds`, spec.rateLimit.perSeconds, L.perSeconds.min, L.perSeconds.max);
+    checkFunction(`${at}.key`, spec.rateLimit.key, 'a function (payload) => string');
+  }
+  if (spec.concurrency !== undefined) {
+    const at = `${where}.concurrency`;
+    checkObject(at, spec.concurrency, '{ limit, key? }');
+    checkKeys(at, spec.concurrency, CONCURRENCY_KEYS);
+    requireInt(`${at}.limit`, spec.concurrency.limit, L.concurrency.min, L.concurrency.max);
+    checkFunction(`${at}.key`, spec.concurrency.key, 'a function (payload) => string');
+  }
+  if (spec.debounce !== undefined) {
+    const at = `${where}.debounce`;
+    checkObject(at, spec.debounce, '{ key, seconds, keep? }');
+    checkKeys(at, spec.debounce, DEBOUNCE_KEYS);
+    if (typeof spec.debounce.key !== 'function') {
+      throw new ConfigError(`${at}.key`, 'a function (payload) => string', typeof spec.debounce.key);
+    }
+    requireInt(`${at}.seconds`, spec.debounce.seconds, L.debounceSeconds.min, L.debounceSeconds.max);
+    const keep = spec.debounce.keep;
+    if (keep !== undefined && keep !== 'last' && keep !== 'first') {
+      throw new ConfigError(`${at}.keep`, "'last' or 'first'", keep);
+    }
+    // The window's job is one ledger item; a consumer that reads nothing could not tell the
+    // superseded enqueues of a window from the one that runs.
+    if (idempotency === 'none') {
+      throw new ConfigError(
+        `${where}.debounce`,
+        "absent with idempotency 'none' (use 'strict' or 'optimistic')",
+        'set',
+      );
+    }
+    if (spec.idempotencyKey !== undefined) {
+      throw new ConfigError(
+        `${where}.idempotencyKey`,
+        'absent on a debounced job type: the debounce key already names the job of each window',
+        'a function',
+      );
+    }
+  }
+}
+
+function checkObject(where: string, value: unknown, shape: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(where, `an object ${shape}`, value);
+  }
+}
+
+function checkFunction(where: string, value: unknown, allowed: string): void {
+  if (value !== undefined && typeof value !== 'function') throw new ConfigError(where, allowed, typeof value);
+}
+
+function requireInt(setting: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined || !isIntInRange(value, min, max)) {
+    throw new ConfigError(setting, intRangeText(min, max), value);
+  }
 }
 
 function checkKeys(where: string, value: object, known: readonly string[]): void {

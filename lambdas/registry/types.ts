@@ -14,6 +14,56 @@ export type IdempotencyMode = 'strict' | 'optimistic' | 'none';
 
 export const IDEMPOTENCY_MODES: readonly IdempotencyMode[] = ['strict', 'optimistic', 'none'];
 
+/**
+ * At most `limit` runs per `perSeconds`, shared by every consumer of every lane (a token bucket in
+ * the ledger table, refilled continuously: `limit` may run at once after a quiet spell). A
+ * delivery over the limit is deferred with jitter and uses no attempt.
+ */
+export interface RateLimit<P = unknown> {
+  /** Runs allowed per interval, 1 to 100000. */
+  readonly limit: number;
+  /** The interval, seconds, 1 to 86400. */
+  readonly perSeconds: number;
+  /**
+   * One limit per key (for example per account id); 1-256 characters.
+   * @default - one limit for the whole job type
+   */
+  key?(payload: P): string;
+}
+
+/**
+ * At most `limit` runs at once, shared by every consumer of every lane (a lease counter in the
+ * ledger table; a crashed run's slot frees itself when its lease ends). A delivery over the limit
+ * is deferred with jitter and uses no attempt.
+ */
+export interface ConcurrencyLimit<P = unknown> {
+  /** Runs at once, 1 to 100 (up to about 30 the lease item stays under 1 KB: one write unit per acquire). */
+  readonly limit: number;
+  /**
+   * One limit per key (for example per account id); 1-256 characters.
+   * @default - one limit for the whole job type
+   */
+  key?(payload: P): string;
+}
+
+/**
+ * Several enqueues with the same key within `seconds` run the job once. Windows are aligned to
+ * multiples of `seconds` since the epoch; after its window a key runs again (unlike an
+ * idempotency key).
+ */
+export interface Debounce<P = unknown> {
+  /** The key; 1-256 characters. */
+  key(payload: P): string;
+  /** The window, 1 to 900 seconds. */
+  readonly seconds: number;
+  /**
+   * `last`: the job runs once when the window ends, with the last payload enqueued in it.
+   * `first`: the job runs at once with the first payload; later enqueues in the window are dropped.
+   * @default 'last'
+   */
+  readonly keep?: 'last' | 'first';
+}
+
 /** A small progress value: a percentage or a small JSON object. */
 export type JobProgress = number | Record<string, unknown>;
 
@@ -38,6 +88,8 @@ export interface JobContext {
   readonly enqueuedAt: string;
   /** Report progress to the ledger (throttled: at most one write per interval; the last value wins). */
   progress(value: JobProgress): Promise<void>;
+  /** The job's tenant, if it has one. */
+  readonly tenant?: string;
   /** Milliseconds left before the handler's deadline. */
   remainingMs(): number;
 }
@@ -89,6 +141,31 @@ export interface JobSpec<T extends string, S extends z.ZodType, R> {
    * @default true
    */
   readonly checkKeyPayload?: boolean;
+  /**
+   * The job's tenant, from its payload (an enqueue's `tenant` option wins). On standard lanes it is
+   * the message's MessageGroupId, which turns on SQS fair queues; it is in every log line.
+   * @default - no tenant
+   */
+  tenant?(payload: z.output<S>): string | undefined;
+  /**
+   * Also emit the job metrics per tenant ({JobType, Lane, Tenant}). Each tenant is a custom metric
+   * set: opt in only when someone reads them.
+   * @default false
+   */
+  readonly tenantMetrics?: boolean;
+  /** @default - no rate limit */
+  readonly rateLimit?: RateLimit<z.output<S>>;
+  /** @default - no concurrency limit */
+  readonly concurrency?: ConcurrencyLimit<z.output<S>>;
+  /** @default - no debounce */
+  readonly debounce?: Debounce<z.output<S>>;
+  /**
+   * While a run lasts longer than this, the consumer checks this often whether the job was
+   * cancelled (one eventually consistent read, 0.5 read units) and aborts its signal if so.
+   * 1 to 900. Runs shorter than this read nothing.
+   * @default 10
+   */
+  readonly heartbeatSeconds?: number;
   handler(payload: z.output<S>, ctx: JobContext): Promise<R>;
 }
 
@@ -104,6 +181,12 @@ export interface JobDefinition<T extends string = string, S extends z.ZodType = 
   idempotencyKey?(payload: z.output<S>): string | undefined;
   readonly keyRetentionSeconds?: number;
   readonly checkKeyPayload?: boolean;
+  tenant?(payload: z.output<S>): string | undefined;
+  readonly tenantMetrics?: boolean;
+  readonly rateLimit?: RateLimit<z.output<S>>;
+  readonly concurrency?: ConcurrencyLimit<z.output<S>>;
+  readonly debounce?: Debounce<z.output<S>>;
+  readonly heartbeatSeconds?: number;
   handler(payload: z.output<S>, ctx: JobContext): Promise<R>;
 }
 

@@ -45,7 +45,7 @@ export const PRODUCER_ENV = {
 } as const;
 
 /** Job statuses in the ledger. */
-export const JOB_STATUSES = ['ENQUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'DEAD'] as const;
+export const JOB_STATUSES = ['ENQUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'DEAD', 'CANCELLED'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Attribute names of a ledger item. The partition key is `jobId`; `expiresAt` is the TTL attribute. */
@@ -80,7 +80,27 @@ export const LEDGER_ATTR = {
    * and is recognised as its own write. Internal: not part of JobRecord.
    */
   outcomeWriteId: 'outcomeWriteId',
+  /**
+   * A running job was asked to stop (ISO-8601 S): its consumer aborts the handler's signal at its
+   * next heartbeat and records CANCELLED. Queued jobs go straight to CANCELLED instead.
+   */
+  cancelRequestedAt: 'cancelRequestedAt',
+  /** The job's tenant (S), as enqueued: per-tenant fairness, logs and metrics. */
+  tenant: 'tenant',
+  /**
+   * Debounced jobs (`keep: 'last'`): the number of enqueues folded into this window's job so far
+   * (N). Each enqueue's message carries its number; only the latest runs, the others are dropped.
+   */
+  debounceSeq: 'debounceSeq',
+  /** Debounced jobs: numbers whose message could not be sent (NS), so an earlier one runs instead. */
+  debounceFailed: 'debounceFailed',
 } as const;
+
+/**
+ * Ledger items that are not jobs (rate-limit buckets, concurrency leases) have partition keys that
+ * start with this, which no job id can (ids are UUIDs, `k-<hash>` or `cron:<schedule>:<time>`).
+ */
+export const LIMIT_ITEM_PREFIX = '~';
 
 /** Version of the message envelope this runtime writes and accepts. */
 export const ENVELOPE_VERSION = 1;
@@ -103,6 +123,10 @@ export interface JobEnvelope<P = unknown> {
   readonly enqueuedAt: string;
   /** Correlation id carried into logs. */
   readonly correlationId?: string;
+  /** The job's tenant (fairness, logs, per-tenant metrics); also its MessageGroupId on standard lanes. */
+  readonly tenant?: string;
+  /** Debounced jobs (`keep: 'last'`): this enqueue's number within the window (see LEDGER_ATTR.debounceSeq). */
+  readonly debounce?: { readonly seq: number };
   /**
    * Only on a completion record, which a consumer sends to its own lane when it could not write a
    * finished run's SUCCEEDED status (after retries): the next consumer writes that status instead
@@ -194,6 +218,15 @@ export interface JobRecord {
   readonly payloadHash?: string;
   /** Keyed jobs: epoch seconds until which the key names this job. */
   readonly keyUntil?: number;
+  /** Set when a running job was asked to stop (`cancel`); the run ends CANCELLED at its next heartbeat. */
+  readonly cancelRequestedAt?: string;
+  /** The job's tenant, when it has one. */
+  readonly tenant?: string;
+  /**
+   * Debounced jobs (`keep: 'last'`): enqueues folded into this window's job (`seq`), and the
+   * numbers whose message could not be sent (`failed`). The latest sent one is the one that runs.
+   */
+  readonly debounce?: { readonly seq: number; readonly failed: readonly number[] };
 }
 
 /** Size bounds that keep ledger items under 1 KB (one write unit). */
@@ -214,7 +247,8 @@ export const LEDGER_LIMITS = {
 export const JOB_METRICS = {
   /** Used when POWERTOOLS_METRICS_NAMESPACE is not set. */
   defaultNamespace: 'SqsJobs',
-  dimensions: { jobType: 'JobType', lane: 'Lane' },
+  /** `tenant` is added only for job types that opt in (`tenantMetrics: true`): {JobType, Lane, Tenant}. */
+  dimensions: { jobType: 'JobType', lane: 'Lane', tenant: 'Tenant' },
   names: {
     succeeded: 'JobSucceeded',
     /** Every attempt that ended in failure (retryable or permanent, bad input included). */
@@ -227,5 +261,9 @@ export const JOB_METRICS = {
     duplicateSkipped: 'JobDuplicateSkipped',
     /** Handler duration, milliseconds. */
     duration: 'JobDuration',
+    /** Jobs that ended CANCELLED (a delivery of a cancelled job, or a run stopped by `cancel`). */
+    cancelled: 'JobCancelled',
+    /** Deliveries deferred by a rate limit or concurrency limit (no attempt used). */
+    limited: 'JobLimited',
   },
 } as const;

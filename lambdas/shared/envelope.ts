@@ -25,6 +25,7 @@ export interface EnvelopeInput<P> {
   readonly payload: P;
   readonly key?: string;
   readonly correlationId?: string;
+  readonly tenant?: string;
   readonly enqueuedAt?: Date;
 }
 
@@ -37,6 +38,7 @@ export function createEnvelope<P>(input: EnvelopeInput<P>): JobEnvelope<P> {
     ...(input.key === undefined ? {} : { key: input.key }),
     enqueuedAt: (input.enqueuedAt ?? new Date()).toISOString(),
     ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+    ...(input.tenant === undefined ? {} : { tenant: input.tenant }),
   };
 }
 
@@ -71,6 +73,15 @@ export function readEnvelope(body: string): EnvelopeReadResult {
     (o.correlationId !== undefined &&
       typeof o.correlationId !== 'string' &&
       "'correlationId' must be a string") ||
+    (o.tenant !== undefined && typeof o.tenant !== 'string' && "'tenant' must be a string") ||
+    (o.debounce !== undefined &&
+      !(
+        typeof o.debounce === 'object' &&
+        o.debounce !== null &&
+        Number.isSafeInteger((o.debounce as { seq?: unknown }).seq) &&
+        ((o.debounce as { seq: number }).seq ?? 0) > 0
+      ) &&
+      "'debounce' must be an object { seq } with a positive integer seq") ||
     (o.completion !== undefined &&
       (typeof o.completion !== 'object' || o.completion === null || Array.isArray(o.completion)) &&
       "'completion' must be an object");

@@ -98,6 +98,17 @@ export class JobTimeoutError extends JobsError {
   }
 }
 
+/**
+ * The job was cancelled while it ran (`JobClient.cancel`): the reason of the handler's abort
+ * signal. A run that ends after it is recorded CANCELLED, not retried and not dead-lettered.
+ */
+export class JobCancelledError extends JobsError {
+  constructor(readonly jobId: string) {
+    super(`Job ${jobId} was cancelled`);
+    this.name = 'JobCancelledError';
+  }
+}
+
 /** A message would exceed the size limit; nothing was sent. */
 export class PayloadTooLargeError extends JobsError {
   constructor(

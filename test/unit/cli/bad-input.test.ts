@@ -185,7 +185,9 @@ describe('bad values only the stack can judge', () => {
 
     // Assess
     expect(result.code).toBe(EXIT.usage);
-    expect(result.stderr).toMatch(/--group must be set: lane 'ordered' is FIFO; got nothing/);
+    expect(result.stderr).toMatch(
+      /--group must be set \(or a tenant, which then is the group\): lane 'ordered' is FIFO; got nothing/,
+    );
     expect(callCounts()).toEqual({ ...NO_CALLS, cfn: 1 });
   });
 });

@@ -71,7 +71,7 @@ describe('enqueue', () => {
     expect(conflict.code).toBe(EXIT.validation);
     expect(conflict.stderr).toMatch(/another payload/);
     const put = mocks.ddb.commandCalls(PutItemCommand)[0].args[0].input;
-    expect(put.ConditionExpression).toContain('#status IN (:succeeded, :dead)');
+    expect(put.ConditionExpression).toContain('#status IN (:succeeded, :dead, :cancelled)');
     expect(mocks.sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 

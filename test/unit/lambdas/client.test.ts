@@ -166,7 +166,7 @@ describe('JobClient.enqueue', () => {
       UnknownLaneError,
     );
     await expect(client().enqueue('entry', { seq: 1 })).rejects.toThrow(
-      /options.groupId must be set: lane 'ordered' is FIFO/,
+      /options.groupId must be set \(or a tenant, which then is the group\): lane 'ordered' is FIFO/,
     );
   });
 

@@ -92,7 +92,7 @@ const cases: Case[] = [
   ['an empty groupId', { lane: 'ordered', groupId: '' }, ConfigError, /options\.groupId/, /1-128 characters/, /got ""/],
   ['a too-long groupId', { lane: 'ordered', groupId: 'g'.repeat(129) }, ConfigError, /options\.groupId/, /1-128 characters/, /129 characters/],
   ['a non-ASCII groupId', { lane: 'ordered', groupId: 'grüße' }, ConfigError, /options\.groupId/, /letters, digits and punctuation/, /got "grüße"/],
-  ['no groupId on a FIFO lane', { lane: 'ordered' }, ConfigError, /options\.groupId/, /set: lane 'ordered' is FIFO/, /got undefined/],
+  ['no groupId on a FIFO lane', { lane: 'ordered' }, ConfigError, /options\.groupId/, /set \(or a tenant, which then is the group\): lane 'ordered' is FIFO/, /got undefined/],
   ['a misspelt option', { delay: 60 }, ConfigError, /options\.delay must/, /known options are lane, idempotencyKey/, /got 60/],
   ['a non-boolean rerun', { idempotencyKey: 'a', rerun: 'yes' }, ConfigError, /options\.rerun/, /true or false/, /got "yes"/],
   ['null options', null, ConfigError, /enqueue\("ping"\) options must/, /an object/, /got null/],
