@@ -191,7 +191,9 @@ export interface IJobQueue extends IConstruct {
   grantEnqueue(grantee: iam.IGrantable): iam.Grant;
   /** Grants what `JobClient.getJob` needs. */
   grantStatusRead(grantee: iam.IGrantable): iam.Grant;
-  /** Grants what the `sqs-jobs` operator CLI needs. */
+  /** Grants what `JobClient.cancel` and `sqs-jobs cancel` need (see the README's Grants section). */
+  grantCancel(grantee: iam.IGrantable): iam.Grant;
+  /** Grants what the `sqs-jobs` operator CLI needs, `grantCancel` included. */
   grantOperate(grantee: iam.IGrantable): iam.Grant;
   /** Sets the queue's config in `fn`'s environment and grants what enqueueing and `getJob` need. */
   configureProducer(fn: lambda.Function): iam.Grant;

@@ -101,7 +101,9 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    * - `sqs:SendMessage` on every lane (SendMessage, SendMessageBatch) and `sqs:GetQueueAttributes`
    *   (the lane depth that `backlogLimits` checks);
    * - `dynamodb:PutItem` and `dynamodb:DeleteItem` on the ledger: a keyed job's ENQUEUED item, and
-   *   its removal when the send failed, so a retry with the same key is not swallowed;
+   *   its removal when the send failed, so a retry with the same key is not swallowed; and
+   *   `dynamodb:UpdateItem`: a debounced job type's enqueue is one conditional UpdateItem on its
+   *   window's ledger item;
    * - `scheduler:CreateSchedule` in this queue's schedule group and `iam:PassRole` on the
    *   scheduler role, only towards `scheduler.amazonaws.com` (delays over 15 minutes, FIFO delays);
    * - `cloudformation:DescribeStacks` on the queue's stack only (`JobClient.fromStack` reads the
@@ -126,6 +128,33 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   }
 
   /**
+   * Grants what `JobClient.cancel` and `sqs-jobs cancel` need:
+   *
+   * - `dynamodb:GetItem` and `dynamodb:UpdateItem` on the ledger: cancelling is one conditional
+   *   UpdateItem (a queued job becomes CANCELLED, a running one gets a cancel request its consumer
+   *   acts on at its next heartbeat), and the job is read to report what was cancelled;
+   * - `scheduler:DeleteSchedule` on the schedules of this queue's schedule group: a delayed job
+   *   still waiting in its one-time schedule (`job-<jobId>`) is cancelled by deleting it. Only
+   *   this group: cron schedules of other groups stay out of reach;
+   * - `cloudformation:DescribeStacks` on the queue's stack (`JobClient.fromStack`, the CLI);
+   * - with a customer-managed key on the ledger, encrypt and decrypt on it.
+   *
+   * `grantOperate` includes it. test/unit/lib/grants.test.ts checks these requests against the
+   * grant with an IAM policy simulator.
+   */
+  public grantCancel(grantee: iam.IGrantable): iam.Grant {
+    return this.grantLedger(grantee, 'write', 'dynamodb:GetItem', 'dynamodb:UpdateItem')
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['scheduler:DeleteSchedule'],
+          resourceArns: [this.scheduleArns()],
+        }),
+      )
+      .combine(this.grantConfigRead(grantee));
+  }
+
+  /**
    * Makes `fn` a producer without a CloudFormation call: sets the `SQS_JOBS_CONFIG` environment
    * variable (PRODUCER_ENV.config) to this queue's config JSON, for `JobClient.fromEnvironment()`,
    * and grants what enqueueing and `getJob` need (as `grantEnqueue` + `grantStatusRead`, without
@@ -145,8 +174,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   }
 
   /**
-   * Grants what the `sqs-jobs` operator CLI needs for `status`, `stats`, `top`, `schedules` and
-   * every `dlq` command (list, retry, delete, redrive, purge):
+   * Grants what the `sqs-jobs` operator CLI needs for `status`, `stats`, `top`, `schedules`,
+   * `cancel` and every `dlq` command (list, retry, delete, redrive, purge):
    *
    * - `cloudformation:DescribeStacks` on the queue's stack (the CLI finds the config output);
    * - on each lane DLQ: receive, change visibility (hand a peeked message back), delete, read
@@ -154,8 +183,10 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    *   and attributes on its source);
    * - on each lane queue: `sqs:SendMessage` (retry, and a redrive's destination) and
    *   `sqs:GetQueueAttributes` (depths);
-   * - `dynamodb:GetItem` on the ledger (the CLI writes no ledger items: the consumer's claim
-   *   accepts DEAD jobs, so a retried or redriven job needs no reset);
+   * - `dynamodb:GetItem` on the ledger (retry and redrive write no ledger items: the consumer's
+   *   claim accepts DEAD jobs, so a retried or redriven job needs no reset);
+   * - everything `grantCancel` grants, for `cancel`: `dynamodb:UpdateItem` on the ledger and
+   *   `scheduler:DeleteSchedule` in this queue's schedule group;
    * - `scheduler:GetSchedule` in this queue's schedule group and `scheduler:ListSchedules`, which
    *   IAM only grants on `*`;
    * - `cloudwatch:GetMetricData` (no resource-level permissions, so `*`) and
@@ -189,6 +220,7 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
         resourceArns: lanes.map((lane) => lane.queue.queueArn),
       }),
       this.grantLedger(grantee, 'read', 'dynamodb:GetItem'),
+      this.grantCancel(grantee),
       iam.Grant.addToPrincipal({
         grantee,
         actions: ['scheduler:GetSchedule'],
@@ -331,7 +363,11 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
     const grants = [...this.lanes.values()].map((lane) =>
       lane.queue.grant(grantee, 'sqs:SendMessage', 'sqs:GetQueueAttributes'),
     );
-    grants.push(this.grantLedger(grantee, 'write', 'dynamodb:PutItem', 'dynamodb:DeleteItem'));
+    // PutItem: a keyed job's ENQUEUED item; DeleteItem: its removal when the send failed;
+    // UpdateItem: a debounced job type's enqueue, one conditional UpdateItem on the window's item.
+    grants.push(
+      this.grantLedger(grantee, 'write', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'),
+    );
     grants.push(
       iam.Grant.addToPrincipal({
         grantee,
@@ -353,7 +389,10 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
     return grants.reduce((all, grant) => all.combine(grant));
   }
 
-  /** Every schedule in this queue's group. */
+  /**
+   * Every schedule in this queue's group: cron schedules and the one-time `job-<jobId>` schedules
+   * of delayed jobs.
+   */
   private scheduleArns(): string {
     return Stack.of(this).formatArn({
       service: 'scheduler',

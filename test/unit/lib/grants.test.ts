@@ -99,6 +99,8 @@ beforeAll(() => {
   jobQueue.grantStatusRead(statusReader);
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   jobQueue.grantOperate(operator);
+  const canceller = new iam.Role(stack, 'Canceller', { assumedBy: new iam.AccountRootPrincipal() });
+  jobQueue.grantCancel(canceller);
   const producerFunction = new lambda.Function(stack, 'Api', {
     runtime: lambda.Runtime.NODEJS_22_X,
     handler: 'index.handler',
@@ -111,6 +113,7 @@ beforeAll(() => {
   roles.enqueuer = logicalId(enqueuer);
   roles.statusReader = logicalId(statusReader);
   roles.operator = logicalId(operator);
+  roles.canceller = logicalId(canceller);
   roles.producerFunction = logicalId(producerFunction.role as iam.Role);
   roles.scheduler = logicalId(jobQueue.schedulerRole as iam.Role);
   for (const lane of jobQueue.lanes.values())
@@ -216,6 +219,19 @@ async function expectExactGrants(
 // ---------------------------------------------------------------------------------------------
 // Producers
 
+/** The ledger table's ARN, as the deployed stack would have it. */
+function ledgerArn(): string {
+  return `arn:aws:dynamodb:${ENV.region}:${ENV.account}:table/${config.tableName}`;
+}
+
+/**
+ * A debounced job type's enqueue: one conditional UpdateItem on its window's ledger item.
+ * Written out until the client's debounce path runs in producerPaths.
+ */
+function debouncedEnqueue(): IamRequest {
+  return { action: 'dynamodb:UpdateItem', resource: ledgerArn(), via: 'debounced enqueue' };
+}
+
 /** Every JobClient path: plain, FIFO, keyed, undo after a failed send, backlog check, delays
  * through Scheduler (standard > 900 s and FIFO), batches, and getJob when `withStatus`. */
 async function producerPaths(client: JobClient, options: { readonly withStatus: boolean }): Promise<void> {
@@ -259,8 +275,29 @@ describe('producer grants', () => {
         'scheduler:CreateSchedule',
       ]),
     );
-    await expectExactGrants('enqueuer', requests);
+    await expectExactGrants('enqueuer', [...requests, debouncedEnqueue()]);
   });
+
+  it.each(['enqueuer', 'producerFunction'])(
+    'the %s may UpdateItem the ledger (a debounced enqueue), and no other table',
+    async (role) => {
+      // Prepare
+      const policy = rolePolicy(resolver, roles[role]);
+      const otherTable = `arn:aws:dynamodb:${ENV.region}:${ENV.account}:table/other`;
+
+      // Act
+      const failures = await denied(
+        [debouncedEnqueue(), { action: 'dynamodb:UpdateItem', resource: otherTable, via: 'other table' }],
+        `arn:aws:iam::${ENV.account}:role/${role}`,
+        policy,
+        queuePolicies(resolver),
+        ENV,
+      );
+
+      // Assess
+      expect(failures.map((f) => `${f.request.via}: ${f.result}`)).toEqual(['other table: ImplicitlyDenied']);
+    },
+  );
 
   it('grantStatusRead allows getJob found with fromStack, and grants nothing else', async () => {
     // Act
@@ -282,7 +319,7 @@ describe('producer grants', () => {
     expect(client.config).toEqual(config);
     const requests = recorded();
     expect(requests.some((r) => r.action.startsWith('cloudformation:'))).toBe(false);
-    await expectExactGrants('producerFunction', requests);
+    await expectExactGrants('producerFunction', [...requests, debouncedEnqueue()]);
   });
 
   it('configureProducer warns when the config may not fit in a Lambda environment', () => {
@@ -511,7 +548,90 @@ describe('operator grants', () => {
     ]) {
       expect(new Set(requests.map((r) => r.via))).toContain(via);
     }
-    await expectExactGrants('operator', requests);
+    await expectExactGrants('operator', [...requests, ...cancelRequests('job-1')]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Cancelling (JobClient.cancel, sqs-jobs cancel)
+
+/**
+ * What cancelling a job asks IAM for: reading the config, the ledger read and its one conditional
+ * UpdateItem, and deleting the job's one-time schedule (`job-<jobId>`) in the queue's group when
+ * it is still delayed. Written out until the client's and the CLI's cancel paths run here.
+ */
+function cancelRequests(jobId: string): IamRequest[] {
+  return [
+    {
+      action: 'cloudformation:DescribeStacks',
+      resource: `arn:aws:cloudformation:${ENV.region}:${ENV.account}:stack/${ENV.stackName}/00000000-0000-4000-8000-000000000000`,
+      via: 'cancel: find the queue',
+    },
+    { action: 'dynamodb:GetItem', resource: ledgerArn(), via: 'cancel: read the job' },
+    { action: 'dynamodb:UpdateItem', resource: ledgerArn(), via: 'cancel: mark it' },
+    {
+      action: 'scheduler:DeleteSchedule',
+      resource: `arn:aws:scheduler:${ENV.region}:${ENV.account}:schedule/${config.scheduleGroup}/job-${jobId}`,
+      via: 'cancel: drop the delay',
+    },
+  ];
+}
+
+describe('cancel grants', () => {
+  it('grantCancel allows reading and updating the ledger item and deleting the job’s schedule, and grants nothing else', async () => {
+    await expectExactGrants('canceller', cancelRequests('0f3c2a9e-5a43-4f7e-9a51-2d1e8c7b6a10'));
+  });
+
+  it('grantCancel denies schedules of other groups, other tables and creating schedules', async () => {
+    // Prepare
+    const policy = rolePolicy(resolver, roles.canceller);
+    const schedule = (group: string) =>
+      `arn:aws:scheduler:${ENV.region}:${ENV.account}:schedule/${group}/job-1`;
+    const requests: IamRequest[] = [
+      { action: 'scheduler:DeleteSchedule', resource: schedule('other-group'), via: 'other group' },
+      { action: 'scheduler:DeleteSchedule', resource: schedule('default'), via: 'default group' },
+      {
+        action: 'dynamodb:UpdateItem',
+        resource: `arn:aws:dynamodb:${ENV.region}:${ENV.account}:table/other`,
+        via: 'other table',
+      },
+      { action: 'scheduler:CreateSchedule', resource: schedule(config.scheduleGroup), via: 'create' },
+      { action: 'scheduler:DeleteSchedule', resource: schedule(config.scheduleGroup), via: 'own group' },
+    ];
+
+    // Act
+    const failures = await denied(
+      requests,
+      `arn:aws:iam::${ENV.account}:role/canceller`,
+      policy,
+      queuePolicies(resolver),
+      ENV,
+    );
+
+    // Assess
+    expect(failures.map((f) => `${f.request.via}: ${f.result}`)).toEqual([
+      'other group: ImplicitlyDenied',
+      'default group: ImplicitlyDenied',
+      'other table: ImplicitlyDenied',
+      'create: ImplicitlyDenied',
+    ]);
+  });
+
+  it('grantOperate includes grantCancel', async () => {
+    // Prepare
+    const policy = rolePolicy(resolver, roles.operator);
+
+    // Act
+    const failures = await denied(
+      cancelRequests('job-2'),
+      `arn:aws:iam::${ENV.account}:role/operator`,
+      policy,
+      queuePolicies(resolver),
+      ENV,
+    );
+
+    // Assess
+    expect(failures).toEqual([]);
   });
 });
 
@@ -524,10 +644,11 @@ describe('the policy check', () => {
     const requests: IamRequest[] = [
       { action: 'sqs:PurgeQueue', resource: config.lanes.default.dlqArn, via: 'dlq purge' },
       { action: 'sqs:SendMessage', resource: config.lanes.default.dlqArn, via: 'send to a DLQ' },
+      // Cancelling is not a producer right (producers may UpdateItem the ledger, for debounce).
       {
-        action: 'dynamodb:UpdateItem',
-        resource: `arn:aws:dynamodb:us-east-1:111111111111:table/${config.tableName}`,
-        via: 'x',
+        action: 'scheduler:DeleteSchedule',
+        resource: `arn:aws:scheduler:us-east-1:111111111111:schedule/${config.scheduleGroup}/job-1`,
+        via: 'cancel a delayed job',
       },
     ];
     const failures = await denied(
