@@ -10,6 +10,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -18,6 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateScheduleCommand,
+  DeleteScheduleCommand,
   GetScheduleCommand,
   ListSchedulesCommand,
   SchedulerClient,
@@ -185,6 +187,7 @@ function answerEverything(): void {
     Item: { jobId: { S: 'job-1' }, status: { S: 'DEAD' }, attempts: { N: '5' } },
   });
   mocks.scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/x/y' });
+  mocks.scheduler.on(DeleteScheduleCommand).resolves({});
   mocks.scheduler.on(ListSchedulesCommand).resolves({ Schedules: [{ Name: 'nightly' }] });
   mocks.scheduler.on(GetScheduleCommand).resolves({
     Name: 'nightly',
@@ -224,12 +227,28 @@ function ledgerArn(): string {
   return `arn:aws:dynamodb:${ENV.region}:${ENV.account}:table/${config.tableName}`;
 }
 
-/**
- * A debounced job type's enqueue: one conditional UpdateItem on its window's ledger item.
- * Written out until the client's debounce path runs in producerPaths.
- */
-function debouncedEnqueue(): IamRequest {
-  return { action: 'dynamodb:UpdateItem', resource: ledgerArn(), via: 'debounced enqueue' };
+/** Debounced job types: `keep: 'last'` counts each enqueue into its window's ledger item (UpdateItem). */
+const digest = defineJob({
+  type: 'digest',
+  schema: z.object({ user: z.string() }),
+  debounce: { key: (payload) => payload.user, seconds: 60 },
+  handler: async () => undefined,
+});
+const firstDigest = defineJob({
+  type: 'first-digest',
+  schema: z.object({ user: z.string() }),
+  debounce: { key: (payload) => payload.user, seconds: 60, keep: 'first' },
+  handler: async () => undefined,
+});
+const debouncedRegistry = defineRegistry([digest, firstDigest]);
+
+/** Debounced enqueues, `keep: 'last'` (twice in one window) and `keep: 'first'`. */
+async function debouncedPaths(client: JobClient<typeof debouncedRegistry>): Promise<void> {
+  // producerPaths left SendMessage's answer after a rejectsOnce: answer every send again.
+  mocks.sqs.on(SendMessageCommand).resolves({ MessageId: 'sent' });
+  await client.enqueue('digest', { user: 'u-1' });
+  await client.enqueue('digest', { user: 'u-1' });
+  await client.enqueue('first-digest', { user: 'u-1' });
 }
 
 /** Every JobClient path: plain, FIFO, keyed, undo after a failed send, backlog check, delays
@@ -258,9 +277,11 @@ describe('producer grants', () => {
   it('grantEnqueue allows every enqueue path found with fromStack, and grants nothing else', async () => {
     // Prepare
     const client = await JobClient.fromStack(ENV.stackName, { backlogLimits: { default: 1000 } });
+    const debouncing = await JobClient.fromStack(ENV.stackName, { registry: debouncedRegistry });
 
     // Act
     await producerPaths(client, { withStatus: false });
+    await debouncedPaths(debouncing);
 
     // Assess
     const requests = recorded();
@@ -272,10 +293,11 @@ describe('producer grants', () => {
         'sqs:SendMessageBatch',
         'dynamodb:PutItem',
         'dynamodb:DeleteItem',
+        'dynamodb:UpdateItem',
         'scheduler:CreateSchedule',
       ]),
     );
-    await expectExactGrants('enqueuer', [...requests, debouncedEnqueue()]);
+    await expectExactGrants('enqueuer', requests);
   });
 
   it.each(['enqueuer', 'producerFunction'])(
@@ -287,7 +309,10 @@ describe('producer grants', () => {
 
       // Act
       const failures = await denied(
-        [debouncedEnqueue(), { action: 'dynamodb:UpdateItem', resource: otherTable, via: 'other table' }],
+        [
+          { action: 'dynamodb:UpdateItem', resource: ledgerArn(), via: 'debounced enqueue' },
+          { action: 'dynamodb:UpdateItem', resource: otherTable, via: 'other table' },
+        ],
         `arn:aws:iam::${ENV.account}:role/${role}`,
         policy,
         queuePolicies(resolver),
@@ -311,15 +336,18 @@ describe('producer grants', () => {
   it('configureProducer gives a Lambda its config without DescribeStacks and exactly the rights it uses', async () => {
     // Prepare
     const client = JobClient.fromEnvironment({ env: producerFunctionEnv, backlogLimits: { default: 1000 } });
+    const debouncing = JobClient.fromEnvironment({ env: producerFunctionEnv, registry: debouncedRegistry });
 
     // Act
     await producerPaths(client, { withStatus: true });
+    await debouncedPaths(debouncing);
 
     // Assess
     expect(client.config).toEqual(config);
     const requests = recorded();
     expect(requests.some((r) => r.action.startsWith('cloudformation:'))).toBe(false);
-    await expectExactGrants('producerFunction', [...requests, debouncedEnqueue()]);
+    expect(requests.map((r) => r.via)).toContain('dynamodb:UpdateItem');
+    await expectExactGrants('producerFunction', requests);
   });
 
   it('configureProducer warns when the config may not fit in a Lambda environment', () => {
@@ -508,7 +536,7 @@ function dlqMessage(jobId: string) {
 describe('operator grants', () => {
   beforeEach(answerEverything);
 
-  it('grantOperate allows every operator command of the CLI, and grants nothing else', async () => {
+  it('grantOperate allows every operator command of the CLI and cancelling, and grants nothing else', async () => {
     // Prepare: each DLQ scan finds the job, then runs dry.
     mocks.sqs
       .on(ReceiveMessageCommand)
@@ -548,38 +576,70 @@ describe('operator grants', () => {
     ]) {
       expect(new Set(requests.map((r) => r.via))).toContain(via);
     }
-    await expectExactGrants('operator', [...requests, ...cancelRequests('job-1')]);
+    // `sqs-jobs cancel` is JobClient.cancel.
+    await cancelPaths();
+    await expectExactGrants('operator', recorded());
   });
 });
 
 // ---------------------------------------------------------------------------------------------
 // Cancelling (JobClient.cancel, sqs-jobs cancel)
 
+/** The ledger's answer when a cancel's condition fails: the job is RUNNING. */
+function running(jobId: string): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    Item: { jobId: { S: jobId }, status: { S: 'RUNNING' }, attempts: { N: '1' } },
+  });
+}
+
 /**
- * What cancelling a job asks IAM for: reading the config, the ledger read and its one conditional
- * UpdateItem, and deleting the job's one-time schedule (`job-<jobId>`) in the queue's group when
- * it is still delayed. Written out until the client's and the CLI's cancel paths run here.
+ * Every JobClient.cancel path: a queued or delayed job (CANCELLED, then its one-time schedule is
+ * deleted), a running one (asked to stop: a second conditional UpdateItem), and a ledger item that
+ * keeps changing (read once more).
  */
-function cancelRequests(jobId: string): IamRequest[] {
-  return [
-    {
-      action: 'cloudformation:DescribeStacks',
-      resource: `arn:aws:cloudformation:${ENV.region}:${ENV.account}:stack/${ENV.stackName}/00000000-0000-4000-8000-000000000000`,
-      via: 'cancel: find the queue',
-    },
-    { action: 'dynamodb:GetItem', resource: ledgerArn(), via: 'cancel: read the job' },
-    { action: 'dynamodb:UpdateItem', resource: ledgerArn(), via: 'cancel: mark it' },
-    {
-      action: 'scheduler:DeleteSchedule',
-      resource: `arn:aws:scheduler:${ENV.region}:${ENV.account}:schedule/${config.scheduleGroup}/job-${jobId}`,
-      via: 'cancel: drop the delay',
-    },
+async function cancelPaths(): Promise<void> {
+  mocks.dynamodb
+    .on(UpdateItemCommand)
+    .callsFake((input: { Key: { jobId: { S: string } }; ConditionExpression: string }) => {
+      const jobId = input.Key.jobId.S;
+      if (jobId === 'queued') return { Attributes: { jobId: { S: jobId }, status: { S: 'ENQUEUED' } } };
+      if (jobId === 'running' && input.ConditionExpression.includes(':running')) return {};
+      throw running(jobId);
+    });
+  const client = await JobClient.fromStack(ENV.stackName);
+  const outcomes = [
+    await client.cancel('queued'),
+    await client.cancel('running'),
+    await client.cancel('changing'),
   ];
+  expect(outcomes.map((o) => o.outcome)).toEqual(['cancelled', 'cancelling', 'already-finished']);
+  expect(outcomes[0].scheduleDeleted).toBe(true);
 }
 
 describe('cancel grants', () => {
-  it('grantCancel allows reading and updating the ledger item and deleting the job’s schedule, and grants nothing else', async () => {
-    await expectExactGrants('canceller', cancelRequests('0f3c2a9e-5a43-4f7e-9a51-2d1e8c7b6a10'));
+  beforeEach(answerEverything);
+
+  it('grantCancel allows every cancel path found with fromStack, and grants nothing else', async () => {
+    // Act
+    await cancelPaths();
+
+    // Assess
+    const requests = recorded();
+    expect(new Set(requests.map((r) => r.via))).toEqual(
+      new Set([
+        'cloudformation:DescribeStacks',
+        'dynamodb:UpdateItem',
+        'dynamodb:GetItem',
+        'scheduler:DeleteSchedule',
+      ]),
+    );
+    const schedule = requests.find((r) => r.action === 'scheduler:DeleteSchedule');
+    expect(schedule?.resource).toBe(
+      `arn:aws:scheduler:${ENV.region}:${ENV.account}:schedule/${config.scheduleGroup}/job-queued`,
+    );
+    await expectExactGrants('canceller', requests);
   });
 
   it('grantCancel denies schedules of other groups, other tables and creating schedules', async () => {
@@ -615,23 +675,6 @@ describe('cancel grants', () => {
       'other table: ImplicitlyDenied',
       'create: ImplicitlyDenied',
     ]);
-  });
-
-  it('grantOperate includes grantCancel', async () => {
-    // Prepare
-    const policy = rolePolicy(resolver, roles.operator);
-
-    // Act
-    const failures = await denied(
-      cancelRequests('job-2'),
-      `arn:aws:iam::${ENV.account}:role/operator`,
-      policy,
-      queuePolicies(resolver),
-      ENV,
-    );
-
-    // Assess
-    expect(failures).toEqual([]);
   });
 });
 
