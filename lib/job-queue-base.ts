@@ -27,6 +27,9 @@ const MAX_LANES_IN_PRODUCER_ENV = 5;
  */
 const TENANT_PATTERN = /^[\x21-\x7e]{1,128}$/;
 
+/** The one-time schedules of delayed jobs: the client names them `job-<jobId>`. */
+const JOB_SCHEDULE_NAMES = 'job-*';
+
 export abstract class JobQueueBase extends Construct implements IJobQueue {
   public abstract readonly ledgerTable: dynamodb.ITable;
   public abstract readonly defaultLane: string;
@@ -131,11 +134,14 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    * Grants what `JobClient.cancel` and `sqs-jobs cancel` need:
    *
    * - `dynamodb:GetItem` and `dynamodb:UpdateItem` on the ledger: cancelling is one conditional
-   *   UpdateItem (a queued job becomes CANCELLED, a running one gets a cancel request its consumer
-   *   acts on at its next heartbeat), and the job is read to report what was cancelled;
-   * - `scheduler:DeleteSchedule` on the schedules of this queue's schedule group: a delayed job
-   *   still waiting in its one-time schedule (`job-<jobId>`) is cancelled by deleting it. Only
-   *   this group: cron schedules of other groups stay out of reach;
+   *   UpdateItem (a queued job becomes CANCELLED; a running one gets a second one, the cancel
+   *   request its consumer acts on at its next heartbeat), and one read when the item kept
+   *   changing under those writes;
+   * - `scheduler:DeleteSchedule` on the one-time schedules of this queue's schedule group
+   *   (`<group>/job-*`): a delayed job still waiting in its schedule (`job-<jobId>`) is cancelled
+   *   by deleting it. Schedules of other groups, and this group's cron schedules (CloudFormation
+   *   names them after the stack, so unless the stack's name starts with `job-`), stay out of
+   *   reach;
    * - `cloudformation:DescribeStacks` on the queue's stack (`JobClient.fromStack`, the CLI);
    * - with a customer-managed key on the ledger, encrypt and decrypt on it.
    *
@@ -148,7 +154,7 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
         iam.Grant.addToPrincipal({
           grantee,
           actions: ['scheduler:DeleteSchedule'],
-          resourceArns: [this.scheduleArns()],
+          resourceArns: [this.scheduleArns(JOB_SCHEDULE_NAMES)],
         }),
       )
       .combine(this.grantConfigRead(grantee));
@@ -390,14 +396,14 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   }
 
   /**
-   * Every schedule in this queue's group: cron schedules and the one-time `job-<jobId>` schedules
-   * of delayed jobs.
+   * Schedules in this queue's group whose names match `names`: by default every one, cron
+   * schedules and the one-time `job-<jobId>` schedules of delayed jobs.
    */
-  private scheduleArns(): string {
+  private scheduleArns(names = '*'): string {
     return Stack.of(this).formatArn({
       service: 'scheduler',
       resource: 'schedule',
-      resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+      resourceName: `${this.scheduleGroup.scheduleGroupName}/${names}`,
     });
   }
 }

@@ -62,7 +62,7 @@ describe('grantCancel', () => {
     expect(actionsOf(stack, role).filter((action) => action.startsWith('kms:'))).toEqual([]);
   });
 
-  it('on an imported queue, deletes schedules in its group only, and reads no stack it does not know', () => {
+  it('on an imported queue, deletes the one-time job schedules of its group only, and reads no stack it does not know', () => {
     // Prepare
     const stack = unbundledStack();
     const imported = JobQueue.fromJobQueueAttributes(stack, 'Jobs', {
@@ -90,6 +90,6 @@ describe('grantCancel', () => {
       'scheduler:DeleteSchedule',
     ]);
     const deleteSchedule = statements.find((statement) => statement.Action === 'scheduler:DeleteSchedule');
-    expect(JSON.stringify(deleteSchedule?.Resource)).toContain(':schedule/jobs-group/*');
+    expect(JSON.stringify(deleteSchedule?.Resource)).toContain(':schedule/jobs-group/job-*');
   });
 });

@@ -642,7 +642,7 @@ describe('cancel grants', () => {
     await expectExactGrants('canceller', requests);
   });
 
-  it('grantCancel denies schedules of other groups, other tables and creating schedules', async () => {
+  it('grantCancel denies schedules of other groups, the group’s cron schedules, other tables and creating schedules', async () => {
     // Prepare
     const policy = rolePolicy(resolver, roles.canceller);
     const schedule = (group: string) =>
@@ -654,6 +654,11 @@ describe('cancel grants', () => {
         action: 'dynamodb:UpdateItem',
         resource: `arn:aws:dynamodb:${ENV.region}:${ENV.account}:table/other`,
         via: 'other table',
+      },
+      {
+        action: 'scheduler:DeleteSchedule',
+        resource: `arn:aws:scheduler:${ENV.region}:${ENV.account}:schedule/${config.scheduleGroup}/Test-NightlyReport-1A2B3C`,
+        via: 'a cron schedule of the group',
       },
       { action: 'scheduler:CreateSchedule', resource: schedule(config.scheduleGroup), via: 'create' },
       { action: 'scheduler:DeleteSchedule', resource: schedule(config.scheduleGroup), via: 'own group' },
@@ -673,6 +678,7 @@ describe('cancel grants', () => {
       'other group: ImplicitlyDenied',
       'default group: ImplicitlyDenied',
       'other table: ImplicitlyDenied',
+      'a cron schedule of the group: ImplicitlyDenied',
       'create: ImplicitlyDenied',
     ]);
   });
