@@ -508,8 +508,10 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     for (const [name, given] of [
       ['idempotencyKey', valid.idempotencyKey],
       ['rerun', valid.rerun],
-      ['delaySeconds', valid.delaySeconds || undefined],
+      // runAt before delaySeconds: validation turns a runAt into a delaySeconds too, and the
+      // error must name the option the caller gave (it named delaySeconds for a runAt).
       ['runAt', valid.runAt],
+      ['delaySeconds', valid.runAt === undefined ? valid.delaySeconds || undefined : undefined],
     ] as const) {
       if (given !== undefined) {
         throw new ConfigError(
