@@ -82,8 +82,9 @@ export function groupHelp(group: string, commands: readonly CommandSpec[]): stri
   ].join('\n');
 }
 
-function usageLine(c: CommandSpec): string {
-  return [c.name, ...c.args].join(' ');
+/** `dlq retry <lane> <jobId>`, `cancel [<jobId>]`. */
+export function usageLine(c: CommandSpec): string {
+  return [c.name, ...c.args, ...(c.optionalArgs ?? []).map((a) => `[${a}]`)].join(' ');
 }
 
 function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {

@@ -9,7 +9,7 @@ import { COMMANDS, type CommandSpec } from './commands';
 import { type GlobalOptions, StackContext } from './context';
 import { type CliError, EXIT, UsageError } from './errors';
 import { endpointUrl, profileName, regionName, stackName } from './flags';
-import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp } from './help';
+import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp, usageLine } from './help';
 import { type CliIo, withDefaults } from './io';
 import { packageVersion } from './package-root';
 
@@ -169,12 +169,13 @@ export function parse(rawArgv: readonly string[]): Parsed {
   const args = strict.positionals.slice(used);
   if (args.length < command.args.length) {
     throw new UsageError(`'${command.name}' needs ${command.args.slice(args.length).join(' ')}`, {
-      hint: `Usage: sqs-jobs ${command.name} ${command.args.join(' ')}`,
+      hint: `Usage: sqs-jobs ${usageLine(command)}`,
     });
   }
-  if (args.length > command.args.length) {
-    throw new UsageError(`Unexpected argument '${args[command.args.length]}' for '${command.name}'`, {
-      hint: `Usage: sqs-jobs ${command.name} ${command.args.join(' ')}`,
+  const most = command.args.length + (command.optionalArgs?.length ?? 0);
+  if (args.length > most) {
+    throw new UsageError(`Unexpected argument '${args[most]}' for '${command.name}'`, {
+      hint: `Usage: sqs-jobs ${usageLine(command)}`,
     });
   }
   return {

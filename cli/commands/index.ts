@@ -1,4 +1,5 @@
 /** Every command, in the order `--help` lists them. */
+import { cancelCommand } from './cancel';
 import { dlqListCommand } from './dlq-list';
 import { dlqPurgeCommand } from './dlq-purge';
 import { dlqRedriveCommand } from './dlq-redrive';
@@ -11,6 +12,7 @@ import type { CommandSpec } from './types';
 
 export const COMMANDS: readonly CommandSpec[] = [
   statusCommand,
+  cancelCommand,
   enqueueCommand,
   statsCommand,
   topCommand,

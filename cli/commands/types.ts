@@ -29,6 +29,8 @@ export interface CommandSpec {
   readonly name: string;
   /** Required positionals, for usage and arity checks: `<lane>`, `<jobId>`. */
   readonly args: readonly string[];
+  /** Positionals that may follow the required ones (`cancel [<jobId>]`): the command checks them. */
+  readonly optionalArgs?: readonly string[];
   readonly summary: string;
   readonly description?: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
