@@ -23,6 +23,14 @@ export function defaultRegistryPath(from: string = __filename): string {
   return path.resolve(path.dirname(from), '..', 'bin', 'jobs.js');
 }
 
+/** The registry a command uses: `--registry`, else $SQS_JOBS_REGISTRY, else the example registry. */
+export function registryPath(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  return flag ?? (env[REGISTRY_ENV] || defaultRegistryPath());
+}
+
 /** What the CLI says when a .ts registry needs tsx and none is installed. */
 const TSX_MISSING = 'install tsx to load a .ts registry';
 

@@ -14,7 +14,7 @@ import { createEnvelope, jobIdForKey, newJobId } from '../../lambdas/shared/enve
 import { type ConfigError, PayloadTooLargeError } from '../../lambdas/shared/errors';
 import { UsageError, ValidationError } from '../errors';
 import { flagError, wholeNumber } from '../flags';
-import { defaultRegistryPath, loadRegistry, REGISTRY_ENV } from '../registry-loader';
+import { loadRegistry, REGISTRY_ENV, registryPath } from '../registry-loader';
 import { json, keyValues } from '../render';
 import type { CommandSpec } from './types';
 
@@ -57,7 +57,14 @@ export const enqueueCommand: CommandSpec = {
     group: {
       type: 'string',
       valueName: 'id',
-      description: 'Message group (FIFO lanes only, required there)',
+      description:
+        'Message group (FIFO lanes: required unless the job has a tenant, which is the default group)',
+    },
+    tenant: {
+      type: 'string',
+      valueName: 'tenant',
+      description:
+        "The job's tenant (default: the job's tenant(payload)); on a standard lane its MessageGroupId (SQS fair queues)",
     },
     'correlation-id': {
       type: 'string',
@@ -75,6 +82,7 @@ export const enqueueCommand: CommandSpec = {
     `sqs-jobs enqueue send-email --payload '{"to":"a@example.com","subject":"hi"}'`,
     'sqs-jobs enqueue flaky-task --payload @job.json --delay 60 --key order-42',
     'sqs-jobs enqueue flaky-task --payload @job.json --key order-42 --rerun',
+    'sqs-jobs enqueue generate-report -p \'{"reportId":"r1"}\' --tenant acme',
   ],
   async run({ args, values, io, stack, globals, out }) {
     const type = args[0];
@@ -82,9 +90,7 @@ export const enqueueCommand: CommandSpec = {
     // or not the endpoint answers: flags (2), then payload, schema, derived key and size (4).
     const options = flagOptions(type, values, io.now());
     const payload = readPayload(values.payload as string | undefined, io.cwd);
-    const registryPath =
-      (values.registry as string | undefined) ?? io.env[REGISTRY_ENV] ?? defaultRegistryPath();
-    const registry = await loadRegistry(registryPath, io.cwd);
+    const registry = await loadRegistry(registryPath(values.registry as string | undefined, io.env), io.cwd);
     const job = requireJob(registry, type);
     // The functions the client itself uses.
     const parsed = parsePayload(job, payload);
@@ -113,6 +119,7 @@ export const enqueueCommand: CommandSpec = {
           ['status', result.status],
           ['messageId', result.messageId],
           ['schedule', result.scheduleName],
+          ...(result.windowEndsAt === undefined ? [] : [['windowEndsAt', result.windowEndsAt] as const]),
           [
             'existing',
             result.existing
@@ -153,6 +160,7 @@ const FLAG_FOR: Readonly<Record<string, string>> = {
   lane: 'lane',
   idempotencyKey: 'key',
   groupId: 'group',
+  tenant: 'tenant',
   correlationId: 'correlation-id',
   delaySeconds: 'delay',
 };
@@ -171,6 +179,7 @@ function flagOptions(
     idempotencyKey: values.key as string | undefined,
     ...(values.rerun ? { rerun: true } : {}),
     groupId: values.group as string | undefined,
+    tenant: values.tenant as string | undefined,
     correlationId: values['correlation-id'] as string | undefined,
   };
   try {
@@ -211,9 +220,10 @@ function checkSize(
   options: EnqueueOptions,
   now: number,
 ): void {
-  const { idempotencyKey: key } = validateEnqueueOptions(type, options, {
+  const { idempotencyKey: key, tenant } = validateEnqueueOptions(type, options, {
     now,
     deriveKey: job.idempotencyKey ? () => job.idempotencyKey?.(parsed) : undefined,
+    deriveTenant: job.tenant ? () => job.tenant?.(parsed) : undefined,
   });
   const id = key === undefined ? newJobId() : jobIdForKey(type, key);
   const envelope = createEnvelope({
@@ -222,6 +232,7 @@ function checkSize(
     payload,
     key,
     correlationId: options.correlationId,
+    tenant,
     enqueuedAt: new Date(now),
   });
   const size = Buffer.byteLength(JSON.stringify(envelope));
