@@ -1,4 +1,5 @@
 /** `status <jobId>`: the job's ledger record. */
+import { effectiveDebounceSeq } from '../../lambdas/ledger/ledger';
 import type { JobRecord } from '../../lambdas/shared/contract';
 import { NotFoundError } from '../errors';
 import { jobIdArg } from '../flags';
@@ -27,12 +28,37 @@ export const statusCommand: CommandSpec = {
   },
 };
 
+/** The job-control fields, shown only when the record has them. */
+function jobControl(r: JobRecord): [string, string][] {
+  const rows: [string, string][] = [];
+  if (r.tenant !== undefined) rows.push(['tenant', r.tenant]);
+  if (r.cancelRequestedAt !== undefined) {
+    rows.push([
+      'cancel',
+      r.status === 'RUNNING'
+        ? `cancel requested at ${r.cancelRequestedAt}: the run stops at its next heartbeat`
+        : `requested at ${r.cancelRequestedAt}`,
+    ]);
+  }
+  if (r.debounce !== undefined) rows.push(['debounce', debounceText(r.debounce)]);
+  return rows;
+}
+
+/** `window job: 3 enqueues folded in, latest 3`; numbers whose send failed are named. */
+export function debounceText(d: NonNullable<JobRecord['debounce']>): string {
+  const latest = effectiveDebounceSeq(d);
+  const folded = `window job: ${d.seq} enqueue${d.seq === 1 ? '' : 's'} folded in`;
+  const failed = d.failed.length ? ` (send failed: ${[...d.failed].sort((a, b) => a - b).join(', ')})` : '';
+  return `${folded}, latest ${latest === 0 ? 'none sent' : latest}${failed}`;
+}
+
 export function renderRecord(r: JobRecord): string {
   return keyValues([
     ['jobId', r.jobId],
     ['type', r.type],
     ['lane', r.lane],
     ['status', r.status],
+    ...jobControl(r),
     ['attempts', r.attempts],
     ['enqueuedAt', r.enqueuedAt],
     ['startedAt', r.startedAt],
