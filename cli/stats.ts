@@ -8,7 +8,10 @@ import {
   GetMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
+import { Limits } from '../lambdas/ledger/limits';
+import type { JobRegistry } from '../lambdas/registry/types';
 import type { Lane, StackContext } from './context';
+import { gatherLimits, type LimitStats, renderLimits } from './limits';
 import { clip, duration, table } from './render';
 
 export interface LaneStats {
@@ -35,15 +38,22 @@ export interface Stats {
   readonly at: string;
   readonly lanes: readonly LaneStats[];
   readonly alarms: readonly AlarmStatus[];
+  /**
+   * The registry's rate limits, concurrency limits and debounce windows, with the state now of
+   * those shared by the whole job type; empty when no job type declares one.
+   */
+  readonly limits?: readonly LimitStats[];
   /** Parts that could not be read (CloudWatch): the rest is still shown. */
   readonly warnings: readonly string[];
 }
 
-export async function gatherStats(stack: StackContext): Promise<Stats> {
+/** With a registry, its limits too (read from the ledger table). */
+export async function gatherStats(stack: StackContext, registry?: JobRegistry): Promise<Stats> {
   const config = await stack.config();
   const lanes = await stack.lanes();
   const warnings: string[] = [];
-  const [depths, ages, alarms] = await Promise.all([
+  const now = stack.io.now();
+  const [depths, ages, alarms, limits] = await Promise.all([
     Promise.all(lanes.map((lane) => laneDepths(stack, lane))),
     oldestAges(stack, lanes).catch((error: unknown) => {
       warnings.push(`age of oldest message unavailable: ${(error as Error).message}`);
@@ -53,12 +63,22 @@ export async function gatherStats(stack: StackContext): Promise<Stats> {
       warnings.push(`alarm states unavailable: ${(error as Error).message}`);
       return [];
     }),
+    registry === undefined
+      ? undefined
+      : gatherLimits({
+          registry,
+          limits: async () =>
+            new Limits({ client: stack.clients.dynamodb, tableName: config.tableName, now: () => now }),
+          now,
+          warn: (text) => warnings.push(text),
+        }),
   ]);
   return {
     stack: stack.options.stack,
-    at: new Date(stack.io.now()).toISOString(),
+    at: new Date(now).toISOString(),
     lanes: depths.map((d, i) => ({ ...d, oldestAgeSeconds: ages.get(lanes[i].name) ?? null })),
     alarms,
+    ...(limits === undefined ? {} : { limits }),
     warnings,
   };
 }
@@ -196,5 +216,5 @@ export function renderStats(stats: Stats): string {
             firing.map((a) => [a.name, a.state, a.updatedAt, clip(a.reason, 70)]),
           );
   const warnings = stats.warnings.map((w) => `warning: ${w}\n`).join('');
-  return `${lanes}\nalarms: ${firing.length} firing of ${stats.alarms.length}${counts ? ` (${counts})` : ''}\n${alarms}${warnings}`;
+  return `${lanes}${renderLimits(stats.limits ?? [])}\nalarms: ${firing.length} firing of ${stats.alarms.length}${counts ? ` (${counts})` : ''}\n${alarms}${warnings}`;
 }
