@@ -546,6 +546,9 @@ export async function deferFollower(
     attempt: receives,
     jobId: read.envelope.id,
     type: read.envelope.type,
+    // Like every other outcome of a readable envelope: the tenant goes into the log line (and the
+    // per-tenant metrics), which it was missing for a follower given up at its last receive.
+    ...(typeof read.envelope.tenant === 'string' ? { tenant: read.envelope.tenant } : {}),
   };
   return giveUp(record, ids, `held behind message ${blockedBy} of its FIFO group`, deps);
 }

@@ -92,6 +92,20 @@ const slowStrict = defineJob({
     await new Promise((resolve) => setTimeout(resolve, CANCEL_CHECK_MS * 4 + 20));
   },
 });
+const logs = defineJob({
+  type: 'logs',
+  schema: z.object({}),
+  handler: async (_p, ctx) => {
+    ctx.logger.info('working');
+  },
+});
+const flaky = defineJob({
+  type: 'flaky',
+  schema: z.object({}),
+  handler: async () => {
+    throw new Error('downstream 503');
+  },
+});
 const optimistic = defineJob({
   type: 'opt',
   idempotency: 'optimistic',
@@ -178,6 +192,8 @@ const registry = defineRegistry([
   throwingKey,
   perTenant,
   debounced,
+  logs,
+  flaky,
 ]);
 
 function conditionalFailure(item: Record<string, unknown> | undefined) {
@@ -792,6 +808,97 @@ describe('consumer: tenants', () => {
     ]);
     expect(counted(t, JOB_METRICS.names.succeeded)).toEqual([3, 2, 1, 1]);
     expect(t.metrics.publishStoredMetrics).toHaveBeenCalledTimes(4);
+  });
+});
+
+describe('consumer: tenants in logs', () => {
+  it('gives the handler a logger whose every line carries the tenant', async () => {
+    // Prepare
+    const { handler, t } = consumer();
+    const createChild = vi.spyOn(t.logger, 'createChild');
+
+    // Act
+    await handler(
+      { Records: [record('m-l', envelopeBody('job-l', 'logs', {}, { tenant: 'acme' }))] },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(createChild).toHaveBeenCalledTimes(1);
+    expect(createChild.mock.calls[0][0]?.persistentKeys).toMatchObject({
+      jobId: 'job-l',
+      jobType: 'logs',
+      tenant: 'acme',
+    });
+  });
+
+  it('puts the tenant in the line of a FIFO follower given up at its last receive', async () => {
+    // Prepare
+    const { handler, t } = consumer({ env: consumerEnv({ [CONSUMER_ENV.fifo]: 'true' }) });
+    const errors = vi.spyOn(t.logger, 'error');
+
+    // Act: the first of the group fails, the second is on its last receive (maxReceiveCount 20)
+    await handler(
+      {
+        Records: [
+          record('m-1', envelopeBody('job-1', 'flaky', {}, { tenant: 'acme' }), { groupId: 'acme' }),
+          record('m-2', envelopeBody('job-2', 'quick', {}, { tenant: 'acme' }), {
+            groupId: 'acme',
+            receiveCount: 20,
+          }),
+        ],
+      },
+      lambdaContext(),
+    );
+
+    // Assess
+    const dead = errors.mock.calls.find((c) => c[0] === 'job outcome')?.[1];
+    expect(dead).toMatchObject({ jobId: 'job-2', status: 'DEAD', tenant: 'acme' });
+    expect(ran).toEqual([]);
+  });
+});
+
+describe('consumer: envelopes with job-control fields', () => {
+  it.each([
+    ['a numeric tenant', { tenant: 7 }, "Invalid job envelope: 'tenant' must be a string"],
+    [
+      'debounce seq 0',
+      { debounce: { seq: 0 } },
+      "Invalid job envelope: 'debounce' must be an object { seq } with a positive integer seq",
+    ],
+    [
+      'a fractional debounce seq',
+      { debounce: { seq: 1.5 } },
+      "Invalid job envelope: 'debounce' must be an object { seq } with a positive integer seq",
+    ],
+    [
+      'debounce as a number',
+      { debounce: 2 },
+      "Invalid job envelope: 'debounce' must be an object { seq } with a positive integer seq",
+    ],
+    [
+      'debounce null',
+      { debounce: null },
+      "Invalid job envelope: 'debounce' must be an object { seq } with a positive integer seq",
+    ],
+  ])('dead-letters an envelope with %s, unrun', async (_label, extra, text) => {
+    // Prepare
+    const { handler } = consumer();
+
+    // Act
+    const response = await handler(
+      { Records: [record('m-e', envelopeBody('job-e', 'quick', {}, extra))] },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ran).toEqual([]);
+    const [dlq] = sqsCalls(SendMessageCommand);
+    const attributes = dlq.MessageAttributes as Record<string, { StringValue: string }>;
+    expect(dlq.QueueUrl).toBe(DLQ_URL);
+    expect(attributes[DLQ_ATTR.errorType].StringValue).toBe('MalformedMessageError');
+    expect(attributes[DLQ_ATTR.error].StringValue).toBe(text);
   });
 });
 
