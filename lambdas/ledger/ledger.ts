@@ -156,6 +156,14 @@ export class Ledger {
 
   /** Strict mode, before the handler: ENQUEUED | FAILED | DEAD | absent | expired RUNNING → RUNNING. */
   async claim(input: ClaimInput): Promise<ClaimOutcome> {
+    return this.claimAt(input, input.debounceSeq);
+  }
+
+  /**
+   * `windowSeq`: the window's stored `debounceSeq` the claim requires (the envelope's number, or
+   * a later one whose sends all failed, see below).
+   */
+  private async claimAt(input: ClaimInput, windowSeq: number | undefined): Promise<ClaimOutcome> {
     const now = this.now();
     const u = this.stamp(new Update(), now)
       .set(A.status, S('RUNNING'))
@@ -171,8 +179,14 @@ export class Ledger {
     let condition = CLAIMABLE;
     if (input.debounceSeq !== undefined) {
       // Only the window's latest enqueue runs (an absent item: the producer's write is gone, run it).
-      u.name(A.debounceSeq).value(':debounceSeq', { N: String(input.debounceSeq) });
-      condition = `(${CLAIMABLE}) AND (attribute_not_exists(#jobId) OR #debounceSeq = :debounceSeq)`;
+      // Never a number whose send was marked failed: the stored number alone let such a message
+      // run when it arrived anyway (a "failed" send may still reach SQS) with the payload of an
+      // enqueue whose caller was told it failed, instead of the latest sent one.
+      u.name(A.debounceSeq)
+        .name(A.debounceFailed)
+        .value(':debounceSeq', { N: String(windowSeq ?? input.debounceSeq) })
+        .value(':envelopeSeq', { N: String(input.debounceSeq) });
+      condition = `(${CLAIMABLE}) AND (attribute_not_exists(#jobId) OR #debounceSeq = :debounceSeq) AND NOT contains(#debounceFailed, :envelopeSeq)`;
     }
     try {
       const out = await this.client.send(
@@ -206,9 +220,11 @@ export class Ledger {
       if (input.debounceSeq !== undefined && record?.debounce !== undefined) {
         const latest = effectiveDebounceSeq(record.debounce);
         if (latest !== input.debounceSeq) return { kind: 'superseded', record };
-        if (record.debounce.seq !== input.debounceSeq) {
+        if (record.debounce.seq !== windowSeq) {
           // Every later enqueue of the window failed to send: this one is the window's latest.
-          return this.claim({ ...input, debounceSeq: record.debounce.seq });
+          // Claim it under the stored number (the envelope's number stays checked against the
+          // failed ones; passing the stored number as the envelope's would let a failed one run).
+          return this.claimAt(input, record.debounce.seq);
         }
       }
       // Our own lease (the owner token is unique to this execution): an SDK retry of a claim that
