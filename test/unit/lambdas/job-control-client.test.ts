@@ -458,15 +458,13 @@ describe('JobClient.cancel', () => {
   it('cancels a job not in the ledger yet; no schedule found is no news', async () => {
     // Prepare
     cancelled(undefined);
-    scheduler
-      .on(DeleteScheduleCommand)
-      .rejects(
-        new ResourceNotFoundException({
-          message: 'Schedule not found',
-          Message: 'Schedule not found',
-          $metadata: {},
-        }),
-      );
+    scheduler.on(DeleteScheduleCommand).rejects(
+      new ResourceNotFoundException({
+        message: 'Schedule not found',
+        Message: 'Schedule not found',
+        $metadata: {},
+      }),
+    );
 
     // Act
     const result = await client().cancel('job-1');
