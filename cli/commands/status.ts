@@ -49,7 +49,7 @@ export function debounceText(d: NonNullable<JobRecord['debounce']>): string {
   const latest = effectiveDebounceSeq(d);
   const folded = `window job: ${d.seq} enqueue${d.seq === 1 ? '' : 's'} folded in`;
   const failed = d.failed.length ? ` (send failed: ${[...d.failed].sort((a, b) => a - b).join(', ')})` : '';
-  return `${folded}, latest ${latest === 0 ? 'none sent' : latest}${failed}`;
+  return `${folded}, ${latest === 0 ? 'none sent' : `latest ${latest}`}${failed}`;
 }
 
 export function renderRecord(r: JobRecord): string {
