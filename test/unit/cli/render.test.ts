@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderRecord } from '../../../cli/commands/status';
+import { debounceText, renderRecord } from '../../../cli/commands/status';
 import { clip, duration, keyValues, progressBar, table } from '../../../cli/render';
 import { renderStats, type Stats } from '../../../cli/stats';
 
@@ -106,5 +106,59 @@ describe('rendering', () => {
     expect(text).toMatch(/S-high-dlq\s+ALARM/);
     expect(text).not.toMatch(/S-high-depth/);
     expect(text).toMatch(/warning: age of oldest message unavailable/);
+  });
+
+  it('puts the Limits section between the lanes and the alarms, and leaves it out without limits', () => {
+    // Prepare
+    const base: Stats = {
+      stack: 'S',
+      at: '2026-03-01T12:00:00.000Z',
+      lanes: [
+        { lane: 'high', fifo: false, visible: 0, inFlight: 0, delayed: 0, oldestAgeSeconds: null, dlq: 0 },
+      ],
+      alarms: [],
+      warnings: [],
+    };
+    const limits: Stats['limits'] = [
+      {
+        type: 'sync',
+        kind: 'rate',
+        limit: '10 per 60 s',
+        perKey: false,
+        state: 'full (10 tokens)',
+        settings: { limit: 10, perSeconds: 60 },
+        tokens: 10,
+      },
+      {
+        type: 'sync',
+        kind: 'concurrency',
+        limit: 'at most 3 at once',
+        perKey: true,
+        state: null,
+        settings: { limit: 3 },
+      },
+    ];
+
+    // Act
+    const withLimits = renderStats({ ...base, limits });
+    const without = renderStats({ ...base, limits: [] });
+
+    // Assess
+    expect(withLimits).toMatch(/^high .*\n\nLimits:\nTYPE +LIMIT +SCOPE +NOW\n/m);
+    expect(withLimits).toMatch(/^sync +10 per 60 s +whole type +full \(10 tokens\)$/m);
+    expect(withLimits).toMatch(/^sync +at most 3 at once +per key +\(one per key\)$/m);
+    expect(withLimits.indexOf('Limits:')).toBeLessThan(withLimits.indexOf('alarms:'));
+    expect(without).not.toMatch(/Limits/);
+    expect(without).toBe(renderStats(base));
+  });
+
+  it('describes a debounce window by the enqueue that runs', () => {
+    expect(debounceText({ seq: 1, failed: [] })).toBe('window job: 1 enqueue folded in, latest 1');
+    expect(debounceText({ seq: 4, failed: [4, 3] })).toBe(
+      'window job: 4 enqueues folded in, latest 2 (send failed: 3, 4)',
+    );
+    expect(debounceText({ seq: 1, failed: [1] })).toBe(
+      'window job: 1 enqueue folded in, none sent (send failed: 1)',
+    );
   });
 });
