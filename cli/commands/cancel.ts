@@ -1,6 +1,7 @@
 /** `cancel <jobId>` / `cancel --type <type> --key <key>`: stop a job before or while it runs. */
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../lambdas/client/validate-options';
 import { isJobType, JOB_TYPE_RULE } from '../../lambdas/shared/checks';
+import { LIMIT_ITEM_PREFIX } from '../../lambdas/shared/contract';
 import { UsageError } from '../errors';
 import { flagError, jobIdArg } from '../flags';
 import { json, keyValues } from '../render';
@@ -67,6 +68,14 @@ function cancelTarget(
       throw new UsageError(`'cancel' takes <jobId> or --type with --key, not both; got ${given.join(', ')}`, {
         hint: USAGE,
       });
+    }
+    // The ledger would otherwise write a CANCELLED job item over a limiter's key.
+    if (jobId.startsWith(LIMIT_ITEM_PREFIX)) {
+      throw flagError(
+        '<jobId>',
+        `a job id (ids starting with '${LIMIT_ITEM_PREFIX}' name rate and concurrency limiter items, not jobs)`,
+        jobId,
+      );
     }
     return jobIdArg(jobId);
   }

@@ -145,6 +145,10 @@ describe('cancel', () => {
     [['cancel', '--type', 'has space', '--key', 'k'], /--type must be a job type: .*; got 'has space'/],
     [['cancel', '--type', 't', '--key', ' '], /--key must be a string of 1-512 characters.*; got ' '/],
     [['cancel', 'j1', 'j2'], /Unexpected argument 'j2' for 'cancel'/],
+    [
+      ['cancel', '~rate#sync-crm'],
+      /<jobId> must be a job id \(ids starting with '~' name rate and concurrency limiter items/,
+    ],
   ])('refuses %j with exit 2 before any AWS call', async (argv, message) => {
     // Act
     const result = await run(argv);
