@@ -106,6 +106,30 @@ const flaky = defineJob({
     throw new Error('downstream 503');
   },
 });
+const optWaiter = defineJob({
+  type: 'opt-waiter',
+  idempotency: 'optimistic',
+  schema: z.object({}),
+  handler: async (_p, ctx) => {
+    ran.push(ctx.jobId);
+    await new Promise<void>((_, reject) => {
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+    });
+  },
+});
+let stuckDone: Promise<void> = Promise.resolve();
+const stuck = defineJob({
+  type: 'stuck',
+  timeoutSeconds: 1,
+  schema: z.object({}),
+  concurrency: { limit: 1 },
+  handler: async (_p, ctx) => {
+    ran.push(ctx.jobId);
+    // Ignores its abort signal: still running after its timeout.
+    stuckDone = new Promise((resolve) => setTimeout(resolve, 1300));
+    await stuckDone;
+  },
+});
 const optimistic = defineJob({
   type: 'opt',
   idempotency: 'optimistic',
@@ -194,6 +218,8 @@ const registry = defineRegistry([
   debounced,
   logs,
   flaky,
+  optWaiter,
+  stuck,
 ]);
 
 function conditionalFailure(item: Record<string, unknown> | undefined) {
@@ -422,6 +448,70 @@ describe('consumer: cancel', () => {
     expect(outcomeLines(t)[0]).toMatchObject({ status: 'SUCCEEDED' });
   });
 
+  it('records CANCELLED for an optimistic run stopped by a cancel (an unowned write)', async () => {
+    // Prepare: no item before the run; the cancel read then finds the job CANCELLED
+    ddb.on(GetItemCommand, { ConsistentRead: true }).resolves({});
+    ddb
+      .on(GetItemCommand, { ProjectionExpression: '#status, #cancelRequestedAt' })
+      .resolves({ Item: { status: { S: 'CANCELLED' } } });
+    const { handler, t } = consumer();
+
+    // Act
+    const response = await handler(
+      { Records: [record('m-ow', envelopeBody('job-ow', 'opt-waiter', {}))] },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(ran).toEqual(['job-ow']);
+    expect(response.batchItemFailures).toEqual([]);
+    const writes = updatesFor('job-ow');
+    expect(writes.map((u) => u.ExpressionAttributeValues?.[':status']?.S)).toEqual(['CANCELLED']);
+    expect(writes[0].ExpressionAttributeValues?.[':owner']).toBeUndefined();
+    expect(outcomeLines(t)).toEqual([expect.objectContaining({ status: 'CANCELLED', ran: true })]);
+    expect(sqsCalls(SendMessageCommand)).toEqual([]);
+  });
+
+  it('keeps the run going when a cancel read fails, and checks again at the next interval', async () => {
+    // Prepare
+    ddb
+      .on(GetItemCommand)
+      .rejectsOnce(new Error('throttled'))
+      .resolves({ Item: { status: { S: 'RUNNING' }, cancelRequestedAt: { S: '2025-06-01T12:00:00.000Z' } } });
+    const { handler, t } = consumer();
+
+    // Act
+    await handler({ Records: [record('m-w', envelopeBody('job-wf', 'waiter', {}))] }, lambdaContext());
+
+    // Assess
+    expect(cancelReads()).toHaveLength(2);
+    expect(abortReason).toBeInstanceOf(JobCancelledError);
+    expect(outcomeLines(t)[0]).toMatchObject({ status: 'CANCELLED' });
+  });
+
+  it('says so when the CANCELLED write finds the lease lost', async () => {
+    // Prepare: the final owner-conditional write fails its condition
+    ddb.on(GetItemCommand).resolves({ Item: { status: { S: 'RUNNING' }, cancelRequestedAt: { S: 'x' } } });
+    ddb
+      .on(UpdateItemCommand, { Key: { jobId: { S: 'job-ll' } } })
+      .resolvesOnce({ Attributes: {} })
+      .rejects(conditionalFailure(undefined));
+    const { handler, t } = consumer();
+
+    // Act
+    const response = await handler(
+      { Records: [record('m-ll', envelopeBody('job-ll', 'waiter', {}))] },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(outcomeLines(t)[0]).toMatchObject({
+      status: 'CANCELLED',
+      ledger: 'not recorded: another execution owns the job',
+    });
+  });
+
   it('acknowledges an optimistic job unrun when its ledger read shows CANCELLED', async () => {
     // Prepare
     ddb.on(GetItemCommand, { Key: { jobId: { S: 'job-o' } } }).resolves({
@@ -572,6 +662,27 @@ describe('consumer: rate and concurrency limits', () => {
     expect(lines.map((c) => (c[1] as unknown as { status: string }).status)).toEqual([status]);
   });
 
+  it('keeps the slot of a run abandoned after its timeout (its lease frees it)', async () => {
+    // Prepare
+    limiter({ slot: 'allow' });
+    const { handler } = consumer({ settleGraceMs: 10 });
+
+    // Act
+    const response = await handler(
+      { Records: [record('m-s', envelopeBody('job-s', 'stuck', {}))] },
+      lambdaContext(),
+    );
+    const afterInvocation = limiterCalls('~conc#').map((u) => u.UpdateExpression);
+    await stuckDone;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // Assess: acquired, never released
+    expect(ran).toEqual(['job-s']);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-s' }]);
+    expect(afterInvocation).toEqual(['SET #holders.#me = :until, #expiresAt = :expiresAt']);
+    expect(limiterCalls('~conc#').map((u) => u.UpdateExpression)).toEqual(afterInvocation);
+  });
+
   it('releases the slot at once when the rate limit then refuses the job', async () => {
     // Prepare
     limiter({ slot: 'allow', rate: 'refuse' });
@@ -639,6 +750,29 @@ describe('consumer: rate and concurrency limits', () => {
     expect(sqsCalls(ChangeMessageVisibilityCommand)).toEqual([]);
     expect(updatesFor('job-q')).toEqual([]);
     expect(outcomeLines(t)[0]).toMatchObject({ status: 'LIMITED', requeued: true, tenant: 'acme' });
+  });
+
+  it('defers the message instead when the requeue send fails', async () => {
+    // Prepare
+    limiter({ rate: 'refuse' });
+    sqs.on(SendMessageCommand).rejects(new Error('SQS is down'));
+    const { handler, t } = consumer({ now: () => NOW });
+    const warnings = vi.spyOn(t.logger, 'warn');
+    const body = envelopeBody('job-q', 'rated', { account: 'a1' }, { tenant: 'acme' });
+
+    // Act
+    const response = await handler({ Records: [record('m-q', body, { receiveCount: 19 })] }, lambdaContext());
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-q' }]);
+    expect(sqsCalls(SendMessageCommand)).toHaveLength(1);
+    expect(sqsCalls(ChangeMessageVisibilityCommand)).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-q', VisibilityTimeout: 60 },
+    ]);
+    expect(warnings.mock.calls.map((c) => c[0])).toContain(
+      'requeue of a limited job failed; deferring the message instead',
+    );
+    expect(outcomeLines(t)[0]).toMatchObject({ status: 'LIMITED', retryAfterSeconds: 60 });
   });
 
   it('caps the requeue delay at 900 s', async () => {
