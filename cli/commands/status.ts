@@ -32,13 +32,9 @@ export const statusCommand: CommandSpec = {
 function jobControl(r: JobRecord): [string, string][] {
   const rows: [string, string][] = [];
   if (r.tenant !== undefined) rows.push(['tenant', r.tenant]);
-  if (r.cancelRequestedAt !== undefined) {
-    rows.push([
-      'cancel',
-      r.status === 'RUNNING'
-        ? `cancel requested at ${r.cancelRequestedAt}: the run stops at its next heartbeat`
-        : `requested at ${r.cancelRequestedAt}`,
-    ]);
+  // A RUNNING job's pending request is on its status line; afterwards it is history.
+  if (r.cancelRequestedAt !== undefined && r.status !== 'RUNNING') {
+    rows.push(['cancelRequestedAt', r.cancelRequestedAt]);
   }
   if (r.debounce !== undefined) rows.push(['debounce', debounceText(r.debounce)]);
   return rows;
@@ -57,7 +53,12 @@ export function renderRecord(r: JobRecord): string {
     ['jobId', r.jobId],
     ['type', r.type],
     ['lane', r.lane],
-    ['status', r.status],
+    [
+      'status',
+      r.status === 'RUNNING' && r.cancelRequestedAt !== undefined
+        ? `RUNNING (cancel requested at ${r.cancelRequestedAt}: it stops at its next heartbeat)`
+        : r.status,
+    ],
     ...jobControl(r),
     ['attempts', r.attempts],
     ['enqueuedAt', r.enqueuedAt],

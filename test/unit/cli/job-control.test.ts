@@ -225,6 +225,14 @@ describe('status: job-control fields', () => {
     mocks.ddb.on(GetItemCommand, { Key: { jobId: { S: 'j2' } } }).resolves({
       Item: { jobId: { S: 'j2' }, status: { S: 'CANCELLED' }, attempts: { N: '0' } },
     });
+    mocks.ddb.on(GetItemCommand, { Key: { jobId: { S: 'j4' } } }).resolves({
+      Item: {
+        jobId: { S: 'j4' },
+        status: { S: 'CANCELLED' },
+        attempts: { N: '1' },
+        cancelRequestedAt: { S: '2026-03-01T11:58:00.000Z' },
+      },
+    });
     mocks.ddb.on(GetItemCommand, { Key: { jobId: { S: 'j3' } } }).resolves({
       Item: {
         jobId: { S: 'j3' },
@@ -239,15 +247,21 @@ describe('status: job-control fields', () => {
     const running = await run(['status', 'j1']);
     const cancelled = await run(['status', 'j2']);
     const failedSend = await run(['status', 'j3']);
+    const stopped = await run(['status', 'j4']);
     const json = await run(['status', 'j1', '--json']);
 
     // Assess
     expect(running.code).toBe(EXIT.ok);
     expect(running.stdout).toMatch(/^tenant\s+acme$/m);
-    expect(running.stdout).toMatch(/^cancel\s+cancel requested at 2026-03-01T11:59:00.000Z/m);
+    expect(running.stdout).toMatch(
+      /^status\s+RUNNING \(cancel requested at 2026-03-01T11:59:00.000Z: it stops at its next heartbeat\)$/m,
+    );
+    expect(running.stdout).not.toMatch(/^cancelRequestedAt/m);
     expect(running.stdout).toMatch(/^debounce\s+window job: 3 enqueues folded in, latest 3$/m);
     expect(cancelled.stdout).toMatch(/^status\s+CANCELLED$/m);
-    expect(cancelled.stdout).not.toMatch(/^(tenant|cancel|debounce)\s/m);
+    expect(cancelled.stdout).not.toMatch(/^(tenant|cancelRequestedAt|debounce)\s/m);
+    expect(stopped.stdout).toMatch(/^status\s+CANCELLED$/m);
+    expect(stopped.stdout).toMatch(/^cancelRequestedAt\s+2026-03-01T11:58:00.000Z$/m);
     expect(failedSend.stdout).toMatch(
       /^debounce\s+window job: 3 enqueues folded in, latest 2 \(send failed: 3\)$/m,
     );
