@@ -130,6 +130,15 @@ const stuck = defineJob({
     await stuckDone;
   },
 });
+const beating = defineJob({
+  type: 'beating',
+  heartbeatSeconds: 1,
+  schema: z.object({}),
+  handler: async (_p, ctx) => {
+    ran.push(ctx.jobId);
+    await new Promise((resolve) => setTimeout(resolve, 1400));
+  },
+});
 const optimistic = defineJob({
   type: 'opt',
   idempotency: 'optimistic',
@@ -220,6 +229,7 @@ const registry = defineRegistry([
   flaky,
   optWaiter,
   stuck,
+  beating,
 ]);
 
 function conditionalFailure(item: Record<string, unknown> | undefined) {
@@ -432,6 +442,18 @@ describe('consumer: cancel', () => {
     expect(during).toBeGreaterThanOrEqual(3);
     expect(during).toBeLessThanOrEqual(5);
     expect(cancelReads()).toHaveLength(during);
+  });
+
+  it('checks every heartbeatSeconds of the job when the consumer sets no interval', async () => {
+    // Prepare: no cancelCheckIntervalMs override
+    const { handler } = consumer({ cancelCheckIntervalMs: undefined });
+
+    // Act: a run of 1.4 s with heartbeatSeconds 1
+    await handler({ Records: [record('m-h', envelopeBody('job-h', 'beating', {}))] }, lambdaContext());
+
+    // Assess
+    expect(ran).toEqual(['job-h']);
+    expect(cancelReads()).toHaveLength(1);
   });
 
   it("makes no cancel read for an idempotency 'none' job, however long it runs", async () => {
