@@ -182,6 +182,9 @@ export class JobLane extends Construct implements IMonitoredJobLane {
     // ChangeMessageVisibility (backoff and heartbeats); the consumer only adds direct
     // dead-lettering. Not grantSendMessages: the consumer never reads the DLQ's attributes or URL.
     this.deadLetterQueue.grant(this.consumer, 'sqs:SendMessage');
+    // Its own lane too: a completion record (a finished run whose SUCCEEDED write failed) and a
+    // job deferred by a rate or concurrency limit so often that it is sent again as a fresh message.
+    this.queue.grant(this.consumer, 'sqs:SendMessage');
     // With a customer-managed key SQS encrypts the dead-lettered message for the consumer.
     props.encryptionKey?.grantEncryptDecrypt(this.consumer);
     this.acknowledgeDesignChoices();

@@ -416,7 +416,14 @@ const doomed = defineJob({
     throw new PermanentJobError('card declined');
   },
 });
-const consumerRegistry = defineRegistry([progressing, optimistic, unledgered, flaky, doomed]);
+/** At most one at once: with the slot held elsewhere, every delivery is deferred by the limit. */
+const limited = defineJob({
+  type: 'limited',
+  schema: z.object({}),
+  concurrency: { limit: 1 },
+  handler: async () => 1,
+});
+const consumerRegistry = defineRegistry([progressing, optimistic, unledgered, flaky, doomed, limited]);
 
 /** An SQS record carrying a job envelope of `type` (id `job-<messageId>`). */
 function sqsRecord(
@@ -498,6 +505,49 @@ describe('consumer grants', () => {
       await expectExactGrants(`consumer-${laneName}`, requests, CONSUMER_PLATFORM);
     },
   );
+});
+
+describe('consumer grants: limits', () => {
+  beforeEach(answerEverything);
+
+  it('a job deferred by a concurrency limit on its last receives is sent back to its own lane, which the consumer may do', async () => {
+    // Prepare: the slot is taken by another run (the acquire's condition fails with a full map).
+    const env = functionEnvironment((variables) => variables[CONSUMER_ENV.lane] === 'default');
+    mocks.dynamodb.on(UpdateItemCommand).callsFake((input: { Key: { jobId: { S: string } } }) => {
+      if (!input.Key.jobId.S.startsWith('~conc')) return { Attributes: {} };
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: {
+          jobId: input.Key.jobId,
+          holders: { M: { other: { N: String(Date.now() + 60_000) } } },
+        },
+      });
+    });
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'test' });
+    metrics.publishStoredMetrics = () => metrics;
+    const handler = createConsumerHandler(consumerRegistry, {
+      env,
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      metrics,
+      random: () => 0.5,
+    });
+    const receiveCount = jobQueue.config.lanes.default.maxReceiveCount ?? 0;
+
+    // Act
+    const response = await handler(
+      { Records: [sqsRecord('limited', 'limited', { receiveCount: receiveCount - 1 })] },
+      lambdaContext(),
+    );
+
+    // Assess: acknowledged, because a fresh copy went to the lane itself.
+    expect(response.batchItemFailures).toEqual([]);
+    const requests = recorded();
+    const sends = requests.filter((r) => r.via === 'sqs:SendMessage');
+    expect(sends.map((r) => r.resource)).toEqual([config.lanes.default.queueArn]);
+    // Every request allowed (GetItem, granted for the other paths, is simply not used here).
+    await expectExactGrants('consumer-default', requests, [...CONSUMER_PLATFORM, 'dynamodb:GetItem']);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
