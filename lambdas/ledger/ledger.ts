@@ -343,7 +343,8 @@ export class Ledger {
 
   /**
    * One unowned write recording an outcome (optimistic and none modes, and dead-lettering before a
-   * claim). Never overwrites SUCCEEDED; with `respectLease` it also leaves a live RUNNING lease alone.
+   * claim). Never overwrites SUCCEEDED, nor CANCELLED with FAILED or DEAD; with `respectLease` it also
+   * leaves a live RUNNING lease alone.
    * True when written, also when only an SDK retry of this call saw the item (the attempt counted once).
    */
   async recordOutcome(
@@ -377,6 +378,17 @@ export class Ledger {
       return this.conditional(input.jobId, u, `(${CLAIMABLE}) AND ${NOT_THIS_WRITE}`, ours);
     }
     u.name(A.jobId).value(':succeeded', { S: 'SUCCEEDED' });
+    if (input.status === 'FAILED' || input.status === 'DEAD') {
+      // Nor FAILED / DEAD over CANCELLED: an optimistic run cancelled while it ran (the cancel saw
+      // no RUNNING item) that then failed overwrote CANCELLED, and its retry ran the job again.
+      u.value(':cancelled', { S: 'CANCELLED' });
+      return this.conditional(
+        input.jobId,
+        u,
+        `(${NOT_SUCCEEDED}) AND (attribute_not_exists(#jobId) OR #status <> :cancelled) AND ${NOT_THIS_WRITE}`,
+        ours,
+      );
+    }
     return this.conditional(input.jobId, u, `(${NOT_SUCCEEDED}) AND ${NOT_THIS_WRITE}`, ours);
   }
 

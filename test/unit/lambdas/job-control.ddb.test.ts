@@ -9,7 +9,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { z } from 'zod';
 import { JobClient } from '../../../lambdas/client';
 import { createConsumerHandler } from '../../../lambdas/consumer';
@@ -85,8 +85,11 @@ function consumerOf(registry: JobRegistry, clock?: () => number) {
     now: clock,
     progressIntervalMs: 60_000,
   });
+  // Outcomes are logged at info (acknowledged, LIMITED), warn (RETRY, DEFERRED) or error (DEAD).
+  const warn = vi.spyOn(t.logger, 'warn');
+  const error = vi.spyOn(t.logger, 'error');
   const lines = () =>
-    t.outcomes.mock.calls
+    [...t.outcomes.mock.calls, ...warn.mock.calls, ...error.mock.calls]
       .filter((c) => c[0] === 'job outcome')
       .map((c) => c[1] as { jobId: string; status: string; retryAfterSeconds?: number; attempt: number });
   return { handler, lines };
@@ -318,6 +321,63 @@ describe('claims after a cancel', () => {
     expect(rerun).toMatchObject({ kind: 'rerun', previous: { status: 'CANCELLED' } });
     expect(claim).toEqual({ kind: 'claimed', attempts: 1, takeover: false });
     expect((await ledger.get(jobId))?.cancelRequestedAt).toBeUndefined();
+  });
+});
+
+describe('unowned outcomes (optimistic mode) after a cancel', () => {
+  it('a FAILED or DEAD outcome leaves CANCELLED as it is; SUCCEEDED (the run finished anyway) is written', async () => {
+    // Prepare
+    const outcome = (id: string, status: 'FAILED' | 'DEAD' | 'SUCCEEDED') =>
+      ledger.recordOutcome({ jobId: id, type: 'report', lane: 'default', status, error: new Error(status) });
+    const ids = ['FAILED', 'DEAD', 'SUCCEEDED'].map((status) => `${jobId}-${status}`);
+    for (const id of ids) await ledger.cancel(id);
+    const before = await rawItem(ids[0]);
+    now += 1_000;
+
+    // Act
+    const failed = await outcome(ids[0], 'FAILED');
+    const dead = await outcome(ids[1], 'DEAD');
+    const succeeded = await outcome(ids[2], 'SUCCEEDED');
+
+    // Assess
+    expect([failed, dead, succeeded]).toEqual([false, false, true]);
+    expect(await rawItem(ids[0])).toEqual(before);
+    expect((await ledger.get(ids[1]))?.status).toBe('CANCELLED');
+    expect((await ledger.get(ids[2]))?.status).toBe('SUCCEEDED');
+  });
+
+  it('consumer: an optimistic job cancelled during a short run that then fails is not run again', async () => {
+    // Prepare: the cancel lands while the handler runs (before any cancel check), then it throws
+    const runs: string[] = [];
+    const registry = defineRegistry([
+      defineJob({
+        type: 'optimistic-cancelled',
+        idempotency: 'optimistic',
+        schema: z.object({}),
+        handler: async (_payload, ctx) => {
+          runs.push(ctx.jobId);
+          await ledger.cancel(ctx.jobId);
+          throw new Error('flaky');
+        },
+      }),
+    ]);
+    const { handler, lines } = consumerOf(registry, () => now);
+    const body = envelopeBody(jobId, 'optimistic-cancelled', {});
+
+    // Act
+    const first = await handler({ Records: [record('o-1', body)] }, lambdaContext());
+    const retry = await handler({ Records: [record('o-2', body, { receiveCount: 2 })] }, lambdaContext());
+
+    // Assess
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'o-1' }]);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(runs).toEqual([jobId]);
+    expect(
+      lines()
+        .map((l) => l.status)
+        .sort(),
+    ).toEqual(['CANCELLED', 'RETRY']);
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'CANCELLED', attempts: 0 });
   });
 });
 
@@ -627,8 +687,10 @@ describe('JobClient debounce end to end (producers + consumer on DynamoDB Local)
     const highest = sent.find((s) => s.envelope.debounce?.seq === 10);
     expect(ran).toEqual([{ jobId: id, payload: highest?.envelope.payload }]);
     expect(responses.flatMap((r) => r.batchItemFailures)).toEqual([]);
-    const lines = consumers.flatMap((c) => c.lines());
-    expect(lines.filter((l) => l.status === 'SUPERSEDED')).toHaveLength(9);
+    // The others are acknowledged unrun: SUPERSEDED, or DUPLICATE when the winner had already finished
+    const statuses = consumers.flatMap((c) => c.lines()).map((l) => l.status);
+    expect(statuses.filter((s) => s === 'SUCCEEDED')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'SUPERSEDED' || s === 'DUPLICATE')).toHaveLength(9);
     expect(await ledger.get(id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1, debounce: { seq: 10 } });
   });
 
