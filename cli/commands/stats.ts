@@ -26,7 +26,8 @@ function registryFor({ values, io }: RunContext) {
 export const statsCommand: CommandSpec = {
   name: 'stats',
   args: [],
-  summary: 'Per lane: visible, in flight, delayed, age of oldest message, DLQ depth; alarm states',
+  summary:
+    'Per lane: visible, in flight, delayed, age of oldest message, DLQ depth; alarm states; job type limits',
   description: [
     'Depths come from SQS queue attributes; the age of the oldest message from CloudWatch (shown as - without data).',
     LIMITS_HELP,
