@@ -117,6 +117,81 @@ export const laneProbe = defineJob({
   },
 });
 
+/**
+ * Job control (README "Job control"): a per-tenant sync, with the tenant as the fair-queue group
+ * and in per-tenant metrics; its two variants below add a concurrency and a rate limit. Reports
+ * when it ran, so tests can check the limits from the outside.
+ */
+export const syncAccount = defineJob({
+  type: 'sync-account',
+  lane: 'default',
+  idempotency: 'strict',
+  schema: z.object({
+    tenant: z.string().min(1).max(64),
+    sleepMs: z.number().int().min(0).max(5_000).default(0),
+  }),
+  tenant: (payload) => payload.tenant,
+  tenantMetrics: true,
+  handler: async (payload, ctx) => {
+    const startedAt = Date.now();
+    if (payload.sleepMs > 0) await sleep(payload.sleepMs, ctx.signal);
+    return { tenant: ctx.tenant, startedAt, finishedAt: Date.now() };
+  },
+});
+
+/** `sync-account` under a concurrency limit: at most 2 running at once per tenant. */
+export const syncAccountConcurrent = defineJob({
+  ...syncAccount,
+  type: 'sync-account-concurrent',
+  concurrency: { limit: 2, key: (payload) => payload.tenant },
+});
+
+/** `sync-account` under a rate limit: at most 2 starts per 20 s per tenant (a token bucket). */
+export const syncAccountRated = defineJob({
+  ...syncAccount,
+  type: 'sync-account-rated',
+  rateLimit: { limit: 2, perSeconds: 20, key: (payload) => payload.tenant },
+});
+
+/**
+ * A long job that can be cancelled while it runs: it checks for a cancel request every second
+ * (`heartbeatSeconds: 1`) and stops at its abort signal.
+ */
+export const longTask = defineJob({
+  type: 'long-task',
+  lane: 'default',
+  idempotency: 'strict',
+  heartbeatSeconds: 1,
+  schema: z.object({ sleepMs: z.number().int().min(0).max(6_000).default(6_000) }),
+  handler: async (payload, ctx) => {
+    await sleep(payload.sleepMs, ctx.signal);
+    return { sleptMs: payload.sleepMs };
+  },
+});
+
+/**
+ * Debounced: many enqueues for one search index within 5 s run once, with the last version
+ * (`keep: 'last'`), when the window ends.
+ */
+export const reindexSearch = defineJob({
+  type: 'reindex-search',
+  lane: 'default',
+  idempotency: 'strict',
+  schema: z.object({ index: z.string().min(1).max(64), version: z.number().int().min(0) }),
+  debounce: { key: (payload) => payload.index, seconds: 5 },
+  handler: async (payload) => ({ index: payload.index, version: payload.version }),
+});
+
+/** Throttled: the first enqueue per user within 5 s runs at once, the rest are dropped (`keep: 'first'`). */
+export const notifyUser = defineJob({
+  type: 'notify-user',
+  lane: 'default',
+  idempotency: 'strict',
+  schema: z.object({ user: z.string().min(1).max(64), message: z.string().max(200) }),
+  debounce: { key: (payload) => payload.user, seconds: 5, keep: 'first' },
+  handler: async (payload) => ({ user: payload.user, message: payload.message }),
+});
+
 export const registry = defineRegistry([
   sendEmail,
   generateReport,
@@ -124,4 +199,10 @@ export const registry = defineRegistry([
   ledgerEntry,
   nightlyCleanup,
   laneProbe,
+  syncAccount,
+  syncAccountConcurrent,
+  syncAccountRated,
+  longTask,
+  reindexSearch,
+  notifyUser,
 ]);

@@ -1,5 +1,6 @@
 /** Polling and inspection helpers for the integration tests (real LocalStack, real consumers). */
 import { execFileSync } from 'node:child_process';
+import { type CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   ChangeMessageVisibilityBatchCommand,
   type Message,
@@ -125,3 +126,33 @@ export function consumerPids(functionName: string): number[] {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The JSON log lines a consumer Lambda wrote that contain `needle` (LocalStack keeps Lambda logs
+ * in CloudWatch Logs as AWS does), e.g. a job id: its outcome lines and metric documents.
+ */
+export async function consumerLogLines(
+  logs: CloudWatchLogsClient,
+  functionName: string,
+  needle: string,
+): Promise<Record<string, unknown>[]> {
+  const lines: Record<string, unknown>[] = [];
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    const out = await logs.send(
+      new FilterLogEventsCommand({ logGroupName: `/aws/lambda/${functionName}`, nextToken }),
+    );
+    for (const event of out.events ?? []) {
+      const message = event.message ?? '';
+      if (!message.includes(needle)) continue;
+      try {
+        lines.push(JSON.parse(message));
+      } catch {
+        // START / END / REPORT lines and other plain text
+      }
+    }
+    nextToken = out.nextToken;
+  } while (nextToken && ++pages < 200);
+  return lines;
+}
