@@ -349,7 +349,8 @@ describe('consumer: cancel', () => {
 
     // Assess
     const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(CANCEL_CHECK_MS * 2 + 200);
+    // Far below the 10 s default interval, with room for a loaded machine.
+    expect(elapsed).toBeLessThan(1000);
     expect(abortReason).toBeInstanceOf(JobCancelledError);
     expect((abortReason as JobCancelledError).jobId).toBe('job-w');
     expect(cancelReads()).toEqual([
@@ -439,7 +440,7 @@ describe('consumer: cancel', () => {
     await new Promise((resolve) => setTimeout(resolve, CANCEL_CHECK_MS * 3));
 
     // Assess
-    expect(during).toBeGreaterThanOrEqual(3);
+    expect(during).toBeGreaterThanOrEqual(2);
     expect(during).toBeLessThanOrEqual(5);
     expect(cancelReads()).toHaveLength(during);
   });
