@@ -24,8 +24,14 @@ import { type CancelOutcome, type KeyedEnqueueOutcome, Ledger } from '../ledger/
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
 import { intRangeText, isIntInRange } from '../shared/checks';
-import type { JobEnvelope, JobQueueConfig, JobRecord, LaneConfig } from '../shared/contract';
-import { PRODUCER_ENV } from '../shared/contract';
+import {
+  type JobEnvelope,
+  type JobQueueConfig,
+  type JobRecord,
+  type LaneConfig,
+  LIMIT_ITEM_PREFIX,
+  PRODUCER_ENV,
+} from '../shared/contract';
 import { createEnvelope, jobIdForKey, MAX_JOB_ID_LENGTH, newJobId } from '../shared/envelope';
 import {
   ConfigError,
@@ -331,8 +337,13 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
 
   private cancelTargetId(target: CancelTarget): string {
     if (typeof target === 'string') {
-      if (target.length === 0 || target.length > MAX_JOB_ID_LENGTH) {
-        throw new ConfigError('cancel(jobId)', `a job id of 1 to ${MAX_JOB_ID_LENGTH} characters`, target);
+      // `~…` names a rate or concurrency limit item in the ledger table, never a job.
+      if (target.length === 0 || target.length > MAX_JOB_ID_LENGTH || target.startsWith(LIMIT_ITEM_PREFIX)) {
+        throw new ConfigError(
+          'cancel(jobId)',
+          `a job id of 1 to ${MAX_JOB_ID_LENGTH} characters, not starting with '${LIMIT_ITEM_PREFIX}'`,
+          target,
+        );
       }
       return target;
     }

@@ -608,8 +608,13 @@ describe('JobClient.cancel', () => {
   });
 
   it.each([
-    ['an empty id', '', /^cancel\(jobId\) must be a job id of 1 to 512 characters; got ""$/],
+    [
+      'an empty id',
+      '',
+      /^cancel\(jobId\) must be a job id of 1 to 512 characters, not starting with '~'; got ""$/,
+    ],
     ['a too long id', 'x'.repeat(513), /^cancel\(jobId\) must be a job id of 1 to 512 characters/],
+    ['a limit item id', '~rate#sync', /^cancel\(jobId\) must be .*not starting with '~'; got "~rate#sync"$/],
     ['a key without type', { key: 'k' }, /^cancel\(target\) must be a job id, or \{ type, key \}/],
     ['a blank key', { type: 'plain', key: ' ' }, /^cancel\(target\) must be a job id, or \{ type, key \}/],
     ['a number', 42, /^cancel\(target\) must be a job id, or \{ type, key \}.*; got 42$/],
