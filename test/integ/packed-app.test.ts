@@ -44,6 +44,11 @@ const pinned = (name: string): string => `${name}@${rootPackage.devDependencies[
 const mirror = defineRegistry([
   defineJob({ type: 'charge-card', schema: z.object({ card: z.string() }), handler: async () => undefined }),
   defineJob({ type: 'flaky-sync', schema: z.object({ n: z.number() }), handler: async () => undefined }),
+  defineJob({
+    type: 'tenant-sync',
+    schema: z.object({ tenant: z.string(), sleepMs: z.number() }),
+    handler: async () => undefined,
+  }),
 ]);
 
 /** The app's tsconfig: what `cdk init app --language typescript` writes, minus the test runner. */
@@ -180,7 +185,27 @@ export const flakySync = defineJob({
   },
 });
 
-export const registry = defineRegistry([chargeCard, flakySync]);
+/** Job control in the user's app: one run at a time per tenant, cancellable within a second. */
+export const tenantSync = defineJob({
+  type: 'tenant-sync',
+  schema: z.object({ tenant: z.string(), sleepMs: z.number().int().max(5000) }),
+  tenant: (payload) => payload.tenant,
+  concurrency: { limit: 1, key: (payload) => payload.tenant },
+  heartbeatSeconds: 1,
+  handler: async (payload, ctx) => {
+    const startedAt = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, payload.sleepMs);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason);
+      });
+    });
+    return { tenant: ctx.tenant, startedAt, finishedAt: Date.now() };
+  },
+});
+
+export const registry = defineRegistry([chargeCard, flakySync, tenantSync]);
 `;
 
 /** The producer Lambda: enqueues with the config `configureProducer` put in its environment. */
@@ -477,6 +502,56 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
     );
     expect(message.MessageAttributes?.[DLQ_ATTR.errorType]?.StringValue).toBe('PermanentJobError');
     expect(message.MessageAttributes?.[DLQ_ATTR.attempts]?.StringValue).toBe('1');
+  });
+
+  it("runs the user's concurrency-limited job type one at a time per tenant, each on its first attempt", async () => {
+    // Act
+    const tenant = `t-${Date.now()}`;
+    const jobs = await Promise.all(
+      [1, 2, 3].map(() => client.enqueue('tenant-sync', { tenant, sleepMs: 800 })),
+    );
+
+    // Assess
+    const done = await Promise.all(
+      jobs.map(({ jobId }) =>
+        waitFor(
+          `job ${jobId} to finish`,
+          async () => {
+            const record = await client.getJob(jobId);
+            return record?.status === 'SUCCEEDED' || record?.status === 'DEAD' ? record : undefined;
+          },
+          { timeoutMs: 240_000 },
+        ),
+      ),
+    );
+    expect(done.map((d) => [d.status, d.attempts, d.tenant])).toEqual(
+      done.map(() => ['SUCCEEDED', 1, tenant]),
+    );
+    const runs = done
+      .map((d) => d.result as { startedAt: number; finishedAt: number })
+      .sort((a, b) => a.startedAt - b.startedAt);
+    for (let i = 1; i < runs.length; i++)
+      expect(runs[i].startedAt).toBeGreaterThanOrEqual(runs[i - 1].finishedAt);
+  });
+
+  it("cancels a running job of the user's app: its signal aborts within a heartbeat and it ends CANCELLED", async () => {
+    // Arrange
+    const { jobId } = await client.enqueue('tenant-sync', { tenant: `c-${Date.now()}`, sleepMs: 5000 });
+    await waitFor(`job ${jobId} to run`, async () =>
+      (await client.getJob(jobId))?.status === 'RUNNING' ? true : undefined,
+    );
+
+    // Act
+    const asked = await client.cancel(jobId);
+
+    // Assess
+    expect(asked.outcome).toBe('cancelling');
+    const job = await waitFor(`job ${jobId} to end`, async () => {
+      const record = await client.getJob(jobId);
+      return record?.status === 'RUNNING' ? undefined : record;
+    });
+    expect(job).toMatchObject({ status: 'CANCELLED', attempts: 1 });
+    expect(Date.parse(job.finishedAt ?? '') - Date.parse(job.startedAt ?? '')).toBeLessThan(5000);
   });
 
   it('retries a job that fails once, and it succeeds on the second attempt', async () => {
