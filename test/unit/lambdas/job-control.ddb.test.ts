@@ -429,6 +429,13 @@ describe('RACE: many consumers against one limit', () => {
     // Prepare
     const intervals: { jobId: string; start: number; end: number }[] = [];
     const runs: Record<string, number> = {};
+    // The admitted runs hold their slots until the test opens the gate: opened once the other ten
+    // were refused and two runs started, so what the first delivery admits (and that the two
+    // overlap) depends on the limit, not on timing.
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
     const limited = defineJob({
       type: 'limited',
       schema: z.object({ n: z.number() }),
@@ -436,7 +443,7 @@ describe('RACE: many consumers against one limit', () => {
       handler: async (_payload, ctx) => {
         runs[ctx.jobId] = (runs[ctx.jobId] ?? 0) + 1;
         const start = performance.now();
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await gate;
         intervals.push({ jobId: ctx.jobId, start, end: performance.now() });
       },
     });
@@ -457,8 +464,16 @@ describe('RACE: many consumers against one limit', () => {
         }),
       ).then((failed) => failed.flat());
 
-    // Act
-    const firstFailed = await deliver(ids, 1);
+    // Act: the first delivery; each refused job's visibility change shows it was deferred
+    const first = deliver(ids, 1);
+    const deadline = Date.now() + 60_000;
+    const settled = () =>
+      sqs.commandCalls(ChangeMessageVisibilityCommand).length >= 10 && Object.keys(runs).length >= 2;
+    while (!settled() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    open();
+    const firstFailed = await first;
     const firstLines = consumers.flatMap((c) => c.lines());
     const firstRuns = { ...runs };
     const firstLimitedItems = await Promise.all(firstFailed.map((id) => ledger.get(id)));

@@ -84,12 +84,17 @@ const slowNone = defineJob({
     await new Promise((resolve) => setTimeout(resolve, CANCEL_CHECK_MS * 4));
   },
 });
+/** Runs until the consumer has made `SLOW_STRICT_READS` cancel reads (a condition, not a time). */
+const SLOW_STRICT_READS = 3;
+let readsSeen: () => void = () => {};
 const slowStrict = defineJob({
   type: 'slow-strict',
   schema: z.object({}),
   handler: async (_p, ctx) => {
     ran.push(ctx.jobId);
-    await new Promise((resolve) => setTimeout(resolve, CANCEL_CHECK_MS * 4 + 20));
+    await new Promise<void>((resolve) => {
+      readsSeen = resolve;
+    });
   },
 });
 const logs = defineJob({
@@ -118,6 +123,8 @@ const optWaiter = defineJob({
   },
 });
 let stuckDone: Promise<void> = Promise.resolve();
+/** Lets the stuck handler finish: the test calls it once the invocation has returned. */
+let releaseStuck: () => void = () => {};
 const stuck = defineJob({
   type: 'stuck',
   timeoutSeconds: 1,
@@ -126,7 +133,9 @@ const stuck = defineJob({
   handler: async (_p, ctx) => {
     ran.push(ctx.jobId);
     // Ignores its abort signal: still running after its timeout.
-    stuckDone = new Promise((resolve) => setTimeout(resolve, 1300));
+    stuckDone = new Promise((resolve) => {
+      releaseStuck = resolve;
+    });
     await stuckDone;
   },
 });
@@ -339,7 +348,6 @@ describe('consumer: cancel', () => {
       Item: { status: { S: 'RUNNING' }, cancelRequestedAt: { S: '2025-06-01T12:00:00.000Z' } },
     });
     const { handler, t } = consumer();
-    const started = Date.now();
 
     // Act
     const response = await handler(
@@ -347,10 +355,7 @@ describe('consumer: cancel', () => {
       lambdaContext(),
     );
 
-    // Assess
-    const elapsed = Date.now() - started;
-    // Far below the 10 s default interval, with room for a loaded machine.
-    expect(elapsed).toBeLessThan(1000);
+    // Assess: aborted at the first read (exactly one), not at the end of the handler's wait
     expect(abortReason).toBeInstanceOf(JobCancelledError);
     expect((abortReason as JobCancelledError).jobId).toBe('job-w');
     expect(cancelReads()).toEqual([
@@ -430,18 +435,23 @@ describe('consumer: cancel', () => {
     expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
   });
 
-  it('reads about once per interval during a longer run, then stops', async () => {
-    // Prepare
+  it('keeps reading once per interval while a run lasts, and stops with it', async () => {
+    // Prepare: the handler ends when the consumer has read SLOW_STRICT_READS times
+    let reads = 0;
+    ddb.on(GetItemCommand).callsFake(async () => {
+      reads++;
+      if (reads === SLOW_STRICT_READS) readsSeen();
+      return { Item: { status: { S: 'RUNNING' } } };
+    });
     const { handler } = consumer();
 
-    // Act: a run of about 4 intervals
+    // Act
     await handler({ Records: [record('m-l', envelopeBody('job-l', 'slow-strict', {}))] }, lambdaContext());
     const during = cancelReads().length;
     await new Promise((resolve) => setTimeout(resolve, CANCEL_CHECK_MS * 3));
 
-    // Assess
-    expect(during).toBeGreaterThanOrEqual(2);
-    expect(during).toBeLessThanOrEqual(5);
+    // Assess: the reads the run needed, and none after it ended
+    expect(during).toBe(SLOW_STRICT_READS);
     expect(cancelReads()).toHaveLength(during);
   });
 
@@ -696,6 +706,7 @@ describe('consumer: rate and concurrency limits', () => {
       lambdaContext(),
     );
     const afterInvocation = limiterCalls('~conc#').map((u) => u.UpdateExpression);
+    releaseStuck();
     await stuckDone;
     await new Promise((resolve) => setTimeout(resolve, 50));
 
