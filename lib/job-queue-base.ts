@@ -13,6 +13,7 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { JobRegistry } from '../lambdas/registry/types';
+import { isGroupId } from '../lambdas/shared/checks';
 import { JOB_METRICS, type JobQueueConfig, type LaneConfig, PRODUCER_ENV } from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
 import type { IJobLane, IJobQueue, JobMetricOptions, JobScheduleOptions } from './interfaces';
@@ -20,12 +21,6 @@ import { JobSchedule } from './job-schedule';
 
 /** Lanes whose config JSON still fits Lambda's 4 KB environment with room for other variables. */
 const MAX_LANES_IN_PRODUCER_ENV = 5;
-
-/**
- * A tenant: 1-128 letters, digits and ASCII punctuation, the SQS MessageGroupId rule (a tenant is
- * its job's message group on standard lanes). Same pattern as the client's GROUP_ID_PATTERN.
- */
-const TENANT_PATTERN = /^[\x21-\x7e]{1,128}$/;
 
 /** The one-time schedules of delayed jobs: the client names them `job-<jobId>`. */
 const JOB_SCHEDULE_NAMES = 'job-*';
@@ -411,7 +406,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
 /** A metric's `tenant`: what the consumer can have emitted as a Tenant dimension. */
 function checkTenant(tenant: string): void {
   if (Token.isUnresolved(tenant)) return;
-  if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) {
+  // A tenant follows the SQS MessageGroupId rule: it is its job's message group on standard lanes.
+  if (!isGroupId(tenant)) {
     throw new JobQueueConfigError(
       'tenant',
       'a string of 1-128 letters, digits and ASCII punctuation (the SQS MessageGroupId rule)',

@@ -3,7 +3,7 @@
  * error is a ConfigError naming the option, the allowed values and the value given; the limits
  * are exported so the CLI checks its flags against the same numbers.
  */
-import { isIntInRange, isJobType, JOB_TYPE_RULE } from '../shared/checks';
+import { GROUP_ID_PATTERN, isIntInRange, isJobType, JOB_TYPE_RULE } from '../shared/checks';
 import { ConfigError } from '../shared/errors';
 import type { EnqueueOptions } from './types';
 
@@ -17,7 +17,7 @@ export const MAX_DELAY_SECONDS = 365 * 24 * 3600;
 /** Longest correlation id, characters (it is repeated in every log line of the job). */
 export const MAX_CORRELATION_ID_LENGTH = 256;
 /** SQS MessageGroupId: 1-128 characters, letters, digits and ASCII punctuation. */
-export const GROUP_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+export { GROUP_ID_PATTERN } from '../shared/checks';
 
 /** Every key of EnqueueOptions: adding an option to the type without listing it here fails to compile. */
 const OPTION_KEYS: { readonly [K in keyof Required<EnqueueOptions>]: true } = {

@@ -14,6 +14,7 @@ import { effectiveDebounceSeq } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob } from '../registry/types';
 import { fullJitterBackoffSeconds } from '../shared/backoff';
+import { isGroupId } from '../shared/checks';
 import type { JobEnvelope } from '../shared/contract';
 import { readEnvelope } from '../shared/envelope';
 import {
@@ -85,9 +86,19 @@ export async function processRecord(
   } catch (error) {
     return deadLetterUnclaimed(record, error, ids, deps);
   }
+  // A producer without the job's definition (an untyped client, a cron schedule's fixed input)
+  // sends no tenant: the definition's `tenant(payload)` still labels the run.
+  const derived = envelope.tenant === undefined ? deriveTenant(job, payload, deps) : undefined;
+  const run =
+    derived === undefined
+      ? { envelope, ids }
+      : { envelope: { ...envelope, tenant: derived }, ids: { ...ids, tenant: derived } };
 
   try {
-    return await runJob({ record, context, invokedAt, receives, envelope, job, payload, ids, keys }, deps);
+    return await runJob(
+      { record, context, invokedAt, receives, envelope: run.envelope, job, payload, ids: run.ids, keys },
+      deps,
+    );
   } catch (error) {
     // Ledger or SQS unavailable (after the SDK's own retries): not the job's fault, no attempt used.
     return defer(
@@ -222,6 +233,22 @@ async function claimAndRun(
   if (result.ok) return done(succeed(ran, result, takeover ? { takeover: true } : undefined, deps));
   if (result.cancelled && !result.abandoned) return done(endCancelled(ran, result, deps));
   return { outcome: await fail(ran, result, deps), abandoned: result.abandoned !== undefined };
+}
+
+/** The definition's tenant for a payload, if it gives a valid one (a label: never fails the job). */
+function deriveTenant(job: AnyJob, payload: unknown, deps: ProcessDeps): string | undefined {
+  if (job.tenant === undefined) return undefined;
+  try {
+    const tenant = job.tenant(payload);
+    if (tenant === undefined || isGroupId(tenant)) return tenant;
+    deps.logger.warn('tenant(payload) gave no valid tenant; running without one', { type: job.type });
+  } catch (error) {
+    deps.logger.warn('tenant(payload) threw; running without a tenant', {
+      type: job.type,
+      error: describeError(error),
+    });
+  }
+  return undefined;
 }
 
 /** A job's default `heartbeatSeconds`: how often a long run checks whether it was cancelled. */

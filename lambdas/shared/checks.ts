@@ -18,6 +18,13 @@ export function isJobType(value: unknown): value is string {
 }
 
 /** True when `value` is an integer from `min` to `max`, both included. */
+/** SQS's MessageGroupId rule, which a group id and a tenant follow: 1-128 ASCII letters, digits, punctuation. */
+export const GROUP_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
+export function isGroupId(value: unknown): value is string {
+  return typeof value === 'string' && GROUP_ID_PATTERN.test(value);
+}
+
 export function isIntInRange(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }

@@ -47,6 +47,7 @@ const mirror = defineRegistry([
   defineJob({
     type: 'tenant-sync',
     schema: z.object({ tenant: z.string(), sleepMs: z.number() }),
+    tenant: (payload) => payload.tenant,
     handler: async () => undefined,
   }),
 ]);

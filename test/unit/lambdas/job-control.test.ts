@@ -212,6 +212,16 @@ const perTenant = defineJob({
     seen.push(ctx);
   },
 });
+/** Names its tenant from the payload; `t: 'has space'` is not a valid one. */
+const derivedTenant = defineJob({
+  type: 'derived-tenant',
+  schema: z.object({ t: z.string() }),
+  tenant: (p) => p.t,
+  handler: async (_p, ctx) => {
+    ran.push(ctx.jobId);
+    seen.push(ctx);
+  },
+});
 const debounced = defineJob({
   type: 'debounced',
   schema: z.object({ doc: z.string() }),
@@ -233,6 +243,7 @@ const registry = defineRegistry([
   badKey,
   throwingKey,
   perTenant,
+  derivedTenant,
   debounced,
   logs,
   flaky,
@@ -920,6 +931,48 @@ describe('limitDeferSeconds', () => {
 });
 
 describe('consumer: tenants', () => {
+  it("derives the tenant from the definition's tenant(payload) when the message carries none", async () => {
+    // Prepare: a producer without the definition (an untyped client, a cron schedule's input)
+    const { handler, t } = consumer();
+
+    // Act
+    await handler(
+      { Records: [record('m-d', envelopeBody('job-d', 'derived-tenant', { t: 'globex' }))] },
+      lambdaContext(),
+    );
+
+    // Assess: in the outcome line, ctx.tenant and the claim's ledger write
+    expect(outcomeLines(t)).toEqual([expect.objectContaining({ jobId: 'job-d', tenant: 'globex' })]);
+    expect(seen.map((ctx) => ctx.tenant)).toEqual(['globex']);
+    expect(updatesFor('job-d')[0].ExpressionAttributeValues?.[':tenant']).toEqual({ S: 'globex' });
+  });
+
+  it("runs without a tenant, and says so, when tenant(payload) gives an invalid one; the message's own tenant wins", async () => {
+    // Prepare
+    const { handler, t } = consumer();
+    const warn = vi.spyOn(t.logger, 'warn');
+
+    // Act
+    await handler(
+      {
+        Records: [
+          record('m-x', envelopeBody('job-x', 'derived-tenant', { t: 'has space' })),
+          record('m-y', envelopeBody('job-y', 'derived-tenant', { t: 'globex' }, { tenant: 'acme' })),
+        ],
+      },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(ran.sort()).toEqual(['job-x', 'job-y']);
+    const lines = outcomeLines(t);
+    expect(lines.find((l) => l.jobId === 'job-x')).toMatchObject({ status: 'SUCCEEDED', tenant: undefined });
+    expect(lines.find((l) => l.jobId === 'job-y')).toMatchObject({ status: 'SUCCEEDED', tenant: 'acme' });
+    expect(warn).toHaveBeenCalledWith('tenant(payload) gave no valid tenant; running without one', {
+      type: 'derived-tenant',
+    });
+  });
+
   it('puts the tenant in the outcome line and in ctx.tenant', async () => {
     // Prepare
     const { handler, t } = consumer();
