@@ -3,7 +3,7 @@
  * limit or debounce window, and, for limits shared by the whole type (no key function), their
  * state now, read from the limiter items in the ledger table (GetItem only: no writes).
  */
-import { type Limits, limitItemId } from '../lambdas/ledger/limits';
+import { emissionIntervalMs, type Limits, limitItemId, tokensAt } from '../lambdas/ledger/limits';
 import type { AnyJob, JobRegistry } from '../lambdas/registry/types';
 import { duration, table } from './render';
 
@@ -98,9 +98,8 @@ async function rateRow(
 }
 
 /**
- * Tokens left in a GCRA bucket whose theoretical arrival time is `tat`, by the rule
- * `Limits.takeToken` applies: with T = ceil(interval / limit) ms (at least 1), a token may be
- * taken while tat <= now + (limit - 1) * T, and each one taken moves tat by T.
+ * The state of a GCRA bucket whose theoretical arrival time is `tat`, counted by the ledger's own
+ * rule (`tokensAt`, `emissionIntervalMs`): tokens left, when it is full, when the next frees up.
  */
 export function rateState(
   limit: number,
@@ -109,8 +108,8 @@ export function rateState(
   now: number,
 ): Pick<LimitStats, 'state' | 'tokens' | 'nextTokenAt' | 'fullAt'> {
   if (tat === undefined || tat <= now) return { state: `full (${limit} tokens)`, tokens: limit };
-  const t = Math.max(1, Math.ceil(intervalMs / limit));
-  const tokens = Math.min(limit, Math.max(0, Math.floor((now + limit * t - tat) / t)));
+  const t = emissionIntervalMs(limit, intervalMs);
+  const tokens = tokensAt(limit, intervalMs, tat, now);
   const fullAt = new Date(tat).toISOString();
   if (tokens > 0) return { state: `${tokens} of ${limit} tokens left, full at ${fullAt}`, tokens, fullAt };
   const next = tat - (limit - 1) * t;

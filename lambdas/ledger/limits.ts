@@ -55,6 +55,25 @@ export function limitItemId(kind: 'rate' | 'concurrency', type: string, key?: st
   return `${base}#${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
 
+/**
+ * The GCRA emission interval T of a rate limit: `intervalMs / limit` rounded up to a whole ms (at
+ * least 1), so `tat` stays an integer and DynamoDB's exact decimal sums never disagree with JS
+ * floats at the boundary. `takeToken` and the CLI's `stats` both count with it.
+ */
+export function emissionIntervalMs(limit: number, intervalMs: number): number {
+  return Math.max(1, Math.ceil(intervalMs / limit));
+}
+
+/**
+ * Tokens a bucket holds at `now` given its theoretical arrival time `tat`: by the rule `takeToken`
+ * applies (a token may be taken while tat <= now + (limit - 1) * T, each moving tat by T).
+ */
+export function tokensAt(limit: number, intervalMs: number, tat: number | undefined, now: number): number {
+  if (tat === undefined || tat <= now) return limit;
+  const t = emissionIntervalMs(limit, intervalMs);
+  return Math.min(limit, Math.max(0, Math.floor((now + limit * t - tat) / t)));
+}
+
 export type TokenDecision =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly retryAfterMs: number };
@@ -75,10 +94,8 @@ export class Limits {
   }
 
   /**
-   * Token bucket: at most `limit` per `intervalMs`, burst up to `limit` (GCRA). The emission
-   * interval T is `intervalMs / limit` rounded up to a whole ms (so `tat` stays an integer and
-   * DynamoDB's exact decimal sums never disagree with JS floats at the boundary), and a request
-   * is allowed while `tat <= now + (limit - 1) * T`: a full bucket lets `limit` through at once,
+   * Token bucket: at most `limit` per `intervalMs`, burst up to `limit` (GCRA). With the emission
+   * interval T (`emissionIntervalMs`), a request is allowed while `tat <= now + (limit - 1) * T`: a full bucket lets `limit` through at once,
    * after that one per T. Costs 1 write when the bucket was idle, 2 when it was partly used (or
    * when a racer took the last token), 1 when denied outright.
    */
@@ -94,7 +111,7 @@ export class Limits {
       throw new ConfigError('takeToken intervalMs', 'a number of ms > 0', input.intervalMs);
     }
     const now = Math.floor(this.now());
-    const t = Math.max(1, Math.ceil(input.intervalMs / input.limit));
+    const t = emissionIntervalMs(input.limit, input.intervalMs);
     const max = now + (input.limit - 1) * t;
     const ttl = (tat: number) => N(Math.ceil((tat + input.intervalMs) / 1000) + RATE_TTL_SLACK_SECONDS);
 
