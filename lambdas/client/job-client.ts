@@ -23,7 +23,7 @@ import {
 import { type CancelOutcome, type KeyedEnqueueOutcome, Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
-import { intRangeText, isIntInRange } from '../shared/checks';
+import { intRangeText, isIntInRange, isUserKey, USER_KEY_RULE } from '../shared/checks';
 import {
   type JobEnvelope,
   type JobQueueConfig,
@@ -540,12 +540,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       );
     }
     const userKey = spec.key(parsed);
-    if (typeof userKey !== 'string' || userKey.length === 0 || userKey.length > 256) {
-      throw new ConfigError(
-        `defineJob('${job.type}').debounce.key(payload)`,
-        'a string of 1 to 256 characters',
-        userKey,
-      );
+    if (!isUserKey(userKey)) {
+      throw new ConfigError(`defineJob('${job.type}').debounce.key(payload)`, USER_KEY_RULE, userKey);
     }
     const windowMs = spec.seconds * 1000;
     const index = Math.floor(now / windowMs) + offset;

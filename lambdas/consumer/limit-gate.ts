@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { limitItemId } from '../ledger/limits';
 import type { AnyJob } from '../registry/types';
 import type { Random } from '../shared/backoff';
+import { isUserKey, USER_KEY_RULE } from '../shared/checks';
 import { ConfigError, describeError } from '../shared/errors';
 import type { ProcessDeps } from './deps';
 
@@ -115,12 +116,7 @@ function userKey(job: AnyJob, option: 'rateLimit' | 'concurrency', payload: unkn
   const derive = job[option]?.key;
   if (derive === undefined) return undefined;
   const key = derive(payload);
-  if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
-    throw new ConfigError(
-      `defineJob('${job.type}').${option}.key(payload)`,
-      'a string of 1 to 256 characters',
-      key,
-    );
-  }
+  if (!isUserKey(key))
+    throw new ConfigError(`defineJob('${job.type}').${option}.key(payload)`, USER_KEY_RULE, key);
   return key;
 }

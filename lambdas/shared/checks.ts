@@ -25,6 +25,13 @@ export function isGroupId(value: unknown): value is string {
   return typeof value === 'string' && GROUP_ID_PATTERN.test(value);
 }
 
+/** A key a job definition derives from its payload (`rateLimit.key`, `concurrency.key`, `debounce.key`). */
+export const USER_KEY_RULE = 'a string of 1 to 256 characters';
+
+export function isUserKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 256;
+}
+
 export function isIntInRange(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
