@@ -36,6 +36,12 @@ export const CONSUMER_ENV = {
   batchParallelism: 'JOBS_BATCH_PARALLELISM',
   /** `true` when the lane is a FIFO queue. */
   fifo: 'JOBS_FIFO',
+  /** `1` when the ledger has the search index (SEARCH_INDEX): status writes then set its keys. */
+  searchIndex: 'JOBS_SEARCH_INDEX',
+  /** Bucket for results over LEDGER_LIMITS.resultBytes (absent: such results are replaced by a note). */
+  resultsBucket: 'JOBS_RESULTS_BUCKET',
+  /** Event bus name for lifecycle events (absent: no events are sent). */
+  eventBus: 'JOBS_EVENT_BUS',
 } as const;
 
 /** Environment variables `JobQueue.configureProducer(fn)` sets on a producer Lambda. */
@@ -94,6 +100,21 @@ export const LEDGER_ATTR = {
   debounceSeq: 'debounceSeq',
   /** Debounced jobs: numbers whose message could not be sent (NS), so an earlier one runs instead. */
   debounceFailed: 'debounceFailed',
+  /**
+   * The last status transitions (L of S, oldest first), each `<status letter><attempt>@<epoch ms>`
+   * (see ledger/history.ts), at most LEDGER_LIMITS.historyEntries of them.
+   */
+  history: 'history',
+  /** Search index partition key (S): `<STATUS>#<shard>`, written only when the index is on. */
+  statusKey: 'statusKey',
+  /** Search index sort key (S): ISO-8601 time of the last status change. */
+  statusAt: 'statusAt',
+  /** Group members: the id of the group (S) the job belongs to. */
+  group: 'group',
+  /** Group members: the outcome already counted in the group's counters (S: `S`, `D` or `C`). */
+  groupCounted: 'groupCounted',
+  /** A result stored in S3 because it was over LEDGER_LIMITS.resultBytes: its object key (S). */
+  resultRef: 'resultRef',
 } as const;
 
 /**
@@ -133,6 +154,49 @@ export interface JobEnvelope<P = unknown> {
    * of running the job again.
    */
   readonly completion?: JobCompletion;
+  /** Members of a group (`enqueueGroup`): the group and the counter shard this member counts in. */
+  readonly group?: { readonly id: string; readonly shard: number };
+  /** Steps of a chain (`enqueueChain`): what runs after this job succeeds. */
+  readonly chain?: ChainLink;
+}
+
+/** A job of a chain, as its message carries it. */
+export interface ChainLink {
+  /** The chain's id (its ledger item is `~chain:<id>`). */
+  readonly id: string;
+  /** This job's position in the chain, from 0. */
+  readonly index: number;
+  /** The steps after this one, in order. */
+  readonly next: readonly ChainStep[];
+  /** The result of the step before, passed along (absent for the first step). */
+  readonly input?: unknown;
+}
+
+/** One step of a chain: a job to enqueue once the step before it succeeded. */
+export interface ChainStep {
+  readonly type: string;
+  readonly payload: unknown;
+  readonly lane?: string;
+  readonly tenant?: string;
+}
+
+/** A callback job of a group, sent once every member finished. */
+export interface GroupCallback {
+  readonly type: string;
+  /** Merged with the group's summary into the callback's payload (see GroupSummary). */
+  readonly payload?: Record<string, unknown>;
+  readonly lane?: string;
+}
+
+/** What a group's callback receives in its payload, under `group`. */
+export interface GroupSummary {
+  readonly groupId: string;
+  readonly total: number;
+  readonly succeeded: number;
+  readonly dead: number;
+  readonly cancelled: number;
+  /** Ids of members that ended DEAD or CANCELLED (at most GROUP_LIMITS.failedIdsInCallback). */
+  readonly failedJobIds: readonly string[];
 }
 
 /** A finished run whose ledger write is still owed (see `JobEnvelope.completion`). */
@@ -186,6 +250,12 @@ export interface JobQueueConfig {
   readonly alarmTopicArn: string;
   /** Ledger item TTL in seconds, the default idempotency-key retention; absent in older outputs. */
   readonly ledgerTtlSeconds?: number;
+  /** Name of the ledger's search index (SEARCH_INDEX.name) when the queue has it. */
+  readonly searchIndex?: string;
+  /** Bucket holding results over the ledger's inline limit, when the queue has one. */
+  readonly resultsBucket?: string;
+  /** Event bus receiving lifecycle events, when they are on. */
+  readonly eventBusName?: string;
 }
 
 /**
@@ -227,6 +297,21 @@ export interface JobRecord {
    * numbers whose message could not be sent (`failed`). The latest sent one is the one that runs.
    */
   readonly debounce?: { readonly seq: number; readonly failed: readonly number[] };
+  /** The last status transitions, oldest first (at most LEDGER_LIMITS.historyEntries). */
+  readonly history?: readonly JobHistoryEntry[];
+  /** The group this job is a member of. */
+  readonly group?: string;
+  /** A result kept in S3 (over LEDGER_LIMITS.resultBytes): its object key. `getJob` reads it into `result`. */
+  readonly resultRef?: string;
+}
+
+/** One status transition of a job. */
+export interface JobHistoryEntry {
+  readonly status: JobStatus;
+  /** ISO-8601 time of the transition. */
+  readonly at: string;
+  /** The attempt it belongs to (runs started so far), when known. */
+  readonly attempt?: number;
 }
 
 /** Size bounds that keep ledger items under 1 KB (one write unit). */
@@ -237,7 +322,52 @@ export const LEDGER_LIMITS = {
   resultBytes: 400,
   /** Object progress values whose JSON is larger are replaced by a note. */
   progressBytes: 200,
+  /** Status transitions kept in `history`; older ones are dropped (about 20 bytes each). */
+  historyEntries: 8,
 } as const;
+
+/**
+ * The ledger's search index (opt-in, `JobQueueProps.jobSearch`): a global secondary index keyed by
+ * status and shard, sorted by the time of the status change. Sharding spreads one status's writes
+ * over `shards` partitions; a listing queries each shard and merges them by time.
+ */
+export const SEARCH_INDEX = {
+  name: 'byStatus',
+  shards: 8,
+  partitionKey: LEDGER_ATTR.statusKey,
+  sortKey: LEDGER_ATTR.statusAt,
+  /** Attributes copied into the index (a listing shows them without reading the table). */
+  projected: [
+    LEDGER_ATTR.type,
+    LEDGER_ATTR.lane,
+    LEDGER_ATTR.status,
+    LEDGER_ATTR.attempts,
+    LEDGER_ATTR.enqueuedAt,
+    LEDGER_ATTR.finishedAt,
+    LEDGER_ATTR.updatedAt,
+    LEDGER_ATTR.tenant,
+    LEDGER_ATTR.group,
+  ],
+} as const;
+
+/**
+ * Groups (`enqueueGroup`): a group item `~group:<id>` holds the definition and the callbacks;
+ * its counters are spread over shard items `~group:<id>#<n>`, so 100,000 members finishing at
+ * once do not all write one item.
+ */
+export const GROUP_LIMITS = {
+  /** Members per group. */
+  maxMembers: 100_000,
+  /** Members per counter shard (the shard count is ceil(members / this), at most maxShards). */
+  membersPerShard: 500,
+  maxShards: 200,
+  /** Failed member ids carried in the callback's payload. */
+  failedIdsInCallback: 100,
+} as const;
+
+/** Partition key prefixes of the ledger's non-job items (they all start with LIMIT_ITEM_PREFIX). */
+export const GROUP_ITEM_PREFIX = '~group:';
+export const CHAIN_ITEM_PREFIX = '~chain:';
 
 /**
  * CloudWatch metrics the consumer emits (EMF via Powertools). Every metric carries exactly the
