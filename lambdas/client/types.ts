@@ -183,3 +183,74 @@ export interface BatchItem<T extends string = string, P = unknown> {
   readonly payload: P;
   readonly options?: EnqueueOptions;
 }
+
+/** Filters of `listJobs` (the ledger's search index; the queue needs `jobSearch: true`). */
+export interface ListJobsOptions {
+  /** One status or several. @default - every status */
+  readonly status?: JobStatus | readonly JobStatus[];
+  /** Only jobs of this type. */
+  readonly type?: string;
+  /** Only jobs on this lane. */
+  readonly lane?: string;
+  /** Only jobs whose status changed at or after this time. */
+  readonly since?: Date;
+  /** Only jobs whose status changed before this time. @default - now */
+  readonly until?: Date;
+  /** Jobs per page, 1 to 1000. @default 50 */
+  readonly limit?: number;
+  /** The `cursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+/** A job as the search index knows it (newest status change first). */
+export interface JobSummary {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  /** ISO-8601 time the job entered this status. */
+  readonly statusAt: string;
+  readonly type?: string;
+  readonly lane?: string;
+  readonly attempts: number;
+  readonly enqueuedAt?: string;
+  readonly finishedAt?: string;
+  readonly updatedAt?: string;
+  readonly tenant?: string;
+  readonly group?: string;
+}
+
+export interface ListJobsPage {
+  readonly jobs: readonly JobSummary[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  readonly cursor?: string;
+}
+
+/** A group's state (`getGroup`). */
+export interface JobGroupStatus {
+  readonly groupId: string;
+  readonly total: number;
+  /** Members not finished yet (total − succeeded − dead − cancelled). */
+  readonly pending: number;
+  readonly succeeded: number;
+  readonly dead: number;
+  readonly cancelled: number;
+  /** `COMPLETE` once every member finished and the callbacks were sent. */
+  readonly state: 'RUNNING' | 'COMPLETE';
+  readonly createdAt: string;
+  readonly completedAt?: string;
+  /** Job ids of the callbacks (deterministic: derived from the group id). */
+  readonly callbacks: { readonly onComplete?: string; readonly onSuccess?: string };
+  /** Members that ended DEAD or CANCELLED (at most GROUP_LIMITS.failedIdsInCallback, when complete). */
+  readonly failedJobIds?: readonly string[];
+}
+
+/** `waitFor` options. */
+export interface WaitForOptions {
+  /** Give up after this long (a WaitTimeoutError). @default 60000 */
+  readonly timeoutMs?: number;
+  /** First poll interval; it grows ×1.5 per poll up to `maxIntervalMs`. @default 200 */
+  readonly initialIntervalMs?: number;
+  /** @default 5000 */
+  readonly maxIntervalMs?: number;
+  /** Stops waiting (rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+}
