@@ -9,6 +9,7 @@ import {
 } from '../shared/contract';
 import { describeError } from '../shared/errors';
 import { truncate } from '../shared/text';
+import { decodeHistory } from './history';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -51,12 +52,14 @@ export function decodeRecord(item: Item | undefined): JobRecord | undefined {
   const s = (name: string) => item[name]?.S;
   const n = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name]?.N));
   const status = s(A.status);
+  const attempts = n(A.attempts) ?? 0;
+  const history = item[A.history]?.L?.flatMap((v) => (v.S === undefined ? [] : [v.S]));
   return {
     jobId: item[A.jobId].S as string,
     type: s(A.type),
     lane: s(A.lane),
     status: JOB_STATUSES.includes(status as JobStatus) ? (status as JobStatus) : undefined,
-    attempts: n(A.attempts) ?? 0,
+    attempts,
     enqueuedAt: s(A.enqueuedAt),
     startedAt: s(A.startedAt),
     finishedAt: s(A.finishedAt),
@@ -76,6 +79,9 @@ export function decodeRecord(item: Item | undefined): JobRecord | undefined {
       item[A.debounceSeq]?.N === undefined
         ? undefined
         : { seq: n(A.debounceSeq) ?? 0, failed: (item[A.debounceFailed]?.NS ?? []).map(Number) },
+    history: history === undefined ? undefined : decodeHistory(history, attempts),
+    group: s(A.group),
+    resultRef: s(A.resultRef),
   };
 }
 
