@@ -12,11 +12,23 @@ export { type ClientJobType, type ClientPayload, JobClient } from './client/job-
 export type {
   BatchEnqueueResult,
   BatchItem,
+  ChainStepInput,
+  EnqueueChainOptions,
+  EnqueueChainResult,
+  EnqueueGroupOptions,
+  EnqueueGroupResult,
   EnqueueOptions,
   EnqueueResult,
   EnqueueStatus,
   FromStackOptions,
+  GroupCallbackOptions,
+  JobChainStatus,
   JobClientOptions,
+  JobGroupStatus,
+  JobSummary,
+  ListJobsOptions,
+  ListJobsPage,
+  WaitForOptions,
 } from './client/types';
 
 // Job registry and error classes: everything the light registry entry (`sqs-jobs/runtime/jobs`)
@@ -24,5 +36,12 @@ export type {
 export * from './jobs';
 
 // The stack output a client reads, and the ledger record `getJob` returns
-export type { JobQueueConfig, JobRecord, JobStatus, LaneConfig } from './shared/contract';
+export type {
+  GroupSummary,
+  JobHistoryEntry,
+  JobQueueConfig,
+  JobRecord,
+  JobStatus,
+  LaneConfig,
+} from './shared/contract';
 export { JOB_STATUSES } from './shared/contract';

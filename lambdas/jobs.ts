@@ -6,6 +6,7 @@
  * `sqs-jobs/runtime` (lambdas/index.ts).
  */
 export { defineJob, defineRegistry } from './registry/define-job';
+export { groupSummarySchema } from './registry/group-summary';
 export type {
   AnyJob,
   ConcurrencyLimit,

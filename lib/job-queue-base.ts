@@ -117,12 +117,15 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   }
 
   /**
-   * Grants what `JobClient.getJob` needs (`dynamodb:GetItem` on the ledger, decrypt with the
-   * `encryptionKey` if any), and `cloudformation:DescribeStacks` on the queue's stack for
+   * Grants what `JobClient.getJob`, `getGroup` and `getChain` need (`dynamodb:GetItem` and
+   * `dynamodb:BatchGetItem` on the ledger, the latter for a group's counter shards; decrypt with
+   * the `encryptionKey` if any), and `cloudformation:DescribeStacks` on the queue's stack for
    * `JobClient.fromStack`.
    */
   public grantStatusRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grantLedger(grantee, 'read', 'dynamodb:GetItem').combine(this.grantConfigRead(grantee));
+    return this.grantLedger(grantee, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem').combine(
+      this.grantConfigRead(grantee),
+    );
   }
 
   /**
@@ -171,7 +174,9 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
       );
     }
     fn.addEnvironment(PRODUCER_ENV.config, Stack.of(fn).toJsonString(this.config));
-    return this.grantSend(fn).combine(this.grantLedger(fn, 'read', 'dynamodb:GetItem'));
+    return this.grantSend(fn).combine(
+      this.grantLedger(fn, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'),
+    );
   }
 
   /**
@@ -184,8 +189,10 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    *   and attributes on its source);
    * - on each lane queue: `sqs:SendMessage` (retry, and a redrive's destination) and
    *   `sqs:GetQueueAttributes` (depths);
-   * - `dynamodb:GetItem` on the ledger (retry and redrive write no ledger items: the consumer's
-   *   claim accepts DEAD jobs, so a retried or redriven job needs no reset);
+   * - `dynamodb:GetItem` and `dynamodb:BatchGetItem` on the ledger (retry and redrive write no
+   *   ledger items: the consumer's claim accepts DEAD jobs, so a retried or redriven job needs no
+   *   reset; `group` reads a group's counter shards), and `dynamodb:PutItem` (`group --settle`
+   *   enqueues a stuck group's callbacks as keyed jobs);
    * - everything `grantCancel` grants, for `cancel`: `dynamodb:UpdateItem` on the ledger and
    *   `scheduler:DeleteSchedule` in this queue's schedule group;
    * - `scheduler:GetSchedule` in this queue's schedule group and `scheduler:ListSchedules`, which
@@ -220,7 +227,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
         actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
         resourceArns: lanes.map((lane) => lane.queue.queueArn),
       }),
-      this.grantLedger(grantee, 'read', 'dynamodb:GetItem'),
+      this.grantLedger(grantee, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'),
+      this.grantLedger(grantee, 'write', 'dynamodb:PutItem'),
       this.grantCancel(grantee),
       iam.Grant.addToPrincipal({
         grantee,

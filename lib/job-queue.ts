@@ -408,10 +408,25 @@ export class JobQueue extends JobQueueBase {
         encryptionKey: this.encryptionKey,
       });
       // Every consumer write is a conditional UpdateItem (claim, complete, fail, progress, lease,
-      // outcome); optimistic mode reads first. test/unit/lib/grants.test.ts proves the set.
-      this.ledgerTable.grant(jobLane.consumer, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+      // outcome; a group member's final write is a transaction of two UpdateItems); optimistic
+      // mode reads first. Groups and chains: a callback or next step is a keyed job (PutItem), and
+      // settling a group reads its counter shards (BatchGetItem).
+      // test/unit/lib/grants.test.ts proves the set.
+      this.ledgerTable.grant(
+        jobLane.consumer,
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:PutItem',
+        'dynamodb:BatchGetItem',
+      );
       this.ledgerTable.encryptionKey?.grantEncryptDecrypt(jobLane.consumer);
       lanes.set(lane.name, jobLane);
+    }
+    // A group's callback or a chain's next step may go to any lane.
+    for (const from of lanes.values()) {
+      for (const to of lanes.values()) {
+        if (to !== from) to.queue.grantSendMessages(from.consumer);
+      }
     }
     return lanes;
   }

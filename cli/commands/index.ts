@@ -5,6 +5,7 @@ import { dlqPurgeCommand } from './dlq-purge';
 import { dlqRedriveCommand } from './dlq-redrive';
 import { dlqDeleteCommand, dlqRetryCommand } from './dlq-retry';
 import { enqueueCommand } from './enqueue';
+import { chainCommand, groupCommand } from './group';
 import { schedulesCommand } from './schedules';
 import { statsCommand, topCommand } from './stats';
 import { statusCommand } from './status';
@@ -14,6 +15,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   statusCommand,
   cancelCommand,
   enqueueCommand,
+  groupCommand,
+  chainCommand,
   statsCommand,
   topCommand,
   dlqListCommand,

@@ -5,6 +5,7 @@
  * Cost: an unkeyed job costs no ledger write at enqueue (the consumer's claim creates the item);
  * a keyed job costs one conditional PutItem (that is how "same key → same job" is enforced).
  */
+import { createHash } from 'node:crypto';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -20,11 +21,17 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { ChainStore, chainStepKey } from '../ledger/chain-store';
+import { type CallbackTarget, callbackJobId, GroupStore } from '../ledger/group-store';
+import { memberShard, shardCount } from '../ledger/groups';
 import { type CancelOutcome, type KeyedEnqueueOutcome, Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
 import { intRangeText, isIntInRange, isUserKey, USER_KEY_RULE } from '../shared/checks';
 import {
+  type ChainLink,
+  type ChainStep,
+  GROUP_LIMITS,
   type JobEnvelope,
   type JobQueueConfig,
   type JobRecord,
@@ -51,13 +58,21 @@ import {
   type BatchItem,
   type CancelResult,
   type CancelTarget,
+  type ChainStepInput,
   DEFAULT_LEDGER_TTL_SECONDS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RESEND_UNSENT_AFTER_SECONDS,
+  type EnqueueChainOptions,
+  type EnqueueChainResult,
+  type EnqueueGroupOptions,
+  type EnqueueGroupResult,
   type EnqueueOptions,
   type EnqueueResult,
   type FromStackOptions,
+  type GroupCallbackOptions,
+  type JobChainStatus,
   type JobClientOptions,
+  type JobGroupStatus,
   MAX_SQS_DELAY_SECONDS,
   SCHEDULER_MAX_INPUT_BYTES,
   SQS_MAX_MESSAGE_BYTES,
@@ -92,6 +107,8 @@ interface Prepared {
     /** `keep: 'last'`: this enqueue's number in the window, once the ledger gave it. */
     readonly seq?: number;
   };
+  /** Group members: the group, kept on the ledger item. */
+  readonly memberOf?: string;
   /** Keyed jobs: what the ledger's keyed enqueue needs. */
   readonly keyed?: {
     readonly payloadHash: string;
@@ -160,6 +177,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   private readonly batchRetries: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly groups: GroupStore;
+  private readonly chains: ChainStore;
 
   constructor(config: JobQueueConfig, options: JobClientOptions<R> = {}) {
     this.config = config;
@@ -188,12 +207,38 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     );
     this.batchRetries = intOption('batchRetries', options.batchRetries ?? 3, 0, 10);
     const backlogCacheMs = intOption('backlogCacheMs', options.backlogCacheMs ?? 5000, 0, 3_600_000);
+    const dynamodb = options.dynamodb ?? new DynamoDBClient({});
     this.ledger = new Ledger({
-      client: options.dynamodb ?? new DynamoDBClient({}),
+      client: dynamodb,
       tableName: config.tableName,
       ttlSeconds: this.ledgerTtlSeconds,
       now: this.now,
+      searchIndex: config.searchIndex !== undefined,
     });
+    const stores = {
+      client: dynamodb,
+      tableName: config.tableName,
+      ledger: this.ledger,
+      ttlSeconds: this.ledgerTtlSeconds,
+      now: this.now,
+      send: async (input: {
+        queueUrl: string;
+        body: string;
+        messageGroupId?: string;
+        deduplicationId?: string;
+      }) => {
+        await this.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: input.queueUrl,
+            MessageBody: input.body,
+            ...(input.messageGroupId === undefined ? {} : { MessageGroupId: input.messageGroupId }),
+            ...(input.deduplicationId === undefined ? {} : { MessageDeduplicationId: input.deduplicationId }),
+          }),
+        );
+      },
+    };
+    this.groups = new GroupStore(stores);
+    this.chains = new ChainStore(stores);
     for (const [lane, limit] of Object.entries(options.backlogLimits ?? {})) {
       this.laneConfig(lane);
       intOption(`backlogLimits.${lane}`, limit, 0, Number.MAX_SAFE_INTEGER);
@@ -335,6 +380,291 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     };
   }
 
+  /**
+   * Enqueue a group of jobs with callbacks: `onComplete` is enqueued exactly once when every member
+   * finished (SUCCEEDED, DEAD or CANCELLED), `onSuccess` once when all SUCCEEDED; each gets the
+   * group's counts and failed ids in its payload under `group`. Up to 100,000 members, counted on
+   * sharded counters (no single hot item). Members are keyed jobs (keyed by the group id and their
+   * position), so repeating the call with the same `groupId` after a failure sends only what was
+   * not sent. Costs per member: the keyed enqueue's PutItem, and at its end a transaction of two
+   * items (4 write units) instead of one write, plus one read; per group: one PutItem, and a few
+   * reads and writes when it completes. Needs `grantEnqueue` (and the callbacks' types registered).
+   */
+  async enqueueGroup<T extends ClientJobType<R>>(
+    jobs: readonly BatchItem<T, ClientPayload<R, T>>[],
+    options: EnqueueGroupOptions = {},
+  ): Promise<EnqueueGroupResult> {
+    if (!Array.isArray(jobs) || jobs.length < 1 || jobs.length > GROUP_LIMITS.maxMembers) {
+      throw new ConfigError(
+        'enqueueGroup(jobs)',
+        `an array of 1 to ${GROUP_LIMITS.maxMembers} jobs`,
+        Array.isArray(jobs) ? `${jobs.length} jobs` : jobs,
+      );
+    }
+    const groupId = workflowId('enqueueGroup', 'groupId', options.groupId);
+    for (const [index, item] of jobs.entries()) this.checkMemberOptions('enqueueGroup', index, item);
+    const onComplete = this.callbackTarget(groupId, 'onComplete', options.onComplete);
+    const onSuccess = this.callbackTarget(groupId, 'onSuccess', options.onSuccess);
+    const keys = jobs.map((_, index) => `group:${groupId}:${index}`);
+    const jobIds = jobs.map((item, index) => jobIdForKey(item.type, keys[index]));
+    const shards = shardCount(jobs.length);
+    const shardOf = jobIds.map((_, index) => memberShard(index, shards));
+    const shardTotals = new Array<number>(shards).fill(0);
+    for (const shard of shardOf) shardTotals[shard]++;
+    const definitionHash = createHash('sha256')
+      .update(JSON.stringify({ jobIds, onComplete, onSuccess }))
+      .digest('hex')
+      .slice(0, 32);
+    // Every member is checked before anything is written.
+    const prepared = jobs.map((item, index) =>
+      this.prepare(item.type, item.payload, item.options ?? {}, 0, {
+        key: keys[index],
+        group: { id: groupId, shard: shardOf[index], index },
+      }),
+    );
+    const created = await this.groups.create({
+      groupId,
+      total: jobs.length,
+      shards,
+      shardTotals,
+      createdAt: new Date(this.now()).toISOString(),
+      onComplete,
+      onSuccess,
+      definitionHash,
+    });
+    if (created === 'conflict') {
+      throw new ConfigError(
+        `enqueueGroup(options.groupId '${groupId}')`,
+        'a group id not used yet, or the same members and callbacks as the group that has it',
+        groupId,
+      );
+    }
+    const failed: { index: number; error: Error }[] = [];
+    for (let start = 0; start < prepared.length; start += GROUP_ENQUEUE_CHUNK) {
+      const results = await this.sendPrepared(prepared.slice(start, start + GROUP_ENQUEUE_CHUNK));
+      for (const r of results) if (!r.ok) failed.push({ index: start + r.index, error: r.error });
+    }
+    if (failed.length > 0) {
+      const first = failed[0];
+      throw new EnqueueError(
+        `enqueueGroup('${groupId}'): ${failed.length} of ${jobs.length} members could not be enqueued (first: member ${first.index}, ${first.error.message}). The group waits for them: call enqueueGroup again with groupId '${groupId}' and the same jobs to send them (members already sent are not sent again).`,
+        { cause: first.error },
+      );
+    }
+    return {
+      groupId,
+      jobIds,
+      status: created === 'created' ? 'created' : 'exists',
+      callbacks: {
+        ...(onComplete ? { onComplete: onComplete.jobId } : {}),
+        ...(onSuccess ? { onSuccess: onSuccess.jobId } : {}),
+      },
+    };
+  }
+
+  /** A group's counts and state, or undefined for an unknown (or expired) group. Needs `grantStatusRead`. */
+  async getGroup(groupId: string): Promise<JobGroupStatus | undefined> {
+    workflowId('getGroup', 'groupId', groupId);
+    const state = await this.groups.status(groupId);
+    if (state === undefined) return undefined;
+    const d = state.definition;
+    return {
+      groupId,
+      total: d.total,
+      pending: Math.max(0, d.total - state.succeeded - state.dead - state.cancelled),
+      succeeded: state.succeeded,
+      dead: state.dead,
+      cancelled: state.cancelled,
+      state: state.state,
+      createdAt: d.createdAt,
+      ...(state.completedAt ? { completedAt: state.completedAt } : {}),
+      callbacks: {
+        ...(d.onComplete ? { onComplete: d.onComplete.jobId } : {}),
+        ...(d.onSuccess ? { onSuccess: d.onSuccess.jobId } : {}),
+      },
+      ...(state.summary ? { failedJobIds: state.summary.failedJobIds } : {}),
+    };
+  }
+
+  /**
+   * Settle a group whose members all finished but whose callbacks were not sent: the consumer that
+   * finished the last member failed to settle it after retries (a DynamoDB or SQS outage) and no
+   * redelivery did. Idempotent: a settled group is left alone, a callback is never sent twice.
+   * Needs `grantOperate`.
+   */
+  async settleGroup(groupId: string): Promise<JobGroupStatus | undefined> {
+    workflowId('settleGroup', 'groupId', groupId);
+    await this.groups.repair(groupId);
+    return this.getGroup(groupId);
+  }
+
+  /**
+   * Enqueue a chain: the first step now, each next one once the step before it SUCCEEDED, with that
+   * step's result as its `ctx.chain.input`. A step that ends DEAD or CANCELLED stops the chain
+   * (`getChain` says FAILED, with the step and its error). Steps are keyed by the chain id and
+   * position: a step that succeeds twice (a duplicate delivery) enqueues its successor once, and
+   * repeating the call with the same `chainId` enqueues nothing new. The first message carries the
+   * later steps' payloads, so together they must fit the message size limit. Costs per step: one
+   * keyed PutItem and one UpdateItem of the chain item, plus one PutItem per chain.
+   */
+  async enqueueChain<T extends ClientJobType<R>>(
+    steps: readonly ChainStepInput<T, ClientPayload<R, T>>[],
+    options: EnqueueChainOptions = {},
+  ): Promise<EnqueueChainResult> {
+    if (!Array.isArray(steps) || steps.length < 1 || steps.length > MAX_CHAIN_STEPS) {
+      throw new ConfigError(
+        'enqueueChain(steps)',
+        `an array of 1 to ${MAX_CHAIN_STEPS} steps`,
+        Array.isArray(steps) ? `${steps.length} steps` : steps,
+      );
+    }
+    const chainId = workflowId('enqueueChain', 'chainId', options.chainId);
+    for (const [index, step] of steps.entries()) this.checkMemberOptions('enqueueChain', index, step);
+    // Each step validated as its own job first; later steps travel in the first step's message.
+    const resolved: ChainStep[] = steps.map((step, index) => {
+      const job = this.prepare(step.type, step.payload, step.options ?? {}, 0, {
+        key: chainStepKey(chainId, index),
+      });
+      return {
+        type: step.type,
+        payload: step.payload,
+        lane: job.lane,
+        queueUrl: job.laneConfig.queueUrl,
+        fifo: job.laneConfig.fifo,
+        ...(job.tenant === undefined ? {} : { tenant: job.tenant }),
+      };
+    });
+    const link: ChainLink = { id: chainId, index: 0, next: resolved.slice(1) };
+    const first = this.prepare(steps[0].type, steps[0].payload, steps[0].options ?? {}, 0, {
+      key: chainStepKey(chainId, 0),
+      chain: link,
+    });
+    const created = await this.chains.create(
+      chainId,
+      resolved.map((s) => ({ type: s.type, lane: s.lane })),
+    );
+    const [result] = await this.sendPrepared([first]);
+    if (!result.ok) {
+      throw new EnqueueError(
+        `enqueueChain('${chainId}'): its first step could not be enqueued (${result.error.message}); call enqueueChain again with chainId '${chainId}'`,
+        { cause: result.error },
+      );
+    }
+    return {
+      chainId,
+      jobIds: resolved.map((s, index) => jobIdForKey(s.type, chainStepKey(chainId, index))),
+      status: created,
+    };
+  }
+
+  /** A chain's state and its steps' statuses, or undefined for an unknown (or expired) chain. Needs `grantStatusRead`. */
+  async getChain(chainId: string): Promise<JobChainStatus | undefined> {
+    workflowId('getChain', 'chainId', chainId);
+    const chain = await this.chains.get(chainId);
+    if (chain === undefined) return undefined;
+    const records = await Promise.all(chain.steps.map((s) => this.ledger.get(s.jobId)));
+    return {
+      ...chain,
+      steps: chain.steps.map((s, i) => ({
+        ...s,
+        ...(records[i]?.status ? { status: records[i]?.status } : {}),
+      })),
+    };
+  }
+
+  /** Sends prepared jobs (keyed: the ledger write first) like enqueueBatch; results by position. */
+  private async sendPrepared(jobs: readonly Prepared[]): Promise<BatchEnqueueResult[]> {
+    const results: BatchEnqueueResult[] = new Array(jobs.length);
+    const direct: { index: number; job: Prepared }[] = [];
+    await Promise.all(
+      jobs.map(async (job, index) => {
+        try {
+          await this.backlog.check(job.lane, job.laneConfig.queueUrl);
+          const duplicate = await this.takeKey(job);
+          if (duplicate) {
+            results[index] = { ...duplicate, index, ok: true };
+            return;
+          }
+          direct.push({ index, job });
+        } catch (error) {
+          results[index] = { index, ok: false, type: job.type, jobId: job.jobId, error: asError(error) };
+        }
+      }),
+    );
+    const byQueue = new Map<string, { index: number; job: Prepared }[]>();
+    for (const entry of direct.sort((a, b) => a.index - b.index)) {
+      const url = entry.job.laneConfig.queueUrl;
+      byQueue.set(url, [...(byQueue.get(url) ?? []), entry]);
+    }
+    for (const [queueUrl, entries] of byQueue) {
+      for (const group of chunk(entries, this.maxMessageBytes))
+        await this.sendGroup(queueUrl, group, results);
+    }
+    return results;
+  }
+
+  /** Group members and chain steps: keyed by their place, sent now (no key, delay or schedule of their own). */
+  private checkMemberOptions(
+    where: string,
+    index: number,
+    item: { readonly type: string; readonly options?: object },
+  ) {
+    const o = (item.options ?? {}) as EnqueueOptions;
+    for (const name of ['idempotencyKey', 'rerun', 'delaySeconds', 'runAt'] as const) {
+      if (o[name] !== undefined) {
+        throw new ConfigError(
+          `${where}(jobs[${index}].options.${name})`,
+          'unset: members and steps are keyed by their group or chain and sent at once',
+          o[name],
+        );
+      }
+    }
+    const job = this.jobFor(item.type);
+    if (job?.debounce) {
+      throw new ConfigError(`${where}(jobs[${index}].type)`, 'a job type without debounce', item.type);
+    }
+  }
+
+  private callbackTarget(
+    groupId: string,
+    which: 'onComplete' | 'onSuccess',
+    callback: GroupCallbackOptions | undefined,
+  ): (CallbackTarget & { readonly jobId: string }) | undefined {
+    if (callback === undefined) return undefined;
+    const where = `enqueueGroup(options.${which})`;
+    if (typeof callback !== 'object' || callback === null || typeof callback.type !== 'string') {
+      throw new ConfigError(where, '{ type, payload?, lane? }', callback);
+    }
+    const job = this.jobFor(callback.type);
+    if (job?.idempotency === 'none') {
+      throw new ConfigError(
+        `${where}.type`,
+        "a job type with idempotency 'strict' or 'optimistic' (a callback's id may be delivered twice; 'none' would run it twice)",
+        callback.type,
+      );
+    }
+    if (
+      callback.payload !== undefined &&
+      (typeof callback.payload !== 'object' || callback.payload === null || Array.isArray(callback.payload))
+    ) {
+      throw new ConfigError(
+        `${where}.payload`,
+        'an object (the summary is added under `group`)',
+        callback.payload,
+      );
+    }
+    const lane = callback.lane ?? job?.lane ?? this.config.defaultLane;
+    const laneConfig = this.laneConfig(lane);
+    return {
+      type: callback.type,
+      ...(callback.payload === undefined ? {} : { payload: callback.payload }),
+      lane,
+      queueUrl: laneConfig.queueUrl,
+      fifo: laneConfig.fifo,
+      jobId: callbackJobId(groupId, which, callback.type),
+    };
+  }
+
   private cancelTargetId(target: CancelTarget): string {
     if (typeof target === 'string') {
       // `~…` names a rate or concurrency limit item in the ledger table, never a job.
@@ -409,7 +739,13 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     }
   }
 
-  private prepare(type: string, payload: unknown, options: EnqueueOptions, windowOffset = 0): Prepared {
+  private prepare(
+    type: string,
+    payload: unknown,
+    options: EnqueueOptions,
+    windowOffset = 0,
+    link?: WorkflowLink,
+  ): Prepared {
     const job = this.jobFor(type);
     const parsed = job ? parsePayload(job, payload) : payload;
     const now = this.now();
@@ -424,7 +760,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     const window = job?.debounce
       ? this.debounceWindow(job, parsed, valid, laneConfig, now, windowOffset)
       : undefined;
-    const key = window?.key ?? valid.idempotencyKey;
+    // A group member or chain step is keyed by its place in the group or chain.
+    const key = link?.key ?? window?.key ?? valid.idempotencyKey;
     const jobId = key !== undefined ? jobIdForKey(type, key) : newJobId();
     const groupId = valid.groupId ?? (laneConfig.fifo ? valid.tenant : undefined);
     if (laneConfig.fifo && groupId === undefined) {
@@ -441,16 +778,20 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     const delaySeconds = window?.delaySeconds ?? valid.delaySeconds;
     const enqueuedAt = new Date(now);
     // The producer sends the payload as given; the consumer parses it with the same schema.
-    const envelope = createEnvelope({
-      id: jobId,
-      type,
-      payload,
-      // A debounce window's key is internal: the handler sees no idempotency key.
-      key: window ? undefined : key,
-      correlationId: valid.correlationId,
-      tenant: valid.tenant,
-      enqueuedAt,
-    });
+    const envelope: JobEnvelope = {
+      ...createEnvelope({
+        id: jobId,
+        type,
+        payload,
+        // A debounce window's key is internal: the handler sees no idempotency key.
+        key: window ? undefined : key,
+        correlationId: valid.correlationId,
+        tenant: valid.tenant,
+        enqueuedAt,
+      }),
+      ...(link?.group ? { group: link.group } : {}),
+      ...(link?.chain ? { chain: link.chain } : {}),
+    };
     let body: string;
     try {
       body = JSON.stringify(envelope);
@@ -474,6 +815,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       groupId,
       tenant: valid.tenant,
       envelope,
+      ...(link?.group ? { memberOf: link.group.id } : {}),
       ...(window ? { debounce: { keep: window.keep, windowEndsAt: window.endsAt } } : {}),
     };
     if (this.needsSchedule(prepared) && size > SCHEDULER_MAX_INPUT_BYTES) {
@@ -635,6 +977,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       type: job.type,
       lane: job.lane,
       enqueuedAt: job.enqueuedAt,
+      tenant: job.tenant,
+      group: job.memberOf,
       ...job.keyed,
     });
     if (outcome.kind !== 'duplicate') return undefined;
@@ -827,6 +1171,27 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
 }
 
 const TEN_YEARS_SECONDS = 10 * 365 * 86400;
+
+/** Members a group sends at once (keyed writes in parallel, then batched sends). */
+const GROUP_ENQUEUE_CHUNK = 250;
+const MAX_CHAIN_STEPS = 50;
+const WORKFLOW_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** What makes a job a group member or chain step: its key and the envelope's link. */
+interface WorkflowLink {
+  readonly key: string;
+  readonly group?: { readonly id: string; readonly shard: number; readonly index: number };
+  readonly chain?: ChainLink;
+}
+
+/** A group or chain id: the one given (checked), or a new UUID. */
+function workflowId(where: string, name: string, value: string | undefined): string {
+  if (value === undefined) return newJobId();
+  if (typeof value !== 'string' || !WORKFLOW_ID.test(value)) {
+    throw new ConfigError(`${where}(${name})`, 'a string of 1-100 characters [A-Za-z0-9._:-]', value);
+  }
+  return value;
+}
 
 /** The one-time schedule that delivers a delayed job (delays over 15 minutes, FIFO delays). */
 function scheduleNameFor(jobId: string): string {

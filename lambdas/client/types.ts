@@ -254,3 +254,88 @@ export interface WaitForOptions {
   /** Stops waiting (rejects with the signal's reason). */
   readonly signal?: AbortSignal;
 }
+
+/** A callback of a group: a job enqueued once every member finished, with the group's summary. */
+export interface GroupCallbackOptions {
+  readonly type: string;
+  /**
+   * Payload fields; the callback's payload is these plus `group` (a GroupSummary: counts and the
+   * failed ids), so its schema should accept `group` (see `groupSummarySchema`).
+   */
+  readonly payload?: Record<string, unknown>;
+  /** @default - the callback type's lane, else the default lane */
+  readonly lane?: string;
+}
+
+export interface EnqueueGroupOptions {
+  /**
+   * The group's id: 1-100 characters [A-Za-z0-9._:-]. Calling `enqueueGroup` again with the same id
+   * and members sends only the members not sent yet (after a failure), never a member twice.
+   * @default - a random UUID
+   */
+  readonly groupId?: string;
+  /** Enqueued once when every member finished (SUCCEEDED, DEAD or CANCELLED). */
+  readonly onComplete?: GroupCallbackOptions;
+  /** Enqueued once when every member finished and all SUCCEEDED. */
+  readonly onSuccess?: GroupCallbackOptions;
+}
+
+export interface EnqueueGroupResult {
+  readonly groupId: string;
+  /** Member job ids, in the order given (deterministic: derived from the group id and position). */
+  readonly jobIds: readonly string[];
+  /** `created`, or `exists` when this call repeated an earlier one (members already sent were not sent again). */
+  readonly status: 'created' | 'exists';
+  /** The callbacks' job ids (deterministic). */
+  readonly callbacks: { readonly onComplete?: string; readonly onSuccess?: string };
+}
+
+/** One step of `enqueueChain`. */
+export interface ChainStepInput<T extends string = string, P = unknown> {
+  readonly type: T;
+  readonly payload: P;
+  /** Only `lane`, `tenant` and `correlationId` apply to chain steps. */
+  readonly options?: Pick<EnqueueOptions, 'lane' | 'tenant' | 'correlationId'>;
+}
+
+export interface EnqueueChainOptions {
+  /**
+   * The chain's id: 1-100 characters [A-Za-z0-9._:-]; calling again with the same id enqueues nothing new.
+   * @default - a random UUID
+   */
+  readonly chainId?: string;
+}
+
+export interface EnqueueChainResult {
+  readonly chainId: string;
+  /** Step job ids, in order (deterministic: derived from the chain id and position). */
+  readonly jobIds: readonly string[];
+  readonly status: 'created' | 'exists';
+}
+
+/** A chain's state (`getChain`). */
+export interface JobChainStatus {
+  readonly chainId: string;
+  /** RUNNING, SUCCEEDED (every step did), or FAILED (a step ended DEAD or CANCELLED: the chain stopped). */
+  readonly state: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly total: number;
+  /** The step running or next to run (from 0); `total` once the chain succeeded. */
+  readonly current: number;
+  readonly createdAt?: string;
+  readonly finishedAt?: string;
+  readonly steps: readonly {
+    readonly index: number;
+    readonly type: string;
+    readonly lane: string;
+    readonly jobId: string;
+    /** The step job's status (absent until it is enqueued). */
+    readonly status?: JobStatus;
+  }[];
+  /** The step that stopped the chain. */
+  readonly failed?: {
+    readonly index: number;
+    readonly jobId: string;
+    readonly status: string;
+    readonly error?: string;
+  };
+}

@@ -10,6 +10,7 @@ import { encodeResult } from '../ledger/codec';
 import type { JobCompletion, JobEnvelope } from '../shared/contract';
 import { describeError } from '../shared/errors';
 import type { ProcessDeps, RecordOutcome } from './deps';
+import { afterFinished } from './workflow';
 
 /** Retries of a final ledger write that threw (throttling, a network error), with jittered backoff. */
 const WRITE_RETRIES = 4;
@@ -69,7 +70,11 @@ export async function recordCompletion(
 ): Promise<RecordOutcome> {
   const recorded =
     completion.owner !== undefined
-      ? await deps.ledger.complete({ jobId: envelope.id, owner: completion.owner, result: completion.result })
+      ? await deps.ledger.complete({
+          jobId: envelope.id,
+          owner: completion.owner,
+          result: completion.result,
+        })
       : await deps.ledger.recordOutcome({
           jobId: envelope.id,
           type: envelope.type,
@@ -79,6 +84,9 @@ export async function recordCompletion(
           startedAt: completion.startedAt,
           result: completion.result,
         });
+  if (recorded) {
+    await afterFinished(envelope, 'SUCCEEDED', deps, { result: completion.result, resultKnown: true });
+  }
   return {
     ...ids,
     status: 'COMPLETION_RECORDED',
@@ -88,6 +96,8 @@ export async function recordCompletion(
 }
 
 export interface AbandonedRun {
+  /** A group member's or chain step's envelope: its late outcome settles the group or moves the chain. */
+  readonly envelope?: JobEnvelope;
   readonly jobId: string;
   readonly owner?: string;
   readonly type: string;
@@ -141,7 +151,13 @@ export function keepAbandonedLease(
                 startedAt: run.startedAt,
                 result: outcome.result,
               });
-        await lateWrite(write, deps).catch(warn('late SUCCEEDED write'));
+        const written = await lateWrite(write, deps).catch(warn('late SUCCEEDED write'));
+        if (written === true && run.envelope) {
+          await afterFinished(run.envelope, 'SUCCEEDED', deps, {
+            result: outcome.result,
+            resultKnown: true,
+          }).catch(warn('group or chain step after the late SUCCEEDED write'));
+        }
       } else if (owner !== undefined) {
         const write = () => deps.ledger.fail({ jobId, owner, status: 'FAILED', error: outcome.error });
         await lateWrite(write, deps).catch(warn('late FAILED write'));

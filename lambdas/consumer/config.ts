@@ -20,6 +20,8 @@ export interface ConsumerConfig {
   readonly ledgerTtlSeconds: number;
   readonly batchParallelism: number;
   readonly fifo: boolean;
+  /** The ledger has the search index: status writes set its keys. */
+  readonly searchIndex: boolean;
 }
 
 /** Defaults for the optional variables (the construct always sets them). */
@@ -87,6 +89,10 @@ const consumerEnvSchema = z.object({
   [CONSUMER_ENV.ledgerTtlSeconds]: int(60, 10 * 365 * 86400, CONSUMER_DEFAULTS.ledgerTtlSeconds),
   [CONSUMER_ENV.batchParallelism]: int(1, 10_000, CONSUMER_DEFAULTS.batchParallelism),
   [CONSUMER_ENV.fifo]: bool,
+  [CONSUMER_ENV.searchIndex]: z
+    .enum(['', '0', '1', 'true', 'false'], { error: "'1' or '0'" })
+    .optional()
+    .transform((raw) => raw === '1' || raw === 'true'),
 });
 
 /** Read and validate; every error names the variable, the allowed values and the value given. */
@@ -114,5 +120,6 @@ export function readConsumerConfig(env: Env = process.env): ConsumerConfig {
     ledgerTtlSeconds: e[CONSUMER_ENV.ledgerTtlSeconds],
     batchParallelism: e[CONSUMER_ENV.batchParallelism],
     fifo: e[CONSUMER_ENV.fifo],
+    searchIndex: e[CONSUMER_ENV.searchIndex],
   };
 }

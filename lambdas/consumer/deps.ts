@@ -3,6 +3,8 @@
  * process-record.ts and completion.ts without importing each other.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ChainStore } from '../ledger/chain-store';
+import type { GroupStore } from '../ledger/group-store';
 import type { Ledger } from '../ledger/ledger';
 import type { Limits } from '../ledger/limits';
 import type { JobRegistry } from '../registry/types';
@@ -38,6 +40,14 @@ export interface ProcessDeps {
   readonly onAbandoned?: (settled: Promise<unknown>) => void;
   /** Sleeps between retries of the final ledger write. @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Groups and chains: what a finished member or step does next. Absent: nothing (unit tests). */
+  readonly workflow?: WorkflowDeps;
+}
+
+/** Where a finished group member or chain step reports (see workflow.ts). */
+export interface WorkflowDeps {
+  readonly groups: GroupStore;
+  readonly chains: ChainStore;
 }
 
 /** Outcome plus how long a FIFO group should wait behind it. */

@@ -9,6 +9,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ChainStore } from '../ledger/chain-store';
+import { GroupStore, type SendCallback } from '../ledger/group-store';
 import { Ledger } from '../ledger/ledger';
 import { Limits } from '../ledger/limits';
 import type { JobRegistry } from '../registry/types';
@@ -86,19 +88,37 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     tableName: config.tableName,
     ttlSeconds: config.ledgerTtlSeconds,
     now: options.now,
+    searchIndex: config.searchIndex,
   });
+  const sqsActions = new SqsActions({
+    sqs: sqsClient,
+    queueUrl: config.queueUrl,
+    dlqUrl: config.dlqUrl,
+    fifo: config.fifo,
+    logger,
+  });
+  const send: SendCallback = (input) =>
+    sqsActions.sendTo({
+      queueUrl: input.queueUrl,
+      body: input.body,
+      messageGroupId: input.messageGroupId,
+      deduplicationId: input.deduplicationId,
+    });
+  const stores = {
+    client: dynamodb,
+    tableName: config.tableName,
+    ledger,
+    ttlSeconds: config.ledgerTtlSeconds,
+    send,
+    now: options.now,
+  };
   const deps: ProcessDeps = {
     registry,
     config,
     ledger,
     limits: new Limits({ client: dynamodb, tableName: config.tableName, now: options.now }),
-    sqs: new SqsActions({
-      sqs: sqsClient,
-      queueUrl: config.queueUrl,
-      dlqUrl: config.dlqUrl,
-      fifo: config.fifo,
-      logger,
-    }),
+    sqs: sqsActions,
+    workflow: { groups: new GroupStore(stores), chains: new ChainStore(stores) },
     logger,
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,

@@ -28,6 +28,7 @@ import { keepAbandonedLease, recordCompletion, sendCompletion, writeWithRetries 
 import type { ProcessDeps, RecordOutcome } from './deps';
 import { enterLimits, limitDeferSeconds, limitKeys, type Refused } from './limit-gate';
 import { type RunResult, runHandler } from './run-handler';
+import { afterFinished } from './workflow';
 
 export type { ProcessDeps, RecordOutcome } from './deps';
 
@@ -50,6 +51,7 @@ export async function processRecord(
     return deadLetterUnclaimed(record, read.error, { ...base, jobId: read.id, type: read.type }, deps);
   }
   const envelope = read.envelope;
+  const member = { envelope };
   const ids: Ids = {
     ...base,
     jobId: envelope.id,
@@ -76,6 +78,7 @@ export async function processRecord(
       new UnknownJobTypeError(envelope.type, deps.registry.types),
       ids,
       deps,
+      member,
     );
   let payload: unknown;
   let keys: ReturnType<typeof limitKeys>;
@@ -84,7 +87,7 @@ export async function processRecord(
     // A key function that throws or returns no usable key fails on every delivery: bad input.
     keys = limitKeys(job, payload);
   } catch (error) {
-    return deadLetterUnclaimed(record, error, ids, deps);
+    return deadLetterUnclaimed(record, error, ids, deps, member);
   }
   // A producer without the job's definition (an untyped client, a cron schedule's fixed input)
   // sends no tenant: the definition's `tenant(payload)` still labels the run.
@@ -176,17 +179,18 @@ async function claimAndRun(
       leaseMs,
       tenant: ids.tenant,
       debounceSeq: envelope.debounce?.seq,
+      group: envelope.group?.id,
     });
-    if (claim.kind === 'finished') return done({ ...ids, status: 'DUPLICATE', itemFailure: false });
+    if (claim.kind === 'finished') return done(duplicate(envelope, ids, deps));
     if (claim.kind === 'busy') return done(deferBehindLease(record, ids, claim.leaseRemainingMs, deps));
-    if (claim.kind === 'cancelled') return done(cancelledUnrun(ids, claim.record));
+    if (claim.kind === 'cancelled') return done(cancelledUnrun(envelope, ids, claim.record, deps));
     if (claim.kind === 'superseded') return done(superseded(ids, claim.record));
     takeover = claim.takeover;
     attempt = claim.attempts;
   } else if (job.idempotency === 'optimistic') {
     const current = await deps.ledger.get(envelope.id);
-    if (current?.status === 'SUCCEEDED') return done({ ...ids, status: 'DUPLICATE', itemFailure: false });
-    if (current?.status === 'CANCELLED') return done(cancelledUnrun(ids, current));
+    if (current?.status === 'SUCCEEDED') return done(duplicate(envelope, ids, deps));
+    if (current?.status === 'CANCELLED') return done(cancelledUnrun(envelope, ids, current, deps));
     if (
       envelope.debounce !== undefined &&
       current?.debounce !== undefined &&
@@ -254,8 +258,24 @@ function deriveTenant(job: AnyJob, payload: unknown, deps: ProcessDeps): string 
 /** A job's default `heartbeatSeconds`: how often a long run checks whether it was cancelled. */
 export const DEFAULT_HEARTBEAT_SECONDS = 10;
 
+/**
+ * A delivery of a job that already SUCCEEDED: acknowledged without running. A group member or
+ * chain step still settles (the consumer that finished it may have died before it did).
+ */
+async function duplicate(envelope: JobEnvelope, ids: Ids, deps: ProcessDeps): Promise<RecordOutcome> {
+  await afterFinished(envelope, 'SUCCEEDED', deps);
+  return { ...ids, status: 'DUPLICATE', itemFailure: false };
+}
+
 /** A delivery of a CANCELLED job (or one asked to stop whose run is over): acknowledged unrun. */
-function cancelledUnrun(ids: Ids, record: { readonly cancelRequestedAt?: string }): RecordOutcome {
+async function cancelledUnrun(
+  envelope: JobEnvelope,
+  ids: Ids,
+  record: { readonly cancelRequestedAt?: string },
+  deps: ProcessDeps,
+): Promise<RecordOutcome> {
+  // A cancelled member or chain step still counts in its group / stops its chain (idempotent).
+  await afterFinished(envelope, 'CANCELLED', deps);
   return {
     ...ids,
     status: 'CANCELLED',
@@ -278,8 +298,9 @@ async function endCancelled(
   const { job, envelope, owner } = run;
   const error = result.error;
   let recorded: boolean;
+  const member = { attempt: run.attempt };
   if (owner !== undefined) {
-    recorded = await deps.ledger.fail({ jobId: envelope.id, owner, status: 'CANCELLED', error });
+    recorded = await deps.ledger.fail({ jobId: envelope.id, owner, status: 'CANCELLED', error, ...member });
   } else {
     recorded = await deps.ledger.recordOutcome({
       jobId: envelope.id,
@@ -291,8 +312,10 @@ async function endCancelled(
       tenant: run.ids.tenant,
       error,
       progress: result.progress.pending ? result.progress.latest : undefined,
+      ...member,
     });
   }
+  if (recorded) await afterFinished(envelope, 'CANCELLED', deps);
   return {
     ...run.ids,
     status: 'CANCELLED',
@@ -345,10 +368,18 @@ async function succeed(
   const { job, envelope, ids, owner } = run;
   const progress = result.progress.pending ? result.progress.latest : undefined;
   let write: (() => Promise<boolean>) | undefined;
+  const member = { attempt: run.attempt };
   if (job.idempotency === 'strict' && owner !== undefined) {
-    write = () => deps.ledger.complete({ jobId: envelope.id, owner, result: result.result, progress });
-  } else if (job.idempotency === 'optimistic' || run.receives > 1 || result.progress.written) {
-    // `none` writes only when an earlier failure or a progress write left a status to correct.
+    write = () =>
+      deps.ledger.complete({ jobId: envelope.id, owner, result: result.result, progress, ...member });
+  } else if (
+    job.idempotency === 'optimistic' ||
+    run.receives > 1 ||
+    result.progress.written ||
+    envelope.group !== undefined
+  ) {
+    // `none` writes only when an earlier failure or a progress write left a status to correct, or
+    // when the job is a group member (its outcome is counted by that write).
     write = () =>
       deps.ledger.recordOutcome({
         jobId: envelope.id,
@@ -359,9 +390,11 @@ async function succeed(
         startedAt: run.startedAt,
         result: result.result,
         progress,
+        ...member,
       });
   }
   let recorded = true;
+  let handedOver = false;
   let note: Record<string, unknown> | undefined = detail;
   if (write) {
     try {
@@ -376,9 +409,14 @@ async function succeed(
         deps,
       );
       note = { ...detail, ledger: `SUCCEEDED write failed (${message(error)}); sent a completion record` };
+      handedOver = true;
     }
   }
   if (!recorded) note = { ...detail, ledger: 'not recorded: another execution owns or finished the job' };
+  // The completion record's consumer settles the group once it has written the status.
+  if (recorded && !handedOver) {
+    await afterFinished(envelope, 'SUCCEEDED', deps, { result: result.result, resultKnown: true });
+  }
   return { ...ids, status: 'SUCCEEDED', itemFailure: false, durationMs: result.durationMs, detail: note };
 }
 
@@ -431,6 +469,7 @@ async function fail(
       keepAbandonedLease(
         result.abandoned,
         {
+          envelope,
           jobId,
           owner,
           type: job.type,
@@ -447,6 +486,7 @@ async function fail(
       owner,
       status: reason ? 'DEAD' : 'FAILED',
       error: reason ?? error,
+      attempt,
     });
   } else {
     await deps.ledger.recordOutcome({
@@ -458,11 +498,18 @@ async function fail(
       startedAt: run.startedAt,
       error: reason ?? error,
       progress: result.progress.pending ? result.progress.latest : undefined,
+      attempt,
     });
   }
 
   lateOutcome(Promise.resolve());
-  if (reason !== undefined) return dlqOutcome(record, reason, attempt, base, deps);
+  if (reason !== undefined) {
+    const outcome = await dlqOutcome(record, reason, attempt, base, deps);
+    await afterFinished(envelope, 'DEAD', deps, {
+      error: base.error ? `${base.error.type}: ${base.error.message}` : undefined,
+    });
+    return outcome;
+  }
   const retryAfterSeconds = backoffFor(job, attempt, deps);
   await deps.sqs.setVisibility(record, retryAfterSeconds);
   return { ...base, status: 'RETRY', itemFailure: true, retryAfterSeconds, detail: { retryAfterSeconds } };
@@ -474,12 +521,20 @@ async function deadLetterUnclaimed(
   error: unknown,
   ids: { messageId: string; attempt: number; jobId?: string; type?: string },
   deps: ProcessDeps,
+  member?: { readonly envelope: JobEnvelope },
 ): Promise<RecordOutcome> {
   const base = { ...ids, error: describeError(error), failed: true };
+  let recorded = false;
   if (ids.jobId !== undefined) {
     try {
-      await deps.ledger.recordOutcome(
-        { jobId: ids.jobId, type: ids.type, lane: deps.config.lane, status: 'DEAD', error },
+      recorded = await deps.ledger.recordOutcome(
+        {
+          jobId: ids.jobId,
+          type: ids.type,
+          lane: deps.config.lane,
+          status: 'DEAD',
+          error,
+        },
         { respectLease: true, countAttempt: false },
       );
     } catch (ledgerError) {
@@ -487,7 +542,13 @@ async function deadLetterUnclaimed(
       deps.logger.warn('ledger DEAD write failed', { jobId: ids.jobId, error: describeError(ledgerError) });
     }
   }
-  return dlqOutcome(record, error, ids.attempt, base, deps);
+  const outcome = await dlqOutcome(record, error, ids.attempt, base, deps);
+  if (recorded && member) {
+    await afterFinished(member.envelope, 'DEAD', deps, {
+      error: `${base.error.type}: ${base.error.message}`,
+    });
+  }
+  return outcome;
 }
 
 async function dlqOutcome(
@@ -589,13 +650,22 @@ async function giveUp(
   const receives = receiveCountOf(record);
   let attempts: number | undefined;
   let ledgerNote: string;
+  const read = readEnvelope(record.body);
+  const envelope = read.ok ? read.envelope : undefined;
+  let written = false;
   try {
     const current = await deps.ledger.get(ids.jobId);
     attempts = current?.attempts ?? 0;
     if (current?.status === 'SUCCEEDED') return { ...ids, status: 'DUPLICATE', itemFailure: false };
     const error = new ReceiveBudgetExhaustedError(receives, attempts, lastReason);
-    const written = await deps.ledger.recordOutcome(
-      { jobId: ids.jobId, type: ids.type, lane: deps.config.lane, status: 'DEAD', error },
+    written = await deps.ledger.recordOutcome(
+      {
+        jobId: ids.jobId,
+        type: ids.type,
+        lane: deps.config.lane,
+        status: 'DEAD',
+        error,
+      },
       { respectLease: true, countAttempt: false },
     );
     ledgerNote = written ? 'DEAD' : 'not marked DEAD: another execution holds the job under a live lease';
@@ -607,7 +677,15 @@ async function giveUp(
     attempts ?? 0,
     `${lastReason} (ledger: ${ledgerNote})`,
   );
-  return dlqOutcome(record, reason, attempts ?? 0, { ...ids, error: describeError(reason) }, deps);
+  const outcome = await dlqOutcome(
+    record,
+    reason,
+    attempts ?? 0,
+    { ...ids, error: describeError(reason) },
+    deps,
+  );
+  if (written && envelope) await afterFinished(envelope, 'DEAD', deps, { error: ledgerNote });
+  return outcome;
 }
 
 function backoffFor(job: AnyJob, attempt: number, deps: ProcessDeps): number {

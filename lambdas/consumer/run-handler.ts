@@ -112,6 +112,16 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
     tenant: typeof input.envelope.tenant === 'string' ? input.envelope.tenant : undefined,
     progress: (value) => progress.report(value),
     remainingMs: () => Math.max(0, deadline - deps.now()),
+    ...(input.envelope.chain
+      ? {
+          chain: {
+            id: input.envelope.chain.id,
+            index: input.envelope.chain.index,
+            ...(input.envelope.chain.input === undefined ? {} : { input: input.envelope.chain.input }),
+          },
+        }
+      : {}),
+    ...(input.envelope.group ? { groupId: input.envelope.group.id } : {}),
   };
 
   let timer: NodeJS.Timeout | undefined;

@@ -69,6 +69,26 @@ export class SqsActions {
   }
 
   /**
+   * Send a job to any lane of the queue (a group's callback, a chain's next step). Throws when the
+   * send fails. FIFO lanes need the group and deduplication ids.
+   */
+  async sendTo(input: {
+    readonly queueUrl: string;
+    readonly body: string;
+    readonly messageGroupId?: string;
+    readonly deduplicationId?: string;
+  }): Promise<void> {
+    await this.o.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: input.queueUrl,
+        MessageBody: input.body,
+        ...(input.messageGroupId === undefined ? {} : { MessageGroupId: input.messageGroupId }),
+        ...(input.deduplicationId === undefined ? {} : { MessageDeduplicationId: input.deduplicationId }),
+      }),
+    );
+  }
+
+  /**
    * Send a completion record (a finished run whose ledger write failed) to the lane itself, in the
    * record's FIFO group. Throws when the send fails: the caller must then keep the message.
    */

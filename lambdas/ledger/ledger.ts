@@ -26,8 +26,9 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { LEDGER_ATTR as A, type JobRecord, type JobStatus } from '../shared/contract';
+import { LEDGER_ATTR as A, type JobRecord, type JobStatus, LEDGER_LIMITS } from '../shared/contract';
 import { decodeRecord, encodeError, encodeProgress, encodeResult, type Item } from './codec';
+import { encodeHistoryEntry, HISTORY_TRIM_AT, recordTransition, searchKeys } from './history';
 import { N, S, Update } from './update';
 
 export interface LedgerOptions {
@@ -37,6 +38,8 @@ export interface LedgerOptions {
   readonly ttlSeconds: number;
   /** Clock in epoch ms (tests pin it). @default Date.now */
   readonly now?: () => number;
+  /** The table has the search index (SEARCH_INDEX): status writes also set its keys. @default false */
+  readonly searchIndex?: boolean;
 }
 
 export interface ClaimInput {
@@ -51,6 +54,8 @@ export interface ClaimInput {
   readonly tenant?: string;
   /** Debounced jobs: the number the delivered message carries; only the window's latest runs. */
   readonly debounceSeq?: number;
+  /** Group members: the group's id, kept on the item (the producer wrote it already). */
+  readonly group?: string;
 }
 
 export type ClaimOutcome =
@@ -98,6 +103,8 @@ export interface KeyedEnqueueInput {
   readonly tenant?: string;
   /** Refuse to resend or rerun under another payload. @default true */
   readonly checkPayload?: boolean;
+  /** The group the job is a member of. */
+  readonly group?: string;
 }
 
 export type KeyedEnqueueOutcome =
@@ -117,6 +124,8 @@ export type KeyedEnqueueOutcome =
 
 export interface OutcomeInput {
   readonly jobId: string;
+  /** The run's attempt number, when the writer knows it (kept in the history). */
+  readonly attempt?: number;
   readonly type?: string;
   readonly lane: string;
   readonly enqueuedAt?: string;
@@ -146,12 +155,14 @@ export class Ledger {
   readonly tableName: string;
   private readonly ttlSeconds: number;
   private readonly now: () => number;
+  private readonly searchIndex: boolean;
 
   constructor(options: LedgerOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.ttlSeconds = options.ttlSeconds;
     this.now = options.now ?? Date.now;
+    this.searchIndex = options.searchIndex ?? false;
   }
 
   /** Strict mode, before the handler: ENQUEUED | FAILED | DEAD | absent | expired RUNNING → RUNNING. */
@@ -174,7 +185,9 @@ export class Ledger {
       .set(A.type, S(input.type))
       .set(A.lane, S(input.lane))
       .set(A.tenant, S(input.tenant))
+      .set(A.group, S(input.group))
       .setIfAbsent(A.enqueuedAt, S(input.enqueuedAt));
+    this.transition(u, input.jobId, 'RUNNING', now);
     this.claimableNames(u, now);
     let condition = CLAIMABLE;
     if (input.debounceSeq !== undefined) {
@@ -202,6 +215,7 @@ export class Ledger {
         }),
       );
       const old = decodeRecord(out.Attributes);
+      await this.trimHistory(input.jobId, (out.Attributes?.[A.history]?.L?.length ?? 0) + 1);
       return { kind: 'claimed', attempts: (old?.attempts ?? 0) + 1, takeover: old?.status === 'RUNNING' };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -243,6 +257,8 @@ export class Ledger {
     readonly owner: string;
     readonly result?: unknown;
     readonly progress?: number | Record<string, unknown>;
+    /** The run's attempt number (kept in the history). */
+    readonly attempt?: number;
   }): Promise<boolean> {
     const now = this.now();
     const u = this.stamp(new Update(), now)
@@ -251,6 +267,7 @@ export class Ledger {
       .set(A.result, S(encodeResult(input.result)))
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
+    this.transition(u, input.jobId, 'SUCCEEDED', now, input.attempt);
     return this.owned(input.jobId, input.owner, u);
   }
 
@@ -260,6 +277,8 @@ export class Ledger {
     readonly owner: string;
     readonly status: 'FAILED' | 'DEAD' | 'CANCELLED';
     readonly error: unknown;
+    /** The run's attempt number (kept in the history). */
+    readonly attempt?: number;
   }): Promise<boolean> {
     const now = this.now();
     const u = this.stamp(new Update(), now)
@@ -267,6 +286,7 @@ export class Ledger {
       .set(A.lastError, S(encodeError(input.error)))
       .set(A.finishedAt, input.status === 'FAILED' ? undefined : S(iso(now)))
       .remove(A.leaseOwner, A.leaseUntil);
+    this.transition(u, input.jobId, input.status, now, input.attempt);
     return this.owned(input.jobId, input.owner, u);
   }
 
@@ -369,6 +389,7 @@ export class Ledger {
       .set(A.result, S(encodeResult(input.result)))
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
+    this.transition(u, input.jobId, input.status, now, input.attempt);
     // An SDK retry of this very request (same id) finds its own write: done, not refused.
     const writeId = randomUUID();
     u.set(OUTCOME_WRITE_ID, S(writeId));
@@ -424,6 +445,7 @@ export class Ledger {
     };
     if (input.payloadHash !== undefined) item[A.payloadHash] = { S: input.payloadHash };
     if (input.tenant !== undefined) item[A.tenant] = { S: input.tenant };
+    Object.assign(item, this.enqueuedItemExtras(input.jobId, now, input.group));
     const samePayload =
       input.checkPayload === false || input.payloadHash === undefined
         ? ''
@@ -533,6 +555,7 @@ export class Ledger {
         .name(A.jobId)
         .value(':enqueued', { S: 'ENQUEUED' })
         .value(':failed', { S: 'FAILED' });
+      this.transition(u, jobId, 'CANCELLED', now);
       let current: JobRecord | undefined;
       try {
         const out = await this.client.send(
@@ -547,6 +570,7 @@ export class Ledger {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
+        await this.trimHistory(jobId, (out.Attributes?.[A.history]?.L?.length ?? 0) + 1);
         return { kind: 'cancelled', previous: decodeRecord(out.Attributes) };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -569,7 +593,7 @@ export class Ledger {
 
   /** A job asked to stop whose run is over (failed, or its lease ended): CANCELLED. */
   private endCancelledRun(jobId: string, now: number): Promise<boolean> {
-    const u = this.stamp(new Update(), now)
+    const u = this.transition(this.stamp(new Update(), now), jobId, 'CANCELLED', now)
       .set(A.status, S('CANCELLED'))
       .set(A.finishedAt, S(iso(now)))
       .remove(A.leaseOwner, A.leaseUntil)
@@ -609,9 +633,14 @@ export class Ledger {
       .setIfAbsent(A.status, S('ENQUEUED'))
       .setIfAbsent(A.enqueuedAt, S(input.enqueuedAt))
       .setIfAbsent(A.attempts, N(0))
+      .setIfAbsent(A.history, { L: [{ S: encodeHistoryEntry('ENQUEUED', now) }] })
       .increment(A.debounceSeq, 1)
       .name(A.jobId)
       .value(':enqueued', { S: 'ENQUEUED' });
+    if (this.searchIndex) {
+      const keys = searchKeys(input.jobId, 'ENQUEUED', now);
+      u.setIfAbsent(A.statusKey, S(keys.statusKey)).setIfAbsent(A.statusAt, S(keys.statusAt));
+    }
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
@@ -679,6 +708,48 @@ export class Ledger {
     return decodeRecord(out.Item);
   }
 
+  /** The history entry and search index keys of a status change (see history.ts). */
+  private transition(u: Update, jobId: string, status: JobStatus, now: number, attempt?: number): Update {
+    return recordTransition(u, { jobId, status, nowMs: now, attempt, searchIndex: this.searchIndex });
+  }
+
+  /** What a producer's ENQUEUED item carries besides the job's fields: history, index keys, group. */
+  enqueuedItemExtras(jobId: string, now: number, group?: string): Item {
+    const item: Item = { [A.history]: { L: [{ S: encodeHistoryEntry('ENQUEUED', now) }] } };
+    if (this.searchIndex) {
+      const keys = searchKeys(jobId, 'ENQUEUED', now);
+      item[A.statusKey] = { S: keys.statusKey };
+      item[A.statusAt] = { S: keys.statusAt };
+    }
+    if (group !== undefined) item[A.group] = { S: group };
+    return item;
+  }
+
+  /**
+   * Keeps the history short: once a write leaves more than HISTORY_TRIM_AT entries, drop the oldest
+   * down to LEDGER_LIMITS.historyEntries. Conditional on the length seen, so a concurrent append
+   * is never the one dropped; a trim that loses that race is left to the next write.
+   */
+  private async trimHistory(jobId: string, length: number): Promise<void> {
+    if (length <= HISTORY_TRIM_AT) return;
+    const drop = length - LEDGER_LIMITS.historyEntries;
+    const paths = Array.from({ length: drop }, (_, i) => `#history[${i}]`);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(jobId),
+          UpdateExpression: `REMOVE ${paths.join(', ')}`,
+          ConditionExpression: 'size(#history) = :length',
+          ExpressionAttributeNames: { '#history': A.history },
+          ExpressionAttributeValues: { ':length': { N: String(length) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   private stamp(u: Update, now: number): Update {
     return u.set(A.updatedAt, S(iso(now))).set(A.expiresAt, N(this.expiresAt(now)));
   }
@@ -724,8 +795,9 @@ export class Ledger {
     for (const name of ['leaseOwner', 'status', 'jobId']) {
       if (condition.includes(`#${name}`)) u.name(name);
     }
+    const appends = u.writes(A.history);
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: key(jobId),
@@ -733,9 +805,11 @@ export class Ledger {
           ConditionExpression: condition,
           ExpressionAttributeNames: u.names,
           ExpressionAttributeValues: u.values,
+          ...(appends ? { ReturnValues: 'UPDATED_NEW' as const } : {}),
           ...(applied ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
       );
+      if (appends) await this.trimHistory(jobId, out.Attributes?.[A.history]?.L?.length ?? 0);
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return applied?.(error.Item as Item) ?? false;

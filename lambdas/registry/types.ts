@@ -92,6 +92,13 @@ export interface JobContext {
   readonly tenant?: string;
   /** Milliseconds left before the handler's deadline. */
   remainingMs(): number;
+  /**
+   * Jobs of a chain (`enqueueChain`): the chain's id, this step's position (from 0), and the
+   * result of the step before (`input`, absent for the first step).
+   */
+  readonly chain?: { readonly id: string; readonly index: number; readonly input?: unknown };
+  /** Members of a group (`enqueueGroup`): the group's id. */
+  readonly groupId?: string;
 }
 
 /** What `defineJob` takes. */

@@ -111,8 +111,6 @@ export const LEDGER_ATTR = {
   statusAt: 'statusAt',
   /** Group members: the id of the group (S) the job belongs to. */
   group: 'group',
-  /** Group members: the outcome already counted in the group's counters (S: `S`, `D` or `C`). */
-  groupCounted: 'groupCounted',
   /** A result stored in S3 because it was over LEDGER_LIMITS.resultBytes: its object key (S). */
   resultRef: 'resultRef',
 } as const;
@@ -154,8 +152,11 @@ export interface JobEnvelope<P = unknown> {
    * of running the job again.
    */
   readonly completion?: JobCompletion;
-  /** Members of a group (`enqueueGroup`): the group and the counter shard this member counts in. */
-  readonly group?: { readonly id: string; readonly shard: number };
+  /**
+   * Members of a group (`enqueueGroup`): the group, the member's position in it, and the counter
+   * shard it counts in.
+   */
+  readonly group?: { readonly id: string; readonly shard: number; readonly index: number };
   /** Steps of a chain (`enqueueChain`): what runs after this job succeeds. */
   readonly chain?: ChainLink;
 }
@@ -176,7 +177,10 @@ export interface ChainLink {
 export interface ChainStep {
   readonly type: string;
   readonly payload: unknown;
-  readonly lane?: string;
+  readonly lane: string;
+  /** The lane's queue (the producer resolves it, so the consumer can send to any lane). */
+  readonly queueUrl: string;
+  readonly fifo: boolean;
   readonly tenant?: string;
 }
 
@@ -352,15 +356,15 @@ export const SEARCH_INDEX = {
 
 /**
  * Groups (`enqueueGroup`): a group item `~group:<id>` holds the definition and the callbacks;
- * its counters are spread over shard items `~group:<id>#<n>`, so 100,000 members finishing at
- * once do not all write one item.
+ * members are counted in shard items `~group:<id>#<n>` (sets of the members that finished, so
+ * counting is idempotent), so 100,000 members finishing at once do not all write one item.
  */
 export const GROUP_LIMITS = {
   /** Members per group. */
   maxMembers: 100_000,
   /** Members per counter shard (the shard count is ceil(members / this), at most maxShards). */
-  membersPerShard: 500,
-  maxShards: 200,
+  membersPerShard: 100,
+  maxShards: 1000,
   /** Failed member ids carried in the callback's payload. */
   failedIdsInCallback: 100,
 } as const;

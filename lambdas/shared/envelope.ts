@@ -84,10 +84,35 @@ export function readEnvelope(body: string): EnvelopeReadResult {
       "'debounce' must be an object { seq } with a positive integer seq") ||
     (o.completion !== undefined &&
       (typeof o.completion !== 'object' || o.completion === null || Array.isArray(o.completion)) &&
-      "'completion' must be an object");
+      "'completion' must be an object") ||
+    (o.group !== undefined &&
+      !(
+        isObject(o.group) &&
+        typeof o.group.id === 'string' &&
+        o.group.id.length > 0 &&
+        Number.isSafeInteger(o.group.shard) &&
+        (o.group.shard as number) >= 0 &&
+        Number.isSafeInteger(o.group.index) &&
+        (o.group.index as number) >= 0
+      ) &&
+      "'group' must be an object { id, shard, index } with a non-empty string id and integers shard and index ≥ 0") ||
+    (o.chain !== undefined &&
+      !(
+        isObject(o.chain) &&
+        typeof o.chain.id === 'string' &&
+        o.chain.id.length > 0 &&
+        Number.isSafeInteger(o.chain.index) &&
+        (o.chain.index as number) >= 0 &&
+        Array.isArray(o.chain.next)
+      ) &&
+      "'chain' must be an object { id, index, next } with a non-empty string id, an integer index ≥ 0 and an array next");
   if (problem)
     return { ok: false, error: new MalformedMessageError(`Invalid job envelope: ${problem}`), id, type };
   return { ok: true, envelope: o as unknown as JobEnvelope };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function validId(value: unknown): value is string {

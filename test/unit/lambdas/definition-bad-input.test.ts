@@ -176,6 +176,7 @@ describe('consumer config with bad environment values', () => {
       ledgerTtlSeconds: CONSUMER_DEFAULTS.ledgerTtlSeconds,
       batchParallelism: CONSUMER_DEFAULTS.batchParallelism,
       fifo: false,
+      searchIndex: false,
     });
     expect(readConsumerConfig({ ...env, [CONSUMER_ENV.maxAttempts]: '3' }).maxReceiveCount).toBe(3);
   });

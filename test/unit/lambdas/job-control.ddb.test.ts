@@ -137,6 +137,7 @@ describe('Ledger.cancel: every state', () => {
       finishedAt: { S: '2025-06-01T12:00:00.000Z' },
       updatedAt: { S: '2025-06-01T12:00:00.000Z' },
       expiresAt: { N: String(T0 / 1000 + 3600) },
+      history: { L: [{ S: `C@${T0}` }] },
     });
   });
 

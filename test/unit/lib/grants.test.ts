@@ -10,6 +10,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -268,7 +269,15 @@ async function producerPaths(client: JobClient, options: { readonly withStatus: 
     { type: 'report', payload: { n: 2 }, options: { lane: 'ordered', groupId: 'g' } },
     { type: 'report', payload: { n: 3 }, options: { idempotencyKey: 'key-4' } },
   ]);
-  if (options.withStatus) await client.getJob('job-1');
+  if (options.withStatus) await statusPaths(client);
+}
+
+/** getJob, getGroup (a group item and its shards) and getChain (a chain item and its steps). */
+async function statusPaths(client: JobClient): Promise<void> {
+  answerGroupReads({ type: 'report', lane: 'default', queueUrl: config.lanes.default.queueUrl, fifo: false });
+  await client.getJob('job-1');
+  expect(await client.getGroup('g1')).toMatchObject({ total: 1, succeeded: 1 });
+  expect(await client.getChain('c1')).toMatchObject({ total: 2 });
 }
 
 describe('producer grants', () => {
@@ -327,7 +336,7 @@ describe('producer grants', () => {
   it('grantStatusRead allows getJob found with fromStack, and grants nothing else', async () => {
     // Act
     const client = await JobClient.fromStack(ENV.stackName);
-    await client.getJob('job-1');
+    await statusPaths(client);
 
     // Assess
     await expectExactGrants('statusReader', recorded());
@@ -449,6 +458,61 @@ const CONSUMER_PLATFORM = [
   'logs:PutLogEvents',
 ];
 
+/**
+ * Ledger reads of a group `g1` of one member whose shard is done: the settle that follows reports
+ * the shard, reads the shards and sends the `onComplete` callback to `target`.
+ */
+function answerGroupReads(target: { type: string; lane: string; queueUrl: string; fifo: boolean }): void {
+  const shard = { jobId: { S: '~group:g1#0' }, succeeded: { NS: ['0'] } };
+  mocks.dynamodb.on(GetItemCommand).callsFake((input: { Key: { jobId: { S: string } } }) => {
+    const id = input.Key.jobId.S;
+    if (id === '~group:g1#0') return { Item: shard };
+    if (id === '~chain:c1') {
+      return {
+        Item: {
+          jobId: { S: id },
+          kind: { S: 'chain' },
+          total: { N: '2' },
+          steps: {
+            S: JSON.stringify([
+              ['report', 'default'],
+              ['report', 'default'],
+            ]),
+          },
+          state: { S: 'RUNNING' },
+          current: { N: '0' },
+        },
+      };
+    }
+    if (id === '~group:g1') {
+      return {
+        Item: {
+          jobId: { S: id },
+          kind: { S: 'group' },
+          total: { N: '1' },
+          shards: { N: '1' },
+          state: { S: 'RUNNING' },
+          createdAt: { S: '2026-03-01T12:00:00Z' },
+          callbacks: {
+            S: JSON.stringify({ shardTotals: [1], onComplete: { ...target, jobId: 'k-callback' } }),
+          },
+        },
+      };
+    }
+    return { Item: { jobId: { S: id }, status: { S: 'DEAD' }, attempts: { N: '5' } } };
+  });
+  // Counting: the shard's sets hold its one member; the group item then holds its one shard.
+  mocks.dynamodb.on(UpdateItemCommand).callsFake((input: { Key: { jobId: { S: string } } }) => {
+    const id = input.Key.jobId.S;
+    if (id === '~group:g1#0') return { Attributes: shard };
+    if (id === '~group:g1') return { Attributes: { jobId: { S: id }, doneShards: { NS: ['0'] } } };
+    return { Attributes: {} };
+  });
+  mocks.dynamodb.on(BatchGetItemCommand).callsFake((input: { RequestItems: Record<string, unknown> }) => ({
+    Responses: Object.fromEntries(Object.keys(input.RequestItems).map((t) => [t, [shard]])),
+  }));
+}
+
 describe('consumer grants', () => {
   beforeEach(answerEverything);
 
@@ -469,6 +533,40 @@ describe('consumer grants', () => {
         random: () => 0.5,
       });
       const group = lane.fifo ? { groupId: 'g' } : {};
+      // A group member whose end completes its group, whose callback goes to the other lane, and
+      // a chain step whose successor does too.
+      const other = config.lanes[laneName === 'default' ? 'ordered' : 'default'];
+      const otherLane = laneName === 'default' ? 'ordered' : 'default';
+      answerGroupReads({ type: 'optimistic', lane: otherLane, queueUrl: other.queueUrl, fifo: other.fifo });
+      const member = record(
+        'member',
+        envelopeBody('job-member', 'optimistic', {}, { group: { id: 'g1', shard: 0, index: 0 } }),
+        { groupId: lane.fifo ? 'm' : undefined },
+      );
+      const step = record(
+        'step',
+        envelopeBody(
+          'job-step',
+          'optimistic',
+          {},
+          {
+            chain: {
+              id: 'c1',
+              index: 0,
+              next: [
+                {
+                  type: 'optimistic',
+                  payload: {},
+                  lane: otherLane,
+                  queueUrl: other.queueUrl,
+                  fifo: other.fifo,
+                },
+              ],
+            },
+          },
+        ),
+        { groupId: lane.fifo ? 's' : undefined },
+      );
 
       // Act
       await handler(
@@ -485,6 +583,8 @@ describe('consumer grants', () => {
               ...group,
               receiveCount: jobQueue.config.lanes[lane.name].maxReceiveCount,
             }),
+            member,
+            step,
           ],
         },
         lambdaContext(),
@@ -496,11 +596,16 @@ describe('consumer grants', () => {
       for (const via of [
         'dynamodb:UpdateItem',
         'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
         'sqs:ChangeMessageVisibility',
         'sqs:SendMessage',
       ]) {
         expect(vias).toContain(via);
       }
+      // The callback and the next step went to the other lane.
+      const sentTo = new Set(requests.filter((r) => r.via === 'sqs:SendMessage').map((r) => r.resource));
+      expect(sentTo).toContain(other.queueArn);
       if (lane.fifo) expect(vias).toContain('sqs:ChangeMessageVisibilityBatch');
       await expectExactGrants(`consumer-${laneName}`, requests, CONSUMER_PLATFORM);
     },
@@ -545,8 +650,14 @@ describe('consumer grants: limits', () => {
     const requests = recorded();
     const sends = requests.filter((r) => r.via === 'sqs:SendMessage');
     expect(sends.map((r) => r.resource)).toEqual([config.lanes.default.queueArn]);
-    // Every request allowed (GetItem, granted for the other paths, is simply not used here).
-    await expectExactGrants('consumer-default', requests, [...CONSUMER_PLATFORM, 'dynamodb:GetItem']);
+    // Every request allowed (GetItem, PutItem and BatchGetItem, granted for the other paths, are
+    // simply not used here).
+    await expectExactGrants('consumer-default', requests, [
+      ...CONSUMER_PLATFORM,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:BatchGetItem',
+    ]);
   });
 });
 
@@ -608,6 +719,14 @@ describe('operator grants', () => {
       await cli('top', '--iterations', '1'),
       await cli('status', 'job-1'),
     ];
+    // A finished group left unsettled: `group --settle` sends its callback (a keyed PutItem).
+    answerGroupReads({
+      type: 'report',
+      lane: 'default',
+      queueUrl: config.lanes.default.queueUrl,
+      fifo: false,
+    });
+    runs.push(await cli('group', 'g1', '--settle'), await cli('chain', 'c1'));
 
     // Assess
     expect(runs.map((r) => `${r.code} ${r.stderr}`)).toEqual(runs.map((r) => `0 ${r.stderr}`));

@@ -148,8 +148,9 @@ describe('consumers', () => {
     expect(actions).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility']),
     );
-    // Claims and outcomes are updates; see grants.test.ts for the full, simulated set.
-    expect(actions).not.toContain('dynamodb:PutItem');
+    // Claims and outcomes are updates; PutItem only for a group's callback or a chain's next step
+    // (keyed jobs). See grants.test.ts for the full, simulated set.
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:BatchGetItem']));
     expect(actions).not.toContain('dynamodb:*');
     expect(actions.some((a) => a.startsWith('dynamodb:Delete') || a.startsWith('dynamodb:Scan'))).toBe(false);
     for (const statement of statements) expect(statement.Resource).not.toBe('*');

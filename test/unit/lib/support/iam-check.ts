@@ -87,10 +87,23 @@ function toRequests(
       const action = `sqs:${SQS_BATCH_ACTIONS[name] ?? name}`;
       return [one(action, TemplateResolver.queueArnFromUrl(String(input.QueueUrl)))];
     }
-    case 'dynamodb':
-      return [
-        one(`dynamodb:${name}`, `arn:aws:dynamodb:${region}:${account}:table/${String(input.TableName)}`),
-      ];
+    case 'dynamodb': {
+      const table = (tableName: unknown) =>
+        `arn:aws:dynamodb:${region}:${account}:table/${String(tableName)}`;
+      if (name === 'TransactWriteItems') {
+        // Authorized item by item: each Update / Put / Delete / ConditionCheck as its own action.
+        const items = (input.TransactItems ?? []) as Record<string, { TableName?: string }>[];
+        return items.flatMap((item) =>
+          Object.entries(item).map(([kind, op]) => one(`dynamodb:${kind}Item`, table(op.TableName))),
+        );
+      }
+      if (name === 'BatchGetItem' || name === 'BatchWriteItem') {
+        return Object.keys((input.RequestItems ?? {}) as object).map((t) =>
+          one(`dynamodb:${name}`, table(t)),
+        );
+      }
+      return [one(`dynamodb:${name}`, table(input.TableName))];
+    }
     case 'scheduler': {
       if (name === 'ListSchedules') return [one('scheduler:ListSchedules', '*')];
       const schedule = `arn:aws:scheduler:${region}:${account}:schedule/${String(input.GroupName ?? 'default')}/${String(input.Name)}`;
