@@ -5,6 +5,7 @@ import { dlqPurgeCommand } from './dlq-purge';
 import { dlqRedriveCommand } from './dlq-redrive';
 import { dlqDeleteCommand, dlqRetryCommand } from './dlq-retry';
 import { enqueueCommand } from './enqueue';
+import { jobsListCommand } from './jobs-list';
 import { schedulesCommand } from './schedules';
 import { statsCommand, topCommand } from './stats';
 import { statusCommand } from './status';
@@ -13,6 +14,7 @@ import type { CommandSpec } from './types';
 export const COMMANDS: readonly CommandSpec[] = [
   statusCommand,
   cancelCommand,
+  jobsListCommand,
   enqueueCommand,
   statsCommand,
   topCommand,

@@ -313,6 +313,19 @@ function describeFilters(f: Filters): string {
     .join(', ');
 }
 
+/**
+ * The time bounds a cursor was made with (undefined for a malformed cursor). For callers that
+ * state bounds relative to now (the CLI's `--since 1h`): the next page keeps the first page's.
+ */
+export function cursorTimes(cursor: string): { readonly since?: Date; readonly until: Date } | undefined {
+  try {
+    const { f } = decodeCursor(cursor);
+    return { ...(f.a !== undefined ? { since: new Date(f.a) } : {}), until: new Date(f.b) };
+  } catch {
+    return undefined;
+  }
+}
+
 function encodeCursor(data: CursorData): string {
   return Buffer.from(JSON.stringify(data)).toString('base64url');
 }

@@ -11,7 +11,7 @@ const ddb = mockClient(DynamoDBClient);
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 
 /** `searchIndex` empty: a queue without the index. */
-function client(searchIndex = SEARCH_INDEX.name): JobClient {
+function client(searchIndex: string = SEARCH_INDEX.name): JobClient {
   return JobClient.fromConfig(testClientConfig(searchIndex ? { searchIndex } : {}), {
     dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
     now: () => NOW,
