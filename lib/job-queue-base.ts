@@ -360,7 +360,9 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    * customer-managed key (the queue's `encryptionKey`, or the key of a table given as `ledgerTable`).
    */
   private grantLedger(grantee: iam.IGrantable, access: 'read' | 'write', ...actions: string[]): iam.Grant {
-    const grant = this.ledgerTable.grant(grantee, ...actions);
+    // The table's ARN only: Table.grant adds `<table>/index/*` once the table has an index, and
+    // item reads and writes need no index rights (listJobs' Query is granted on its index alone).
+    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.ledgerTable.tableArn] });
     const key = this.ledgerTable.encryptionKey;
     if (!key) return grant;
     return grant.combine(access === 'read' ? key.grantDecrypt(grantee) : key.grantEncryptDecrypt(grantee));

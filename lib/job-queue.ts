@@ -444,7 +444,13 @@ export class JobQueue extends JobQueueBase {
       });
       // Every consumer write is a conditional UpdateItem (claim, complete, fail, progress, lease,
       // outcome); optimistic mode reads first. test/unit/lib/grants.test.ts proves the set.
-      this.ledgerTable.grant(jobLane.consumer, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+      // On the table only (Table.grant would add `<table>/index/*` with the search index on):
+      // DynamoDB maintains the index on the consumer's writes without rights on it.
+      iam.Grant.addToPrincipal({
+        grantee: jobLane.consumer,
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resourceArns: [this.ledgerTable.tableArn],
+      });
       this.ledgerTable.encryptionKey?.grantEncryptDecrypt(jobLane.consumer);
       lanes.set(lane.name, jobLane);
     }

@@ -87,10 +87,16 @@ function toRequests(
       const action = `sqs:${SQS_BATCH_ACTIONS[name] ?? name}`;
       return [one(action, TemplateResolver.queueArnFromUrl(String(input.QueueUrl)))];
     }
-    case 'dynamodb':
+    case 'dynamodb': {
+      // A Query or Scan of an index is authorized on the index's ARN, not the table's.
+      const index = input.IndexName === undefined ? '' : `/index/${String(input.IndexName)}`;
       return [
-        one(`dynamodb:${name}`, `arn:aws:dynamodb:${region}:${account}:table/${String(input.TableName)}`),
+        one(
+          `dynamodb:${name}`,
+          `arn:aws:dynamodb:${region}:${account}:table/${String(input.TableName)}${index}`,
+        ),
       ];
+    }
     case 'scheduler': {
       if (name === 'ListSchedules') return [one('scheduler:ListSchedules', '*')];
       const schedule = `arn:aws:scheduler:${region}:${account}:schedule/${String(input.GroupName ?? 'default')}/${String(input.Name)}`;
