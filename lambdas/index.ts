@@ -17,6 +17,9 @@ export type {
   EnqueueStatus,
   FromStackOptions,
   JobClientOptions,
+  JobSummary,
+  ListJobsOptions,
+  ListJobsPage,
 } from './client/types';
 
 // Job registry and error classes: everything the light registry entry (`sqs-jobs/runtime/jobs`)
