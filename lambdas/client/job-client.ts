@@ -293,8 +293,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   /**
    * Jobs by status, newest status change first, a page at a time (pass the page's `cursor` back
    * for the next). Reads the ledger's search index: the queue needs `jobSearch: true`, the caller
-   * `grantStatusRead`. Costs one Query per status shard (SEARCH_INDEX.shards per status) and more
-   * when `type` / `lane` match few jobs, each 0.5 read unit per 4 KB read. See lambdas/client/search.ts.
+   * `grantStatusRead`. Costs one Query per status shard (SEARCH_INDEX.shards per status), more when
+   * `type` / `lane` match few jobs; each 0.5 read unit per 4 KB read (README "Search and history").
    */
   listJobs(options: ListJobsOptions = {}): Promise<ListJobsPage> {
     return this.search.list(options);

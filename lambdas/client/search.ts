@@ -21,8 +21,13 @@ import type { JobSummary, ListJobsOptions, ListJobsPage } from './types';
 export const LIST_JOBS_DEFAULT_LIMIT = 50;
 export const LIST_JOBS_MAX_LIMIT = 1000;
 
-/** Items one Query evaluates at most: bounds the read per call when filters match few jobs. */
-const QUERY_LIMIT_MIN = 25;
+/**
+ * Items a Query reads at least. Job ids hash evenly over the shards, so a page of `limit` jobs
+ * takes about limit / shards from each: a partition's first Query reads a little more than that
+ * share, and each further Query of one refill reads twice as many as the one before (a shard
+ * that holds more of the newest jobs, or a filter that matches few, costs log-many calls).
+ */
+const QUERY_LIMIT_MIN = 10;
 
 export interface JobSearchOptions {
   readonly client: DynamoDBClient;
@@ -120,11 +125,9 @@ export class JobSearch {
     const jobs: JobSummary[] = [];
     for (;;) {
       // Refill before checking the count: after the last job taken this probes whether more follow.
-      await Promise.all(
-        partitions
-          .filter((p) => p.buffer.length === 0 && !p.drained)
-          .map((p) => this.refill(indexName, p, filters, limit - jobs.length)),
-      );
+      const empty = partitions.filter((p) => p.buffer.length === 0 && !p.drained);
+      const share = Math.ceil((limit - jobs.length) / partitions.length) + 1;
+      await Promise.all(empty.map((p) => this.refill(indexName, p, filters, share)));
       const next = newestHead(partitions);
       if (next === undefined || jobs.length === limit) break;
       const job = next.buffer.shift() as JobSummary;
@@ -185,7 +188,7 @@ export class JobSearch {
    * Queries a partition until it yields a matching job or ends. Query's Limit counts items read
    * before the type / lane filter, so a sparse filter may need several calls.
    */
-  private async refill(indexName: string, p: Partition, filters: Filters, wanted: number): Promise<void> {
+  private async refill(indexName: string, p: Partition, filters: Filters, share: number): Promise<void> {
     const names: Record<string, string> = { '#pk': A.statusKey, '#sk': A.statusAt };
     const values: Record<string, AttributeValue> = {
       ':pk': { S: p.key },
@@ -208,6 +211,7 @@ export class JobSearch {
       values[':lane'] = { S: filters.l };
       filter.push('#lane = :lane');
     }
+    let queryLimit = Math.min(LIST_JOBS_MAX_LIMIT, Math.max(QUERY_LIMIT_MIN, share));
     while (p.buffer.length === 0 && !p.drained) {
       const out = await this.options.client.send(
         new QueryCommand({
@@ -218,11 +222,12 @@ export class JobSearch {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ScanIndexForward: false,
-          Limit: Math.min(LIST_JOBS_MAX_LIMIT, Math.max(QUERY_LIMIT_MIN, wanted + 1)),
+          Limit: queryLimit,
           ...(p.startAfter ? { ExclusiveStartKey: startKey(p.key, p.startAfter) } : {}),
         }),
       );
       p.buffer.push(...(out.Items ?? []).map((item) => summary(item, p.status)));
+      queryLimit = Math.min(LIST_JOBS_MAX_LIMIT, queryLimit * 2);
       const lastId = out.LastEvaluatedKey?.[A.jobId]?.S;
       const lastAt = out.LastEvaluatedKey?.[A.statusAt]?.S;
       if (lastId !== undefined && lastAt !== undefined) {
