@@ -48,7 +48,8 @@ export const jobsListCommand: CommandSpec = {
     '(8 per status), more when --type / --lane match few jobs. The time filters apply to the time',
     'of the last status change. In text mode the last line gives the --cursor of the next page;',
     'with --json the output is { jobs, cursor }. Repeat the same flags with --cursor: a relative',
-    '--since / --until (1h) keeps the time the first page resolved it to.',
+    '--since / --until (1h) keeps the time the first page resolved it to. Needs grantOperate',
+    '(or grantStatusRead): dynamodb:Query on the index.',
   ].join('\n'),
   options: {
     status: {
@@ -77,7 +78,7 @@ export const jobsListCommand: CommandSpec = {
   },
   examples: [
     'sqs-jobs jobs list --status DEAD --since 1h',
-    'sqs-jobs jobs list --status RUNNING,FAILED --type resize-image --lane high --limit 20',
+    'sqs-jobs jobs list --status RUNNING,FAILED --type flaky-task --lane default --limit 20',
     'sqs-jobs jobs list --status SUCCEEDED --since 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z --json',
   ],
   async run({ values, stack, globals, io, out }) {
