@@ -32,6 +32,8 @@ export class ExampleJobsStack extends Stack {
         { name: 'ordered', weight: 1, maxAttempts: 4, fifo: true },
       ],
       totalConcurrency: 20,
+      // The search index behind `sqs-jobs jobs list` and JobClient.listJobs (3 index writes per job).
+      jobSearch: true,
       // Short timeouts keep the derived visibility timeout (6 × 10 s) small for the demo and tests.
       consumerTimeout: Duration.seconds(10),
       backoff: { base: Duration.seconds(2), cap: Duration.minutes(5) },

@@ -30,4 +30,5 @@ export {
   type JobQueueMonitoringProps,
 } from './job-queue-monitoring';
 export { JobSchedule, type JobScheduleProps } from './job-schedule';
+export { JOB_SEARCH_INDEX } from './job-search-index';
 export { DEFAULT_LANES, type LaneOptions, type ProvisionedPollerOptions } from './lanes';

@@ -298,6 +298,14 @@ export interface JobQueueAttributes {
    */
   readonly ledgerTtl?: Duration;
   /**
+   * Name of the ledger's search index, when the queue has one (`jobSearch: true`; the config's
+   * `searchIndex`). `grantStatusRead`, `grantOperate` and `configureProducer` then allow
+   * `dynamodb:Query` on it, for `JobClient.listJobs`.
+   *
+   * @default - no search index
+   */
+  readonly searchIndex?: string;
+  /**
    * The customer-managed key of the queues and the ledger, if the queue was created with one.
    * Grants then include the key actions SQS and DynamoDB need.
    *

@@ -35,6 +35,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   public abstract readonly metricsNamespace: string;
   public abstract readonly registry?: JobRegistry;
   public abstract readonly config: JobQueueConfig;
+  /** Name of the ledger's search index (`jobSearch: true`), when the queue has one. */
+  public abstract readonly searchIndexName?: string;
 
   /** Lanes by name, in the order they were defined. */
   public abstract readonly lanes: ReadonlyMap<string, IJobLane>;
@@ -49,6 +51,7 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   protected describeConfig(options: {
     readonly alarmTopicArn: string;
     readonly ledgerTtl: Duration;
+    readonly searchIndex?: string;
     readonly functionName: (lane: IJobLane) => string;
   }): JobQueueConfig {
     return {
@@ -75,6 +78,7 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
       scheduleDlqArn: this.scheduleDeadLetterQueue.queueArn,
       alarmTopicArn: options.alarmTopicArn,
       ledgerTtlSeconds: options.ledgerTtl.toSeconds(),
+      ...(options.searchIndex !== undefined ? { searchIndex: options.searchIndex } : {}),
     };
   }
 
@@ -120,12 +124,13 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    * Grants what `JobClient.getJob`, `getGroup` and `getChain` need (`dynamodb:GetItem` and
    * `dynamodb:BatchGetItem` on the ledger, the latter for a group's counter shards; decrypt with
    * the `encryptionKey` if any), and `cloudformation:DescribeStacks` on the queue's stack for
-   * `JobClient.fromStack`.
+   * `JobClient.fromStack`. With the search index (`jobSearch: true`), also what
+   * `JobClient.listJobs` needs: `dynamodb:Query` on that index only (not on the table).
    */
   public grantStatusRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grantLedger(grantee, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem').combine(
-      this.grantConfigRead(grantee),
-    );
+    return this.grantLedger(grantee, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem')
+      .combine(this.grantSearch(grantee))
+      .combine(this.grantConfigRead(grantee));
   }
 
   /**
@@ -161,8 +166,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   /**
    * Makes `fn` a producer without a CloudFormation call: sets the `SQS_JOBS_CONFIG` environment
    * variable (PRODUCER_ENV.config) to this queue's config JSON, for `JobClient.fromEnvironment()`,
-   * and grants what enqueueing and `getJob` need (as `grantEnqueue` + `grantStatusRead`, without
-   * `cloudformation:DescribeStacks`). Lambda environment variables share a 4 KB limit; the config
+   * and grants what enqueueing, `getJob` and `listJobs` need (as `grantEnqueue` + `grantStatusRead`,
+   * without `cloudformation:DescribeStacks`). Lambda environment variables share a 4 KB limit; the config
    * takes about 600 bytes per lane plus 550, so about five lanes fit (synth warns above that; a
    * producer of a larger queue uses `grantEnqueue` and `JobClient.fromStack`).
    */
@@ -174,9 +179,9 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
       );
     }
     fn.addEnvironment(PRODUCER_ENV.config, Stack.of(fn).toJsonString(this.config));
-    return this.grantSend(fn).combine(
-      this.grantLedger(fn, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'),
-    );
+    return this.grantSend(fn)
+      .combine(this.grantLedger(fn, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'))
+      .combine(this.grantSearch(fn));
   }
 
   /**
@@ -193,6 +198,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    *   ledger items: the consumer's claim accepts DEAD jobs, so a retried or redriven job needs no
    *   reset; `group` reads a group's counter shards), and `dynamodb:PutItem` (`group --settle`
    *   enqueues a stuck group's callbacks as keyed jobs);
+   * - with the search index (`jobSearch: true`), `dynamodb:Query` on that index only, for
+   *   `jobs list`;
    * - everything `grantCancel` grants, for `cancel`: `dynamodb:UpdateItem` on the ledger and
    *   `scheduler:DeleteSchedule` in this queue's schedule group;
    * - `scheduler:GetSchedule` in this queue's schedule group and `scheduler:ListSchedules`, which
@@ -229,6 +236,7 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
       }),
       this.grantLedger(grantee, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'),
       this.grantLedger(grantee, 'write', 'dynamodb:PutItem'),
+      this.grantSearch(grantee),
       this.grantCancel(grantee),
       iam.Grant.addToPrincipal({
         grantee,
@@ -356,10 +364,25 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    * customer-managed key (the queue's `encryptionKey`, or the key of a table given as `ledgerTable`).
    */
   private grantLedger(grantee: iam.IGrantable, access: 'read' | 'write', ...actions: string[]): iam.Grant {
-    const grant = this.ledgerTable.grant(grantee, ...actions);
+    // The table's ARN only: Table.grant adds `<table>/index/*` once the table has an index, and
+    // item reads and writes need no index rights (listJobs' Query is granted on its index alone).
+    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.ledgerTable.tableArn] });
     const key = this.ledgerTable.encryptionKey;
     if (!key) return grant;
     return grant.combine(access === 'read' ? key.grantDecrypt(grantee) : key.grantEncryptDecrypt(grantee));
+  }
+
+  /**
+   * `dynamodb:Query` on the search index only (`<table ARN>/index/<name>`): `listJobs` reads
+   * nothing else. The table's key, if any, is granted with the ledger read that comes with it.
+   */
+  private grantSearch(grantee: iam.IGrantable): iam.Grant {
+    if (this.searchIndexName === undefined) return iam.Grant.drop(grantee, 'the queue has no search index');
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.ledgerTable.tableArn}/index/${this.searchIndexName}`],
+    });
   }
 
   /** SQS encrypts and decrypts messages with the queues' key on the caller's behalf. */

@@ -6,6 +6,7 @@ import { dlqRedriveCommand } from './dlq-redrive';
 import { dlqDeleteCommand, dlqRetryCommand } from './dlq-retry';
 import { enqueueCommand } from './enqueue';
 import { chainCommand, groupCommand } from './group';
+import { jobsListCommand } from './jobs-list';
 import { schedulesCommand } from './schedules';
 import { statsCommand, topCommand } from './stats';
 import { statusCommand } from './status';
@@ -14,6 +15,7 @@ import type { CommandSpec } from './types';
 export const COMMANDS: readonly CommandSpec[] = [
   statusCommand,
   cancelCommand,
+  jobsListCommand,
   enqueueCommand,
   groupCommand,
   chainCommand,

@@ -9,7 +9,7 @@ import type { CommandSpec } from './types';
 export const statusCommand: CommandSpec = {
   name: 'status',
   args: ['<jobId>'],
-  summary: "Show a job's ledger record: status, attempts, timestamps, last error, result, progress",
+  summary: "Show a job's ledger record: status, attempts, timestamps, last error, result, progress, history",
   description:
     'Reads the DynamoDB job ledger (strongly consistent). Unkeyed jobs get a record when a consumer first claims them.',
   options: {},
@@ -23,7 +23,7 @@ export const statusCommand: CommandSpec = {
         hint: 'Check the id and --stack. An unkeyed job has no record until a consumer claims it.',
       });
     }
-    out(globals.json ? json(record) : renderRecord(record));
+    out(globals.json ? json(record) : `${renderRecord(record)}${renderHistory(record)}`);
     return 0;
   },
 };
@@ -32,6 +32,7 @@ export const statusCommand: CommandSpec = {
 function jobControl(r: JobRecord): [string, string][] {
   const rows: [string, string][] = [];
   if (r.tenant !== undefined) rows.push(['tenant', r.tenant]);
+  if (r.group !== undefined) rows.push(['group', r.group]);
   // A RUNNING job's pending request is on its status line; afterwards it is history.
   if (r.cancelRequestedAt !== undefined && r.status !== 'RUNNING') {
     rows.push(['cancelRequestedAt', r.cancelRequestedAt]);
@@ -46,6 +47,16 @@ export function debounceText(d: NonNullable<JobRecord['debounce']>): string {
   const folded = `window job: ${d.seq} enqueue${d.seq === 1 ? '' : 's'} folded in`;
   const failed = d.failed.length ? ` (send failed: ${[...d.failed].sort((a, b) => a - b).join(', ')})` : '';
   return `${folded}, ${latest === 0 ? 'none sent' : `latest ${latest}`}${failed}`;
+}
+
+/** The last status transitions, oldest first, one line each: time, status, attempt. */
+export function renderHistory(r: JobRecord): string {
+  if (!r.history?.length) return '';
+  const width = Math.max(...r.history.map((e) => e.status.length));
+  const lines = r.history.map((e) =>
+    `  ${e.at}  ${e.status.padEnd(width)}${e.attempt !== undefined ? `  attempt ${e.attempt}` : ''}`.trimEnd(),
+  );
+  return `\nhistory (last ${r.history.length}, oldest first)\n${lines.join('\n')}\n`;
 }
 
 export function renderRecord(r: JobRecord): string {

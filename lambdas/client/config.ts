@@ -26,6 +26,8 @@ const configSchema = z.object({
   scheduleDlqArn: z.string(),
   alarmTopicArn: z.string(),
   ledgerTtlSeconds: z.number().int().min(1).optional(),
+  // The ledger's search index (`jobSearch: true`); absent when the queue has none.
+  searchIndex: z.string().min(1).optional(),
 });
 
 /** Accepts the output's JSON text or the parsed object. */

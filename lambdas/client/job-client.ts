@@ -53,6 +53,7 @@ import {
 import { payloadHash } from '../shared/payload-hash';
 import { BacklogGuard } from './backlog';
 import { parseJobQueueConfig, readStackConfig } from './config';
+import { JobSearch } from './search';
 import {
   type BatchEnqueueResult,
   type BatchItem,
@@ -73,6 +74,8 @@ import {
   type JobChainStatus,
   type JobClientOptions,
   type JobGroupStatus,
+  type ListJobsOptions,
+  type ListJobsPage,
   MAX_SQS_DELAY_SECONDS,
   SCHEDULER_MAX_INPUT_BYTES,
   SQS_MAX_MESSAGE_BYTES,
@@ -170,6 +173,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   private readonly sqs: SQSClient;
   private readonly scheduler: SchedulerClient;
   private readonly ledger: Ledger;
+  private readonly search: JobSearch;
   private readonly ledgerTtlSeconds: number;
   private readonly resendUnsentAfterSeconds: number;
   private readonly backlog: BacklogGuard;
@@ -208,6 +212,12 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     this.batchRetries = intOption('batchRetries', options.batchRetries ?? 3, 0, 10);
     const backlogCacheMs = intOption('backlogCacheMs', options.backlogCacheMs ?? 5000, 0, 3_600_000);
     const dynamodb = options.dynamodb ?? new DynamoDBClient({});
+    this.search = new JobSearch({
+      client: dynamodb,
+      tableName: config.tableName,
+      indexName: config.searchIndex,
+      now: this.now,
+    });
     this.ledger = new Ledger({
       client: dynamodb,
       tableName: config.tableName,
@@ -322,6 +332,16 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   /** The job's ledger record, or undefined for an unknown id (unkeyed jobs appear once a consumer claims them). */
   getJob(jobId: string): Promise<JobRecord | undefined> {
     return this.ledger.get(jobId);
+  }
+
+  /**
+   * Jobs by status, newest status change first, a page at a time (pass the page's `cursor` back
+   * for the next). Reads the ledger's search index: the queue needs `jobSearch: true`, the caller
+   * `grantStatusRead`. Costs one Query per status shard (SEARCH_INDEX.shards per status), more when
+   * `type` / `lane` match few jobs; each 0.5 read unit per 4 KB read (README "Search and history").
+   */
+  listJobs(options: ListJobsOptions = {}): Promise<ListJobsPage> {
+    return this.search.list(options);
   }
 
   /**

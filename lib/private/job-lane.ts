@@ -41,6 +41,8 @@ export interface JobLaneProps extends ConsumerSettings {
   readonly logRetention: logs.RetentionDays;
   readonly runtime: lambda.Runtime;
   readonly environment: Record<string, string>;
+  /** The ledger has the search index: the consumer sets its keys on status writes. */
+  readonly searchIndex: boolean;
   /** Customer-managed key for the queues and the log group (JobQueueProps.encryptionKey). */
   readonly encryptionKey?: kms.IKey;
 }
@@ -147,6 +149,7 @@ export class JobLane extends Construct implements IMonitoredJobLane {
         [CONSUMER_ENV.ledgerTtlSeconds]: String(props.ledgerTtl.toSeconds()),
         [CONSUMER_ENV.batchParallelism]: String(props.batchParallelism),
         [CONSUMER_ENV.fifo]: String(lane.fifo),
+        ...(props.searchIndex ? { [CONSUMER_ENV.searchIndex]: '1' } : {}),
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
         NODE_OPTIONS: '--enable-source-maps',

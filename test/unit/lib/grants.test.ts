@@ -16,6 +16,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -56,6 +57,7 @@ import {
   ENVELOPE_VERSION,
   type JobQueueConfig,
   PRODUCER_ENV,
+  SEARCH_INDEX,
 } from '../../../lambdas/shared/contract';
 import { PermanentJobError } from '../../../lambdas/shared/errors';
 import { JobQueue } from '../../../lib';
@@ -95,6 +97,7 @@ beforeAll(() => {
   jobQueue = new JobQueue(stack, 'Jobs', {
     registryEntry: REGISTRY,
     lanes: [{ name: 'default' }, { name: 'ordered', fifo: true }],
+    jobSearch: true,
   });
   const enqueuer = new iam.Role(stack, 'Enqueuer', { assumedBy: new iam.AccountRootPrincipal() });
   jobQueue.grantEnqueue(enqueuer);
@@ -183,6 +186,7 @@ function answerEverything(): void {
     .resolves({ Results: [{ TaskHandle: 'task-1', Status: 'COMPLETED' }] });
   mocks.dynamodb.on(PutItemCommand).resolves({});
   mocks.dynamodb.on(DeleteItemCommand).resolves({});
+  mocks.dynamodb.on(QueryCommand).resolves({ Items: [] });
   mocks.dynamodb.on(UpdateItemCommand).resolves({ Attributes: {} });
   mocks.dynamodb.on(GetItemCommand).resolves({
     Item: { jobId: { S: 'job-1' }, status: { S: 'DEAD' }, attempts: { N: '5' } },
@@ -276,6 +280,7 @@ async function producerPaths(client: JobClient, options: { readonly withStatus: 
 async function statusPaths(client: JobClient): Promise<void> {
   answerGroupReads({ type: 'report', lane: 'default', queueUrl: config.lanes.default.queueUrl, fifo: false });
   await client.getJob('job-1');
+  await client.listJobs({ status: ['DEAD', 'FAILED'], type: 'report' });
   expect(await client.getGroup('g1')).toMatchObject({ total: 1, succeeded: 1 });
   expect(await client.getChain('c1')).toMatchObject({ total: 2 });
 }
@@ -337,9 +342,56 @@ describe('producer grants', () => {
     // Act
     const client = await JobClient.fromStack(ENV.stackName);
     await statusPaths(client);
+    await client.listJobs({ status: 'DEAD' });
 
     // Assess
-    await expectExactGrants('statusReader', recorded());
+    const requests = recorded();
+    expect(requests.map((r) => r.via)).toContain('dynamodb:Query');
+    await expectExactGrants('statusReader', requests);
+  });
+
+  it.each(['statusReader', 'producerFunction', 'operator'])(
+    'the %s may Query the search index only: not the table, nor another index',
+    async (role) => {
+      // Act
+      const failures = await denied(
+        [
+          {
+            action: 'dynamodb:Query',
+            resource: `${ledgerArn()}/index/${SEARCH_INDEX.name}`,
+            via: 'search index',
+          },
+          { action: 'dynamodb:Query', resource: ledgerArn(), via: 'table' },
+          { action: 'dynamodb:Query', resource: `${ledgerArn()}/index/other`, via: 'other index' },
+        ],
+        `arn:aws:iam::${ENV.account}:role/${role}`,
+        rolePolicy(resolver, roles[role]),
+        queuePolicies(resolver),
+        ENV,
+      );
+
+      // Assess
+      expect(failures.map((f) => `${f.request.via}: ${f.result}`)).toEqual([
+        'table: ImplicitlyDenied',
+        'other index: ImplicitlyDenied',
+      ]);
+    },
+  );
+
+  it('without jobSearch, no grant allows a Query', () => {
+    // Prepare
+    const plain = unbundledStack();
+    const queue = new JobQueue(plain, 'Jobs', { registryEntry: REGISTRY });
+    const reader = new iam.Role(plain, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+    queue.grantStatusRead(reader);
+    queue.grantOperate(reader);
+
+    // Act
+    const policies = JSON.stringify(Template.fromStack(plain).findResources('AWS::IAM::Policy'));
+
+    // Assess
+    expect(policies).not.toContain('dynamodb:Query');
+    expect(queue.config.searchIndex).toBeUndefined();
   });
 
   it('configureProducer gives a Lambda its config without DescribeStacks and exactly the rights it uses', async () => {
@@ -718,6 +770,7 @@ describe('operator grants', () => {
       await cli('stats'),
       await cli('top', '--iterations', '1'),
       await cli('status', 'job-1'),
+      await cli('jobs', 'list', '--status', 'DEAD', '--since', '1d'),
     ];
     // A finished group left unsettled: `group --settle` sends its callback (a keyed PutItem).
     answerGroupReads({
@@ -742,6 +795,7 @@ describe('operator grants', () => {
       'scheduler:GetSchedule',
       'cloudwatch:DescribeAlarms',
       'dynamodb:GetItem',
+      'dynamodb:Query',
     ]) {
       expect(new Set(requests.map((r) => r.via))).toContain(via);
     }

@@ -102,7 +102,9 @@ function toRequests(
           one(`dynamodb:${name}`, table(t)),
         );
       }
-      return [one(`dynamodb:${name}`, table(input.TableName))];
+      // A Query or Scan of an index is authorized on the index's ARN, not the table's.
+      const index = input.IndexName === undefined ? '' : `/index/${String(input.IndexName)}`;
+      return [one(`dynamodb:${name}`, `${table(input.TableName)}${index}`)];
     }
     case 'scheduler': {
       if (name === 'ListSchedules') return [one('scheduler:ListSchedules', '*')];
