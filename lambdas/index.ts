@@ -17,6 +17,7 @@ export type {
   EnqueueStatus,
   FromStackOptions,
   JobClientOptions,
+  WaitForOptions,
 } from './client/types';
 
 // Job registry and error classes: everything the light registry entry (`sqs-jobs/runtime/jobs`)
@@ -24,5 +25,11 @@ export type {
 export * from './jobs';
 
 // The stack output a client reads, and the ledger record `getJob` returns
-export type { JobQueueConfig, JobRecord, JobStatus, LaneConfig } from './shared/contract';
-export { JOB_STATUSES } from './shared/contract';
+export type {
+  JobQueueConfig,
+  JobRecord,
+  JobStatus,
+  LaneConfig,
+  LifecycleEventDetail,
+} from './shared/contract';
+export { JOB_STATUSES, LIFECYCLE_EVENTS } from './shared/contract';

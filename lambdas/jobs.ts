@@ -38,6 +38,8 @@ export {
   PayloadValidationError,
   PermanentJobError,
   ReceiveBudgetExhaustedError,
+  ResultReadError,
   UnknownJobTypeError,
   UnknownLaneError,
+  WaitTimeoutError,
 } from './shared/errors';

@@ -22,7 +22,7 @@ export type {
   JobQueueAttributes,
   JobScheduleOptions,
 } from './interfaces';
-export { type BackoffOptions, JobQueue, type JobQueueProps } from './job-queue';
+export { type BackoffOptions, JobQueue, type JobQueueProps, type LifecycleEventsOptions } from './job-queue';
 export { JobQueueBase } from './job-queue-base';
 export {
   type JobQueueAlarmOptions,

@@ -20,6 +20,10 @@ export interface ConsumerConfig {
   readonly ledgerTtlSeconds: number;
   readonly batchParallelism: number;
   readonly fifo: boolean;
+  /** Bucket for results over the ledger's inline limit (absent: such results become a note). */
+  readonly resultsBucket?: string;
+  /** Event bus for lifecycle events (absent: none are sent). */
+  readonly eventBus?: string;
 }
 
 /** Defaults for the optional variables (the construct always sets them). */
@@ -69,6 +73,12 @@ const bool = z
   .optional()
   .transform((raw) => raw === 'true');
 
+/** An optional resource name; unset or blank reads as undefined. */
+const optionalName = z
+  .string()
+  .optional()
+  .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()));
+
 const consumerEnvSchema = z.object({
   [CONSUMER_ENV.ledgerTable]: required,
   [CONSUMER_ENV.lane]: required,
@@ -87,6 +97,8 @@ const consumerEnvSchema = z.object({
   [CONSUMER_ENV.ledgerTtlSeconds]: int(60, 10 * 365 * 86400, CONSUMER_DEFAULTS.ledgerTtlSeconds),
   [CONSUMER_ENV.batchParallelism]: int(1, 10_000, CONSUMER_DEFAULTS.batchParallelism),
   [CONSUMER_ENV.fifo]: bool,
+  [CONSUMER_ENV.resultsBucket]: optionalName,
+  [CONSUMER_ENV.eventBus]: optionalName,
 });
 
 /** Read and validate; every error names the variable, the allowed values and the value given. */
@@ -114,5 +126,7 @@ export function readConsumerConfig(env: Env = process.env): ConsumerConfig {
     ledgerTtlSeconds: e[CONSUMER_ENV.ledgerTtlSeconds],
     batchParallelism: e[CONSUMER_ENV.batchParallelism],
     fifo: e[CONSUMER_ENV.fifo],
+    ...(e[CONSUMER_ENV.resultsBucket] === undefined ? {} : { resultsBucket: e[CONSUMER_ENV.resultsBucket] }),
+    ...(e[CONSUMER_ENV.eventBus] === undefined ? {} : { eventBus: e[CONSUMER_ENV.eventBus] }),
   };
 }

@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { LEDGER_ATTR as A, type JobRecord, type JobStatus } from '../shared/contract';
 import { decodeRecord, encodeError, encodeProgress, encodeResult, type Item } from './codec';
+import { setResultRef } from './result-ref';
 import { N, S, Update } from './update';
 
 export interface LedgerOptions {
@@ -125,6 +126,8 @@ export interface OutcomeInput {
   readonly tenant?: string;
   readonly error?: unknown;
   readonly result?: unknown;
+  /** The result is in S3 under this key (RESULT_OBJECTS): stored instead of `result`. */
+  readonly resultRef?: string;
   readonly progress?: number | Record<string, unknown>;
 }
 
@@ -242,6 +245,8 @@ export class Ledger {
     readonly jobId: string;
     readonly owner: string;
     readonly result?: unknown;
+    /** The result is in S3 under this key (RESULT_OBJECTS): stored instead of `result`. */
+    readonly resultRef?: string;
     readonly progress?: number | Record<string, unknown>;
   }): Promise<boolean> {
     const now = this.now();
@@ -251,6 +256,7 @@ export class Ledger {
       .set(A.result, S(encodeResult(input.result)))
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
+    setResultRef(u, input.resultRef);
     return this.owned(input.jobId, input.owner, u);
   }
 
@@ -369,6 +375,7 @@ export class Ledger {
       .set(A.result, S(encodeResult(input.result)))
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
+    if (input.status === 'SUCCEEDED') setResultRef(u, input.resultRef);
     // An SDK retry of this very request (same id) finds its own write: done, not refused.
     const writeId = randomUUID();
     u.set(OUTCOME_WRITE_ID, S(writeId));
