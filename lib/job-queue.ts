@@ -6,6 +6,7 @@
 import {
   ArnFormat,
   Aws,
+  CfnElement,
   CfnOutput,
   Duration,
   Names,
@@ -505,6 +506,15 @@ export class JobQueue extends JobQueueBase {
       });
       // SSE-KMS: S3 asks KMS for a data key on the writer's behalf.
       this.resultsBucket.encryptionKey?.grant(consumer, 'kms:GenerateDataKey');
+      const bucketResource = this.resultsBucket.node.defaultChild;
+      if (bucketResource instanceof CfnElement) {
+        const bucketId = Stack.of(this).getLogicalId(bucketResource);
+        Validations.of(consumer).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${RESULT_OBJECTS.prefix}*]`,
+          reason:
+            'Result object keys are made per job at run time (results/<jobId>/<random>.json); the wildcard stops at the results/ prefix and the action is s3:PutObject only.',
+        });
+      }
     }
     if (this.eventBus) {
       consumer.addEnvironment(CONSUMER_ENV.eventBus, this.eventBus.eventBusName);

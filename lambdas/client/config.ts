@@ -26,6 +26,8 @@ const configSchema = z.object({
   scheduleDlqArn: z.string(),
   alarmTopicArn: z.string(),
   ledgerTtlSeconds: z.number().int().min(1).optional(),
+  resultsBucket: z.string().min(1).optional(),
+  eventBusName: z.string().min(1).optional(),
 });
 
 /** Accepts the output's JSON text or the parsed object. */

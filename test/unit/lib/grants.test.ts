@@ -17,6 +17,8 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
@@ -77,6 +79,8 @@ const mocks = {
   scheduler: mockClient(SchedulerClient),
   cloudformation: mockClient(CloudFormationClient),
   cloudwatch: mockClient(CloudWatchClient),
+  s3: mockClient(S3Client),
+  eventBridge: mockClient(EventBridgeClient),
 };
 
 const ENV: DeployedEnv = { account: '111111111111', region: 'us-east-1', stackName: 'Test' };
@@ -94,6 +98,8 @@ beforeAll(() => {
   jobQueue = new JobQueue(stack, 'Jobs', {
     registryEntry: REGISTRY,
     lanes: [{ name: 'default' }, { name: 'ordered', fifo: true }],
+    // The default results bucket, and lifecycle events to the default bus.
+    lifecycleEvents: true,
   });
   const enqueuer = new iam.Role(stack, 'Enqueuer', { assumedBy: new iam.AccountRootPrincipal() });
   jobQueue.grantEnqueue(enqueuer);
@@ -197,6 +203,23 @@ function answerEverything(): void {
   });
   mocks.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  // A job whose result is in the results bucket: getJob reads it from S3.
+  mocks.dynamodb.on(GetItemCommand, { Key: { jobId: { S: 'job-big' } } }).resolves({
+    Item: {
+      jobId: { S: 'job-big' },
+      status: { S: 'SUCCEEDED' },
+      attempts: { N: '1' },
+      resultRef: { S: 'results/job-big/0b7e.json' },
+    },
+  });
+  mocks.s3.on(PutObjectCommand).resolves({});
+  mocks.s3
+    .on(GetObjectCommand)
+    .resolves({ Body: { transformToString: async () => '{"rows":2000}' } as never });
+  mocks.eventBridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({
+    FailedEntryCount: 0,
+    Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `e-${i}` })),
+  }));
 }
 
 function recorded(): IamRequest[] {
@@ -268,7 +291,10 @@ async function producerPaths(client: JobClient, options: { readonly withStatus: 
     { type: 'report', payload: { n: 2 }, options: { lane: 'ordered', groupId: 'g' } },
     { type: 'report', payload: { n: 3 }, options: { idempotencyKey: 'key-4' } },
   ]);
-  if (options.withStatus) await client.getJob('job-1');
+  if (options.withStatus) {
+    await client.getJob('job-1');
+    await client.getJob('job-big');
+  }
 }
 
 describe('producer grants', () => {
@@ -328,8 +354,11 @@ describe('producer grants', () => {
     // Act
     const client = await JobClient.fromStack(ENV.stackName);
     await client.getJob('job-1');
+    const big = await client.getJob('job-big');
 
     // Assess
+    expect(big?.result).toEqual({ rows: 2000 });
+    expect(new Set(recorded().map((r) => r.via))).toContain('s3:GetObject');
     await expectExactGrants('statusReader', recorded());
   });
 
@@ -423,7 +452,13 @@ const limited = defineJob({
   concurrency: { limit: 1 },
   handler: async () => 1,
 });
-const consumerRegistry = defineRegistry([progressing, optimistic, unledgered, flaky, doomed, limited]);
+/** A result over the ledger's inline limit: written to the results bucket. */
+const bulky = defineJob({
+  type: 'bulky',
+  schema: z.object({}),
+  handler: async () => ({ text: 'x'.repeat(2048) }),
+});
+const consumerRegistry = defineRegistry([progressing, optimistic, unledgered, flaky, doomed, limited, bulky]);
 
 /** An SQS record carrying a job envelope of `type` (id `job-<messageId>`). */
 function sqsRecord(
@@ -478,6 +513,7 @@ describe('consumer grants', () => {
             sqsRecord('optimistic', 'optimistic', { groupId: lane.fifo ? 'o' : undefined }),
             sqsRecord('unledgered', 'unledgered', { groupId: lane.fifo ? 'u' : undefined }),
             sqsRecord('doomed', 'doomed', { groupId: lane.fifo ? 'd' : undefined }),
+            sqsRecord('bulky', 'bulky', { groupId: lane.fifo ? 'b' : undefined }),
             sqsRecord('flaky', 'flaky', group),
             // FIFO: held back behind the failed one, so its visibility is changed in a batch.
             sqsRecord('follower', 'progressing', group),
@@ -498,6 +534,8 @@ describe('consumer grants', () => {
         'dynamodb:GetItem',
         'sqs:ChangeMessageVisibility',
         'sqs:SendMessage',
+        's3:PutObject',
+        'eventBridge:PutEvents',
       ]) {
         expect(vias).toContain(via);
       }
@@ -545,8 +583,14 @@ describe('consumer grants: limits', () => {
     const requests = recorded();
     const sends = requests.filter((r) => r.via === 'sqs:SendMessage');
     expect(sends.map((r) => r.resource)).toEqual([config.lanes.default.queueArn]);
-    // Every request allowed (GetItem, granted for the other paths, is simply not used here).
-    await expectExactGrants('consumer-default', requests, [...CONSUMER_PLATFORM, 'dynamodb:GetItem']);
+    // Every request allowed (GetItem, PutObject and PutEvents, granted for the other paths, are
+    // simply not used here: nothing ran).
+    await expectExactGrants('consumer-default', requests, [
+      ...CONSUMER_PLATFORM,
+      'dynamodb:GetItem',
+      's3:PutObject',
+      'events:PutEvents',
+    ]);
   });
 });
 
@@ -607,6 +651,7 @@ describe('operator grants', () => {
       await cli('stats'),
       await cli('top', '--iterations', '1'),
       await cli('status', 'job-1'),
+      await cli('status', 'job-big'),
     ];
 
     // Assess
@@ -623,6 +668,7 @@ describe('operator grants', () => {
       'scheduler:GetSchedule',
       'cloudwatch:DescribeAlarms',
       'dynamodb:GetItem',
+      's3:GetObject',
     ]) {
       expect(new Set(requests.map((r) => r.via))).toContain(via);
     }
