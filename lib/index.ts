@@ -9,6 +9,8 @@ export {
   CONFIG_OUTPUT_DESCRIPTION,
   type JobQueueConfig,
   type LaneConfig,
+  LIFECYCLE_EVENTS,
+  type LifecycleEventDetail,
 } from '../lambdas/shared/contract';
 export { JobQueueConfigError } from './errors';
 export type {

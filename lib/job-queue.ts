@@ -509,7 +509,8 @@ export class JobQueue extends JobQueueBase {
       const bucketResource = this.resultsBucket.node.defaultChild;
       if (bucketResource instanceof CfnElement) {
         const bucketId = Stack.of(this).getLogicalId(bucketResource);
-        Validations.of(consumer).acknowledge({
+        // On the role: its policy is where the finding is (the role is not inside the function).
+        Validations.of(consumer.role ?? consumer).acknowledge({
           id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${RESULT_OBJECTS.prefix}*]`,
           reason:
             'Result object keys are made per job at run time (results/<jobId>/<random>.json); the wildcard stops at the results/ prefix and the action is s3:PutObject only.',
