@@ -430,12 +430,17 @@ export const LIFECYCLE_EVENTS = {
 
 /** The `detail` of a lifecycle event. */
 export interface LifecycleEventDetail {
+  /** The job's id (the ledger key, what `getJob` takes). */
   readonly jobId: string;
+  /** The job type (`(unknown)` for a message that named none). */
   readonly type: string;
+  /** The lane whose consumer recorded the outcome. */
   readonly lane: string;
+  /** The job's final status: SUCCEEDED, DEAD or CANCELLED. */
   readonly status: keyof typeof LIFECYCLE_EVENTS.detailTypes;
   /** Handler runs counted so far (DEAD, CANCELLED), or this run's attempt (SUCCEEDED). */
   readonly attempt: number;
+  /** The job's tenant, when it has one. */
   readonly tenant?: string;
   /** The group the job is a member of. */
   readonly group?: string;

@@ -231,9 +231,11 @@ export class AttemptsExhaustedError extends PermanentJobError {
 /** `JobClient.waitFor` gave up: the job did not finish (SUCCEEDED, DEAD or CANCELLED) in time. */
 export class WaitTimeoutError extends JobsError {
   constructor(
+    /** The job waited for. */
     readonly jobId: string,
     /** The last status `getJob` returned (undefined: the ledger did not know the job yet). */
     readonly lastStatus: string | undefined,
+    /** How long it waited, ms. */
     readonly waitedMs: number,
   ) {
     super(
@@ -246,7 +248,9 @@ export class WaitTimeoutError extends JobsError {
 /** A result stored in S3 (over the ledger's inline limit) could not be read back. */
 export class ResultReadError extends JobsError {
   constructor(
+    /** The job whose result could not be read. */
     readonly jobId: string,
+    /** The result's object key in the results bucket. */
     readonly key: string,
     options?: ErrorOptions,
   ) {

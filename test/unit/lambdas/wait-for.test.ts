@@ -31,15 +31,18 @@ const body = (text: string) => ({ Body: { transformToString: async () => text } 
 function fakeClock(resultsBucket: string | null = 'results-bucket') {
   let now = 0;
   const sleeps: number[] = [];
-  const client = JobClient.fromConfig(JSON.stringify(testClientConfig(resultsBucket === null ? {} : { resultsBucket })), {
-    dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
-    s3: new S3Client({ region: 'us-east-1' }),
-    now: () => now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      now += ms;
+  const client = JobClient.fromConfig(
+    JSON.stringify(testClientConfig(resultsBucket === null ? {} : { resultsBucket })),
+    {
+      dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
+      s3: new S3Client({ region: 'us-east-1' }),
+      now: () => now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        now += ms;
+      },
     },
-  });
+  );
   return { client, sleeps, advance: (ms: number) => (now += ms) };
 }
 
