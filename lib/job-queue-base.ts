@@ -203,6 +203,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    *   `sqs:GetQueueAttributes` (depths);
    * - `dynamodb:GetItem` on the ledger (retry and redrive write no ledger items: the consumer's
    *   claim accepts DEAD jobs, so a retried or redriven job needs no reset);
+   * - with a results bucket, `s3:GetObject` on its `results/*` objects (`status` shows a result
+   *   stored there);
    * - everything `grantCancel` grants, for `cancel`: `dynamodb:UpdateItem` on the ledger and
    *   `scheduler:DeleteSchedule` in this queue's schedule group;
    * - `scheduler:GetSchedule` in this queue's schedule group and `scheduler:ListSchedules`, which
