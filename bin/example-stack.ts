@@ -1,9 +1,12 @@
 /** The deployable example: a JobQueue with four lanes (one FIFO), example jobs and a nightly cron. */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { JobQueue } from '../lib';
+import { JobQueue, LIFECYCLE_EVENTS } from '../lib';
 import { registry } from './jobs';
 
 export interface ExampleJobsStackProps extends StackProps {
@@ -38,12 +41,58 @@ export class ExampleJobsStack extends Stack {
       consumerTimeout: Duration.seconds(10),
       backoff: { base: Duration.seconds(2), cap: Duration.minutes(5) },
       removalPolicy: props.destroyLedgerOnDelete ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      // Job Succeeded / Dead-Lettered / Cancelled events on the default event bus.
+      lifecycleEvents: true,
     });
+    this.addDeadJobEventsQueue(props);
     this.jobQueue.addSchedule('NightlyCleanup', {
       schedule: ScheduleExpression.expression('cron(0 3 * * ? *)'),
       jobType: 'nightly-cleanup',
       lane: 'low',
       payload: { olderThanDays: 30 },
+    });
+  }
+
+  /**
+   * A demonstration of lifecycle events: a rule sends every `Job Dead-Lettered` event of this
+   * queue into the `DeadJobEvents` queue (its URL is the `DeadJobEventsQueueUrl` output), where an
+   * on-call tool, or the integration tests, can read them.
+   */
+  private addDeadJobEventsQueue(props: ExampleJobsStackProps): void {
+    const queue = new sqs.Queue(this, 'DeadJobEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      removalPolicy: props.destroyLedgerOnDelete ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    Validations.of(queue).acknowledge(
+      {
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'A demonstration sink of lifecycle events: the jobs themselves are kept by their lanes and DLQs.',
+      },
+      {
+        id: 'Serverless-SQSRedrivePolicy',
+        reason:
+          'A demonstration sink of lifecycle events: the jobs themselves are kept by their lanes and DLQs.',
+      },
+    );
+    const rule = new events.Rule(this, 'DeadJobEventsRule', {
+      description: 'Job Dead-Lettered events of the example queue, into the DeadJobEvents queue',
+      eventPattern: {
+        source: [LIFECYCLE_EVENTS.source],
+        detailType: [LIFECYCLE_EVENTS.detailTypes.DEAD],
+      },
+      targets: [new targets.SqsQueue(queue)],
+    });
+    Validations.of(rule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'A demonstration rule: an event EventBridge cannot deliver after its retries is only a notification; the job stays DEAD in the ledger and its lane DLQ.',
+    });
+    new CfnOutput(this, 'DeadJobEventsQueueUrl', {
+      description: 'Queue receiving the Job Dead-Lettered lifecycle events',
+      value: queue.queueUrl,
     });
   }
 }

@@ -192,6 +192,23 @@ export const notifyUser = defineJob({
   handler: async (payload) => ({ user: payload.user, message: payload.message }),
 });
 
+/**
+ * An export whose result is larger than the ledger keeps inline (400 bytes of JSON): the consumer
+ * stores it in the results bucket and `getJob` reads it back.
+ */
+export const exportRows = defineJob({
+  type: 'export-rows',
+  lane: 'default',
+  idempotency: 'strict',
+  schema: z.object({ rows: z.number().int().min(1).max(10_000) }),
+  handler: async (payload) => ({
+    rows: Array.from({ length: payload.rows }, (_, i) => ({
+      id: i,
+      name: `row-${String(i).padStart(6, '0')}`,
+    })),
+  }),
+});
+
 export const registry = defineRegistry([
   sendEmail,
   generateReport,
@@ -205,4 +222,5 @@ export const registry = defineRegistry([
   longTask,
   reindexSearch,
   notifyUser,
+  exportRows,
 ]);

@@ -43,5 +43,6 @@ export type {
   JobRecord,
   JobStatus,
   LaneConfig,
+  LifecycleEventDetail,
 } from './shared/contract';
-export { JOB_STATUSES } from './shared/contract';
+export { JOB_STATUSES, LIFECYCLE_EVENTS } from './shared/contract';

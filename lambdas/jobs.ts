@@ -39,6 +39,8 @@ export {
   PayloadValidationError,
   PermanentJobError,
   ReceiveBudgetExhaustedError,
+  ResultReadError,
   UnknownJobTypeError,
   UnknownLaneError,
+  WaitTimeoutError,
 } from './shared/errors';

@@ -9,6 +9,8 @@ export {
   CONFIG_OUTPUT_DESCRIPTION,
   type JobQueueConfig,
   type LaneConfig,
+  LIFECYCLE_EVENTS,
+  type LifecycleEventDetail,
 } from '../lambdas/shared/contract';
 export { JobQueueConfigError } from './errors';
 export type {
@@ -22,7 +24,7 @@ export type {
   JobQueueAttributes,
   JobScheduleOptions,
 } from './interfaces';
-export { type BackoffOptions, JobQueue, type JobQueueProps } from './job-queue';
+export { type BackoffOptions, JobQueue, type JobQueueProps, type LifecycleEventsOptions } from './job-queue';
 export { JobQueueBase } from './job-queue-base';
 export {
   type JobQueueAlarmOptions,

@@ -9,6 +9,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
@@ -171,6 +172,12 @@ export interface IJobQueue extends IConstruct {
    * @default - undefined: SQS-managed and AWS-managed encryption
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Bucket of the results over the ledger's inline limit (`results/<jobId>/…`), if the queue has one.
+   *
+   * @default - undefined: such results are replaced by a note in the ledger
+   */
+  readonly resultsBucket?: s3.IBucket;
   /** CloudWatch namespace of the job metrics. */
   readonly metricsNamespace: string;
   /**
@@ -312,6 +319,13 @@ export interface JobQueueAttributes {
    * @default - none
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Name of the queue's results bucket (`resultsBucket` in its config output), if it has one:
+   * `grantStatusRead`, `configureProducer` and `grantOperate` then include reading its results.
+   *
+   * @default - no results bucket
+   */
+  readonly resultsBucketName?: string;
   /**
    * CloudWatch namespace of the job metrics.
    *

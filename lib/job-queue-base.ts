@@ -9,12 +9,19 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { JobRegistry } from '../lambdas/registry/types';
 import { isGroupId } from '../lambdas/shared/checks';
-import { JOB_METRICS, type JobQueueConfig, type LaneConfig, PRODUCER_ENV } from '../lambdas/shared/contract';
+import {
+  JOB_METRICS,
+  type JobQueueConfig,
+  type LaneConfig,
+  PRODUCER_ENV,
+  RESULT_OBJECTS,
+} from '../lambdas/shared/contract';
 import { JobQueueConfigError } from './errors';
 import type { IJobLane, IJobQueue, JobMetricOptions, JobScheduleOptions } from './interfaces';
 import { JobSchedule } from './job-schedule';
@@ -32,6 +39,7 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   public abstract readonly schedulerRole: iam.IRole;
   public abstract readonly scheduleDeadLetterQueue: sqs.IQueue;
   public abstract readonly encryptionKey?: kms.IKey;
+  public abstract readonly resultsBucket?: s3.IBucket;
   public abstract readonly metricsNamespace: string;
   public abstract readonly registry?: JobRegistry;
   public abstract readonly config: JobQueueConfig;
@@ -53,6 +61,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
     readonly ledgerTtl: Duration;
     readonly searchIndex?: string;
     readonly functionName: (lane: IJobLane) => string;
+    /** The event bus of lifecycle events, when they are on. */
+    readonly eventBusName?: string;
   }): JobQueueConfig {
     return {
       version: 1,
@@ -79,6 +89,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
       alarmTopicArn: options.alarmTopicArn,
       ledgerTtlSeconds: options.ledgerTtl.toSeconds(),
       ...(options.searchIndex !== undefined ? { searchIndex: options.searchIndex } : {}),
+      ...(this.resultsBucket === undefined ? {} : { resultsBucket: this.resultsBucket.bucketName }),
+      ...(options.eventBusName === undefined ? {} : { eventBusName: options.eventBusName }),
     };
   }
 
@@ -121,15 +133,17 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   }
 
   /**
-   * Grants what `JobClient.getJob`, `getGroup` and `getChain` need (`dynamodb:GetItem` and
-   * `dynamodb:BatchGetItem` on the ledger, the latter for a group's counter shards; decrypt with
-   * the `encryptionKey` if any), and `cloudformation:DescribeStacks` on the queue's stack for
+   * Grants what `JobClient.getJob`, `waitFor`, `getGroup` and `getChain` need (`dynamodb:GetItem`
+   * and `dynamodb:BatchGetItem` on the ledger, the latter for a group's counter shards; decrypt with
+   * the `encryptionKey` if any; with a results bucket, `s3:GetObject` on its `results/*` objects
+   * and decrypt with its key), and `cloudformation:DescribeStacks` on the queue's stack for
    * `JobClient.fromStack`. With the search index (`jobSearch: true`), also what
    * `JobClient.listJobs` needs: `dynamodb:Query` on that index only (not on the table).
    */
   public grantStatusRead(grantee: iam.IGrantable): iam.Grant {
     return this.grantLedger(grantee, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem')
       .combine(this.grantSearch(grantee))
+      .combine(this.grantResultsRead(grantee))
       .combine(this.grantConfigRead(grantee));
   }
 
@@ -181,7 +195,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
     fn.addEnvironment(PRODUCER_ENV.config, Stack.of(fn).toJsonString(this.config));
     return this.grantSend(fn)
       .combine(this.grantLedger(fn, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'))
-      .combine(this.grantSearch(fn));
+      .combine(this.grantSearch(fn))
+      .combine(this.grantResultsRead(fn));
   }
 
   /**
@@ -200,6 +215,8 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
    *   enqueues a stuck group's callbacks as keyed jobs);
    * - with the search index (`jobSearch: true`), `dynamodb:Query` on that index only, for
    *   `jobs list`;
+   * - with a results bucket, `s3:GetObject` on its `results/*` objects (`status` shows a result
+   *   stored there);
    * - everything `grantCancel` grants, for `cancel`: `dynamodb:UpdateItem` on the ledger and
    *   `scheduler:DeleteSchedule` in this queue's schedule group;
    * - `scheduler:GetSchedule` in this queue's schedule group and `scheduler:ListSchedules`, which
@@ -237,6 +254,7 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
       this.grantLedger(grantee, 'read', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'),
       this.grantLedger(grantee, 'write', 'dynamodb:PutItem'),
       this.grantSearch(grantee),
+      this.grantResultsRead(grantee),
       this.grantCancel(grantee),
       iam.Grant.addToPrincipal({
         grantee,
@@ -349,6 +367,21 @@ export abstract class JobQueueBase extends Construct implements IJobQueue {
   }
 
   /** `cloudformation:DescribeStacks` on the queue's stack only: what `JobClient.fromStack` and the CLI call. */
+  /**
+   * `getJob` reads a result stored in S3: `s3:GetObject` on the result objects only (not the
+   * bucket's other keys, no listing), and decrypt with the bucket's key if it has one.
+   */
+  private grantResultsRead(grantee: iam.IGrantable): iam.Grant {
+    const bucket = this.resultsBucket;
+    if (bucket === undefined) return iam.Grant.drop(grantee, 'the queue has no results bucket');
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      resourceArns: [bucket.arnForObjects(`${RESULT_OBJECTS.prefix}*`)],
+    });
+    return bucket.encryptionKey ? grant.combine(bucket.encryptionKey.grantDecrypt(grantee)) : grant;
+  }
+
   private grantConfigRead(grantee: iam.IGrantable): iam.Grant {
     const stackArn = this.configStackArn();
     if (!stackArn) return iam.Grant.drop(grantee, 'the stack of an imported job queue is unknown');

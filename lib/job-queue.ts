@@ -6,6 +6,7 @@
 import {
   ArnFormat,
   Aws,
+  CfnElement,
   CfnOutput,
   Duration,
   Names,
@@ -15,10 +16,12 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -29,8 +32,10 @@ import type { JobRegistry } from '../lambdas/registry/types';
 import { MAX_BACKOFF_SECONDS, retryHorizonSeconds } from '../lambdas/shared/backoff';
 import {
   CONFIG_OUTPUT_DESCRIPTION,
+  CONSUMER_ENV,
   type JobQueueConfig,
   LEDGER_ATTR,
+  RESULT_OBJECTS,
   SEARCH_INDEX,
 } from '../lambdas/shared/contract';
 import { DEFAULTS } from '../lambdas/shared/defaults';
@@ -54,6 +59,7 @@ import {
   JobLane,
   queueEncryption,
 } from './private/job-lane';
+import { createResultsBucket } from './private/results-bucket';
 import { checkInt, checkSeconds } from './private/validate';
 
 /** Exponential backoff with full jitter between retries of a failed job. */
@@ -288,6 +294,51 @@ export interface JobQueueProps {
    * CloudWatch Logs' own encryption for the log groups
    */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Where job results over the ledger's inline limit (400 bytes of JSON) are kept, so `getJob`
+   * and `waitFor` return them whole: the consumer writes such a result to
+   * `results/<jobId>/<random>.json` before the job's SUCCEEDED write, the ledger item keeps only the
+   * key, and `getJob` reads it back. Results over 5 MB are never stored (the ledger gets a note).
+   *
+   * - `true`: a new bucket, private (all public access blocked, TLS only), encrypted with
+   *   `encryptionKey` (an S3 bucket key keeps KMS calls few) or else S3-managed keys, whose
+   *   `results/` objects expire after the ledger TTL rounded up to days; removed with the stack
+   *   under `removalPolicy` (a bucket that still holds objects fails to delete: empty it first).
+   * - a bucket: your own. The consumers get `s3:PutObject` on its `results/*` objects and
+   *   `grantStatusRead` `s3:GetObject` on them; its encryption and lifecycle are yours to set.
+   * - `false`: no bucket; a large result is replaced by a note `{"omitted": ...}`, as before.
+   *
+   * Cost: one S3 PUT ($5 per million) per large result, one GET ($0.40 per million) per
+   * `getJob` that returns one, and storage until expiry; results under the limit cost nothing here.
+   *
+   * @default true
+   */
+  readonly resultsBucket?: boolean | s3.IBucket;
+
+  /**
+   * Lifecycle events on EventBridge: after each batch the consumers send one event per job that
+   * ended SUCCEEDED (its handler ran), DEAD or CANCELLED, with source `sqs-jobs` and detail type
+   * `Job Succeeded`, `Job Dead-Lettered` or `Job Cancelled` (LIFECYCLE_EVENTS in
+   * `sqs-jobs/runtime`). `true` sends them to the account's default event bus; `{ eventBus }` to
+   * that bus. The consumers get `events:PutEvents` on that bus only. Delivery is at least once
+   * and best effort: see the README's "Lifecycle events" section.
+   *
+   * Cost: $1 per million events (PutEvents, 64 KB chunks), at most one call per 10 events.
+   *
+   * @default false
+   */
+  readonly lifecycleEvents?: boolean | LifecycleEventsOptions;
+}
+
+/** Where lifecycle events go (`JobQueueProps.lifecycleEvents`). */
+export interface LifecycleEventsOptions {
+  /**
+   * The event bus the consumers send lifecycle events to.
+   *
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
 }
 
 /** Lambda's own limits for a function timeout. */
@@ -350,6 +401,7 @@ export class JobQueue extends JobQueueBase {
       ledgerTtl:
         config.ledgerTtlSeconds === undefined ? undefined : Duration.seconds(config.ledgerTtlSeconds),
       searchIndex: config.searchIndex,
+      resultsBucketName: config.resultsBucket,
     });
   }
 
@@ -362,6 +414,10 @@ export class JobQueue extends JobQueueBase {
   public readonly schedulerRole: iam.IRole;
   public readonly scheduleDeadLetterQueue: sqs.IQueue;
   public readonly encryptionKey?: kms.IKey;
+  /** Bucket of the results over the ledger's inline limit (`resultsBucket`), unless turned off. */
+  public readonly resultsBucket?: s3.IBucket;
+  /** The bus lifecycle events go to, when `lifecycleEvents` is on. */
+  public readonly eventBus?: events.IEventBus;
   public readonly metricsNamespace: string;
   /** Alarms and dashboard. */
   public readonly monitoring: JobQueueMonitoring;
@@ -388,6 +444,21 @@ export class JobQueue extends JobQueueBase {
     this.ledgerTable =
       props.ledgerTable ?? this.createLedger(props.ledgerRemovalPolicy ?? resolved.removalPolicy);
     if (this.encryptionKey) allowLogsToUseKey(this.encryptionKey);
+    this.resultsBucket =
+      props.resultsBucket === false
+        ? undefined
+        : props.resultsBucket === undefined || props.resultsBucket === true
+          ? createResultsBucket(this, 'Results', {
+              encryptionKey: this.encryptionKey,
+              ledgerTtl: resolved.ledgerTtl,
+              removalPolicy: resolved.removalPolicy,
+            })
+          : props.resultsBucket;
+    this.eventBus =
+      props.lifecycleEvents === undefined || props.lifecycleEvents === false
+        ? undefined
+        : ((props.lifecycleEvents === true ? undefined : props.lifecycleEvents.eventBus) ??
+          events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default'));
     const entry = consumerEntry(props.registryEntry, props.registryExport ?? 'registry');
     const lanes = this.createLanes(props, resolved, entry);
     this.lanes = lanes;
@@ -454,6 +525,7 @@ export class JobQueue extends JobQueueBase {
         resourceArns: [this.ledgerTable.tableArn],
       });
       this.ledgerTable.encryptionKey?.grantEncryptDecrypt(jobLane.consumer);
+      this.connectResultsAndEvents(jobLane.consumer);
       lanes.set(lane.name, jobLane);
     }
     // A group's callback or a chain's next step may go to any lane.
@@ -463,6 +535,37 @@ export class JobQueue extends JobQueueBase {
       }
     }
     return lanes;
+  }
+
+  /**
+   * A consumer writes large results (only `s3:PutObject`, only under `results/`) and sends
+   * lifecycle events (only `events:PutEvents`, only on the chosen bus).
+   */
+  private connectResultsAndEvents(consumer: lambda.Function): void {
+    if (this.resultsBucket) {
+      consumer.addEnvironment(CONSUMER_ENV.resultsBucket, this.resultsBucket.bucketName);
+      iam.Grant.addToPrincipal({
+        grantee: consumer,
+        actions: ['s3:PutObject'],
+        resourceArns: [this.resultsBucket.arnForObjects(`${RESULT_OBJECTS.prefix}*`)],
+      });
+      // SSE-KMS: S3 asks KMS for a data key on the writer's behalf.
+      this.resultsBucket.encryptionKey?.grant(consumer, 'kms:GenerateDataKey');
+      const bucketResource = this.resultsBucket.node.defaultChild;
+      if (bucketResource instanceof CfnElement) {
+        const bucketId = Stack.of(this).getLogicalId(bucketResource);
+        // On the role: its policy is where the finding is (the role is not inside the function).
+        Validations.of(consumer.role ?? consumer).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${RESULT_OBJECTS.prefix}*]`,
+          reason:
+            'Result object keys are made per job at run time (results/<jobId>/<random>.json); the wildcard stops at the results/ prefix and the action is s3:PutObject only.',
+        });
+      }
+    }
+    if (this.eventBus) {
+      consumer.addEnvironment(CONSUMER_ENV.eventBus, this.eventBus.eventBusName);
+      this.eventBus.grantPutEventsTo(consumer);
+    }
   }
 
   private createScheduleDeadLetterQueue(removalPolicy: RemovalPolicy): sqs.Queue {
@@ -506,6 +609,7 @@ export class JobQueue extends JobQueueBase {
       ledgerTtl,
       searchIndex: this.searchIndexName,
       functionName: (lane) => this.lane(lane.name).consumer.functionName,
+      eventBusName: this.eventBus?.eventBusName,
     });
     new CfnOutput(this, 'Config', {
       description: CONFIG_OUTPUT_DESCRIPTION,
@@ -654,6 +758,7 @@ class ImportedJobQueue extends JobQueueBase {
   public readonly schedulerRole: iam.IRole;
   public readonly scheduleDeadLetterQueue: sqs.IQueue;
   public readonly encryptionKey?: kms.IKey;
+  public readonly resultsBucket?: s3.IBucket;
   public readonly metricsNamespace: string;
   public readonly registry?: JobRegistry;
   public readonly config: JobQueueConfig;
@@ -671,6 +776,13 @@ class ImportedJobQueue extends JobQueueBase {
       throw new JobQueueConfigError('defaultLane', `one of ${laneNames.join(', ')}`, this.defaultLane);
     }
     this.encryptionKey = attrs.encryptionKey;
+    this.resultsBucket =
+      attrs.resultsBucketName === undefined
+        ? undefined
+        : s3.Bucket.fromBucketAttributes(this, 'Results', {
+            bucketName: attrs.resultsBucketName,
+            encryptionKey: attrs.encryptionKey,
+          });
     this.metricsNamespace = attrs.metricsNamespace ?? DEFAULTS.metricsNamespace;
     this.registry = attrs.registry;
     if (this.registry) checkJobLanes(this.registry, laneNames);

@@ -28,6 +28,8 @@ const configSchema = z.object({
   ledgerTtlSeconds: z.number().int().min(1).optional(),
   // The ledger's search index (`jobSearch: true`); absent when the queue has none.
   searchIndex: z.string().min(1).optional(),
+  resultsBucket: z.string().min(1).optional(),
+  eventBusName: z.string().min(1).optional(),
 });
 
 /** Accepts the output's JSON text or the parsed object. */

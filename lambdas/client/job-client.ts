@@ -51,8 +51,10 @@ import {
   UnknownLaneError,
 } from '../shared/errors';
 import { payloadHash } from '../shared/payload-hash';
+import { createS3Client } from '../shared/s3-client';
 import { BacklogGuard } from './backlog';
 import { parseJobQueueConfig, readStackConfig } from './config';
+import { ResultReader } from './results';
 import { JobSearch } from './search';
 import {
   type BatchEnqueueResult,
@@ -79,8 +81,10 @@ import {
   MAX_SQS_DELAY_SECONDS,
   SCHEDULER_MAX_INPUT_BYTES,
   SQS_MAX_MESSAGE_BYTES,
+  type WaitForOptions,
 } from './types';
 import { validateEnqueueOptions } from './validate-options';
+import { waitForJob } from './wait-for';
 
 /** Job types a client accepts: the registry's, or any string without one. */
 export type ClientJobType<R extends JobRegistry> = string extends JobTypeOf<R> ? string : JobTypeOf<R>;
@@ -183,6 +187,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly groups: GroupStore;
   private readonly chains: ChainStore;
+  private readonly results: ResultReader;
 
   constructor(config: JobQueueConfig, options: JobClientOptions<R> = {}) {
     this.config = config;
@@ -254,6 +259,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       intOption(`backlogLimits.${lane}`, limit, 0, Number.MAX_SAFE_INTEGER);
     }
     this.backlog = new BacklogGuard(this.sqs, options.backlogLimits ?? {}, backlogCacheMs, this.now);
+    this.results = new ResultReader(config.resultsBucket, () => options.s3 ?? createS3Client());
   }
 
   /** Validate and send one job. */
@@ -329,9 +335,24 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     return results;
   }
 
-  /** The job's ledger record, or undefined for an unknown id (unkeyed jobs appear once a consumer claims them). */
-  getJob(jobId: string): Promise<JobRecord | undefined> {
-    return this.ledger.get(jobId);
+  /**
+   * The job's ledger record, or undefined for an unknown id (unkeyed jobs appear once a consumer
+   * claims them). A result the consumer stored in S3 (over the ledger's inline limit) is read back
+   * into `result` (one S3 GET); a failed read throws a ResultReadError naming the job and the key.
+   */
+  async getJob(jobId: string): Promise<JobRecord | undefined> {
+    return this.results.resolve(await this.ledger.get(jobId));
+  }
+
+  /**
+   * Waits until the job is SUCCEEDED, DEAD or CANCELLED and returns its record (with its result,
+   * read from S3 if it is stored there). Polls `getJob` every `initialIntervalMs`, ×1.5 per poll up
+   * to `maxIntervalMs`; a job not in the ledger yet (unkeyed, before its first claim) is waited for
+   * too. Rejects with a WaitTimeoutError after `timeoutMs`, or with the signal's reason. Needs
+   * `grantStatusRead`; each poll costs one GetItem (0.5 read units).
+   */
+  waitFor(jobId: string, options: WaitForOptions = {}): Promise<JobRecord> {
+    return waitForJob((id) => this.getJob(id), jobId, options, { now: this.now, sleep: this.sleep });
   }
 
   /**

@@ -1,6 +1,7 @@
 /** Producer-side types. */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { JobRegistry } from '../registry/types';
@@ -28,6 +29,12 @@ export interface JobClientOptions<R extends JobRegistry = JobRegistry> {
   readonly registry?: R;
   /** @default - new SQSClient({}) (region, credentials and AWS_ENDPOINT_URL from the environment) */
   readonly sqs?: SQSClient;
+  /**
+   * Reads results the consumer stored in S3 (over the ledger's inline limit), in `getJob` and
+   * `waitFor`. Made on first use.
+   * @default - new S3Client (path-style addressing when AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is set)
+   */
+  readonly s3?: S3Client;
   /** @default - new DynamoDBClient({}) */
   readonly dynamodb?: DynamoDBClient;
   /** @default - new SchedulerClient({}) */

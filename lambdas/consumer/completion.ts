@@ -56,6 +56,7 @@ export async function sendCompletion(
     ...envelope,
     // The payload is not needed to record an outcome; keep the record small.
     payload: null,
+    // A result stored in S3 travels as its key (`resultRef`), never as the result itself.
     completion: { ...completion, result: result === undefined ? undefined : JSON.parse(result) },
   };
   await deps.sqs.sendCompletion(record, JSON.stringify(body));
@@ -74,6 +75,7 @@ export async function recordCompletion(
           jobId: envelope.id,
           owner: completion.owner,
           result: completion.result,
+          resultRef: refOf(completion),
         })
       : await deps.ledger.recordOutcome({
           jobId: envelope.id,
@@ -83,6 +85,7 @@ export async function recordCompletion(
           status: 'SUCCEEDED',
           startedAt: completion.startedAt,
           result: completion.result,
+          resultRef: refOf(completion),
         });
   if (recorded) {
     await afterFinished(envelope, 'SUCCEEDED', deps, { result: completion.result, resultKnown: true });
@@ -93,6 +96,13 @@ export async function recordCompletion(
     itemFailure: false,
     detail: { recorded: recorded ? 'SUCCEEDED' : 'not recorded: another execution owns or finished the job' },
   };
+}
+
+/** The completion record's S3 result key, if it carries a well-formed one (it is read from a message). */
+function refOf(completion: JobCompletion): string | undefined {
+  return typeof completion.resultRef === 'string' && completion.resultRef !== ''
+    ? completion.resultRef
+    : undefined;
 }
 
 export interface AbandonedRun {
@@ -139,9 +149,12 @@ export function keepAbandonedLease(
   return settled.then(async (outcome) => {
     try {
       if (outcome.ok) {
+        const stored = deps.results
+          ? await deps.results.store(jobId, outcome.result)
+          : { result: outcome.result };
         const write = () =>
           owner !== undefined
-            ? deps.ledger.complete({ jobId, owner, result: outcome.result })
+            ? deps.ledger.complete({ jobId, owner, ...stored })
             : deps.ledger.recordOutcome({
                 jobId,
                 type: run.type,
@@ -149,7 +162,7 @@ export function keepAbandonedLease(
                 enqueuedAt: run.enqueuedAt,
                 status: 'SUCCEEDED',
                 startedAt: run.startedAt,
-                result: outcome.result,
+                ...stored,
               });
         const written = await lateWrite(write, deps).catch(warn('late SUCCEEDED write'));
         if (written === true && run.envelope) {

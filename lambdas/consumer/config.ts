@@ -22,6 +22,10 @@ export interface ConsumerConfig {
   readonly fifo: boolean;
   /** The ledger has the search index: status writes set its keys. */
   readonly searchIndex: boolean;
+  /** Bucket for results over the ledger's inline limit (absent: such results become a note). */
+  readonly resultsBucket?: string;
+  /** Event bus for lifecycle events (absent: none are sent). */
+  readonly eventBus?: string;
 }
 
 /** Defaults for the optional variables (the construct always sets them). */
@@ -71,6 +75,12 @@ const bool = z
   .optional()
   .transform((raw) => raw === 'true');
 
+/** An optional resource name; unset or blank reads as undefined. */
+const optionalName = z
+  .string()
+  .optional()
+  .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()));
+
 const consumerEnvSchema = z.object({
   [CONSUMER_ENV.ledgerTable]: required,
   [CONSUMER_ENV.lane]: required,
@@ -93,6 +103,8 @@ const consumerEnvSchema = z.object({
     .enum(['', '0', '1', 'true', 'false'], { error: "'1' or '0'" })
     .optional()
     .transform((raw) => raw === '1' || raw === 'true'),
+  [CONSUMER_ENV.resultsBucket]: optionalName,
+  [CONSUMER_ENV.eventBus]: optionalName,
 });
 
 /** Read and validate; every error names the variable, the allowed values and the value given. */
@@ -121,5 +133,7 @@ export function readConsumerConfig(env: Env = process.env): ConsumerConfig {
     batchParallelism: e[CONSUMER_ENV.batchParallelism],
     fifo: e[CONSUMER_ENV.fifo],
     searchIndex: e[CONSUMER_ENV.searchIndex],
+    ...(e[CONSUMER_ENV.resultsBucket] === undefined ? {} : { resultsBucket: e[CONSUMER_ENV.resultsBucket] }),
+    ...(e[CONSUMER_ENV.eventBus] === undefined ? {} : { eventBus: e[CONSUMER_ENV.eventBus] }),
   };
 }

@@ -10,6 +10,7 @@ import type { Limits } from '../ledger/limits';
 import type { JobRegistry } from '../registry/types';
 import type { Random } from '../shared/backoff';
 import type { ConsumerConfig } from './config';
+import type { ResultStore } from './result-store';
 import type { SqsActions } from './sqs-actions';
 import type { JobOutcome } from './telemetry';
 
@@ -38,6 +39,8 @@ export interface ProcessDeps {
    * has and its late outcome is written. Until then the environment must not run other jobs.
    */
   readonly onAbandoned?: (settled: Promise<unknown>) => void;
+  /** Stores results over the ledger's inline limit in S3. @default - none: such results become a note */
+  readonly results?: ResultStore;
   /** Sleeps between retries of the final ledger write. @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Groups and chains: what a finished member or step does next. Absent: nothing (unit tests). */

@@ -7,6 +7,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ChainStore } from '../ledger/chain-store';
@@ -17,9 +19,12 @@ import type { JobRegistry } from '../registry/types';
 import type { Random } from '../shared/backoff';
 import { JOB_METRICS } from '../shared/contract';
 import { describeError } from '../shared/errors';
+import { createS3Client } from '../shared/s3-client';
 import { mapWithConcurrency } from './concurrency';
 import { type ConsumerConfig, readConsumerConfig } from './config';
+import { LifecycleEvents } from './lifecycle-events';
 import { deferFollower, type ProcessDeps, processRecord, type RecordOutcome } from './process-record';
+import { ResultStore } from './result-store';
 import { SqsActions } from './sqs-actions';
 import { BatchTelemetry } from './telemetry';
 
@@ -30,6 +35,10 @@ export interface ConsumerOptions {
   readonly sqs?: SQSClient;
   /** @default - a new DynamoDBClient */
   readonly dynamodb?: DynamoDBClient;
+  /** Writes results over the ledger's inline limit (with a results bucket). @default - a new S3Client */
+  readonly s3?: S3Client;
+  /** Sends lifecycle events (with an event bus). @default - a new EventBridgeClient */
+  readonly eventBridge?: EventBridgeClient;
   /** @default - a Powertools Logger with serviceName 'sqs-jobs' */
   readonly logger?: Logger;
   /** @default - Powertools Metrics, namespace POWERTOOLS_METRICS_NAMESPACE or 'SqsJobs' */
@@ -120,6 +129,10 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     sqs: sqsActions,
     workflow: { groups: new GroupStore(stores), chains: new ChainStore(stores) },
     logger,
+    results:
+      config.resultsBucket === undefined
+        ? undefined
+        : new ResultStore({ s3: options.s3 ?? createS3Client(env), bucket: config.resultsBucket, logger }),
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
     progressIntervalMs: options.progressIntervalMs ?? 5000,
@@ -141,6 +154,16 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
   // (or whose late outcome is still being written).
   const abandoned = new Set<Promise<void>>();
   const recycle = options.recycle ?? (() => process.exit(1));
+  const events =
+    config.eventBus === undefined
+      ? undefined
+      : new LifecycleEvents({
+          eventBridge: options.eventBridge ?? new EventBridgeClient({}),
+          eventBus: config.eventBus,
+          lane: config.lane,
+          logger,
+          now: options.now,
+        });
 
   return async (event, context) => {
     // Visibility counts from the receive, before any wait below.
@@ -185,6 +208,7 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
         );
     for (const outcome of outcomes) telemetry.record(outcome);
     telemetry.flush();
+    await events?.publish(outcomes);
     return {
       batchItemFailures: outcomes
         .filter((outcome) => outcome.itemFailure)

@@ -27,12 +27,20 @@ import {
 import { keepAbandonedLease, recordCompletion, sendCompletion, writeWithRetries } from './completion';
 import type { ProcessDeps, RecordOutcome } from './deps';
 import { enterLimits, limitDeferSeconds, limitKeys, type Refused } from './limit-gate';
+import type { StoredResult } from './result-store';
 import { type RunResult, runHandler } from './run-handler';
 import { afterFinished } from './workflow';
 
 export type { ProcessDeps, RecordOutcome } from './deps';
 
-type Ids = { messageId: string; attempt: number; jobId: string; type: string; tenant?: string };
+type Ids = {
+  messageId: string;
+  attempt: number;
+  jobId: string;
+  type: string;
+  tenant?: string;
+  group?: string;
+};
 
 export function receiveCountOf(record: SQSRecord): number {
   return Math.max(1, Number.parseInt(record.attributes.ApproximateReceiveCount, 10) || 1);
@@ -57,6 +65,7 @@ export async function processRecord(
     jobId: envelope.id,
     type: envelope.type,
     ...(typeof envelope.tenant === 'string' ? { tenant: envelope.tenant } : {}),
+    ...(typeof envelope.group?.id === 'string' ? { group: envelope.group.id } : {}),
   };
   if (envelope.completion) {
     try {
@@ -367,11 +376,12 @@ async function succeed(
 ): Promise<RecordOutcome> {
   const { job, envelope, ids, owner } = run;
   const progress = result.progress.pending ? result.progress.latest : undefined;
+  // Set below, before the first write: the result inline, or the key of its S3 copy.
+  let stored: StoredResult = { result: result.result };
   let write: (() => Promise<boolean>) | undefined;
   const member = { attempt: run.attempt };
   if (job.idempotency === 'strict' && owner !== undefined) {
-    write = () =>
-      deps.ledger.complete({ jobId: envelope.id, owner, result: result.result, progress, ...member });
+    write = () => deps.ledger.complete({ jobId: envelope.id, owner, ...stored, progress, ...member });
   } else if (
     job.idempotency === 'optimistic' ||
     run.receives > 1 ||
@@ -379,7 +389,7 @@ async function succeed(
     envelope.group !== undefined
   ) {
     // `none` writes only when an earlier failure or a progress write left a status to correct, or
-    // when the job is a group member (its outcome is counted by that write).
+    // when the job is a group member (its group counts it from the ledger's status).
     write = () =>
       deps.ledger.recordOutcome({
         jobId: envelope.id,
@@ -388,7 +398,7 @@ async function succeed(
         enqueuedAt: envelope.enqueuedAt,
         status: 'SUCCEEDED',
         startedAt: run.startedAt,
-        result: result.result,
+        ...stored,
         progress,
         ...member,
       });
@@ -397,17 +407,14 @@ async function succeed(
   let handedOver = false;
   let note: Record<string, unknown> | undefined = detail;
   if (write) {
+    // A result over the ledger's limit goes to S3 first (never fails the job): see result-store.ts.
+    if (deps.results) stored = await deps.results.store(envelope.id, result.result);
     try {
       // The job must not run again because its SUCCEEDED write was throttled: retry it, then
       // hand it to the next consumer as a completion record.
       recorded = await writeWithRetries(write, run.context, deps);
     } catch (error) {
-      await sendCompletion(
-        run.record,
-        envelope,
-        { owner, result: result.result, startedAt: run.startedAt },
-        deps,
-      );
+      await sendCompletion(run.record, envelope, { owner, ...stored, startedAt: run.startedAt }, deps);
       note = { ...detail, ledger: `SUCCEEDED write failed (${message(error)}); sent a completion record` };
       handedOver = true;
     }

@@ -41,6 +41,8 @@ export interface JobOutcome {
   readonly jobId?: string;
   readonly type?: string;
   readonly tenant?: string;
+  /** The group the job is a member of (lifecycle events carry it). */
+  readonly group?: string;
   readonly attempt: number;
   readonly durationMs?: number;
   readonly error?: { readonly type: string; readonly message: string };

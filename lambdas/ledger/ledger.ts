@@ -29,6 +29,7 @@ import {
 import { LEDGER_ATTR as A, type JobRecord, type JobStatus, LEDGER_LIMITS } from '../shared/contract';
 import { decodeRecord, encodeError, encodeProgress, encodeResult, type Item } from './codec';
 import { encodeHistoryEntry, HISTORY_TRIM_AT, recordTransition, searchKeys } from './history';
+import { setResultRef } from './result-ref';
 import { N, S, Update } from './update';
 
 export interface LedgerOptions {
@@ -134,6 +135,8 @@ export interface OutcomeInput {
   readonly tenant?: string;
   readonly error?: unknown;
   readonly result?: unknown;
+  /** The result is in S3 under this key (RESULT_OBJECTS): stored instead of `result`. */
+  readonly resultRef?: string;
   readonly progress?: number | Record<string, unknown>;
 }
 
@@ -256,6 +259,8 @@ export class Ledger {
     readonly jobId: string;
     readonly owner: string;
     readonly result?: unknown;
+    /** The result is in S3 under this key (RESULT_OBJECTS): stored instead of `result`. */
+    readonly resultRef?: string;
     readonly progress?: number | Record<string, unknown>;
     /** The run's attempt number (kept in the history). */
     readonly attempt?: number;
@@ -268,6 +273,7 @@ export class Ledger {
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
     this.transition(u, input.jobId, 'SUCCEEDED', now, input.attempt);
+    setResultRef(u, input.resultRef);
     return this.owned(input.jobId, input.owner, u);
   }
 
@@ -390,6 +396,7 @@ export class Ledger {
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
     this.transition(u, input.jobId, input.status, now, input.attempt);
+    if (input.status === 'SUCCEEDED') setResultRef(u, input.resultRef);
     // An SDK retry of this very request (same id) finds its own write: done, not refused.
     const writeId = randomUUID();
     u.set(OUTCOME_WRITE_ID, S(writeId));

@@ -208,6 +208,8 @@ export interface JobCompletion {
   /** The run's lease owner (strict mode): only it may complete the job. */
   readonly owner?: string;
   readonly result?: unknown;
+  /** The result was stored in S3 (RESULT_OBJECTS) under this key: the write records it instead of `result`. */
+  readonly resultRef?: string;
   readonly startedAt?: string;
 }
 
@@ -401,3 +403,55 @@ export const JOB_METRICS = {
     limited: 'JobLimited',
   },
 } as const;
+
+/**
+ * Results over LEDGER_LIMITS.resultBytes, stored in the queue's results bucket (when it has one)
+ * as `<prefix><jobId>/<random>.json`; the ledger item keeps the key (LEDGER_ATTR.resultRef).
+ */
+export const RESULT_OBJECTS = {
+  /** Key prefix of every result object: the consumer may only write, and readers only read, under it. */
+  prefix: 'results/',
+  /** Larger results are not stored at all: the ledger gets a `{"omitted": ...}` note instead. */
+  maxBytes: 5 * 1024 * 1024,
+} as const;
+
+/**
+ * Lifecycle events (opt-in, `JobQueueProps.lifecycleEvents`): the consumer sends one EventBridge
+ * event per job that ended SUCCEEDED (its handler ran), DEAD or CANCELLED, after each batch.
+ */
+export const LIFECYCLE_EVENTS = {
+  /** The events' `source`. */
+  source: 'sqs-jobs',
+  /** The events' `detail-type` by final status. */
+  detailTypes: {
+    SUCCEEDED: 'Job Succeeded',
+    DEAD: 'Job Dead-Lettered',
+    CANCELLED: 'Job Cancelled',
+  },
+  /** Entries per PutEvents call (the EventBridge maximum). */
+  maxEntriesPerCall: 10,
+} as const;
+
+/** The `detail` of a lifecycle event. */
+export interface LifecycleEventDetail {
+  /** The job's id (the ledger key, what `getJob` takes). */
+  readonly jobId: string;
+  /** The job type (`(unknown)` for a message that named none). */
+  readonly type: string;
+  /** The lane whose consumer recorded the outcome. */
+  readonly lane: string;
+  /** The job's final status: SUCCEEDED, DEAD or CANCELLED. */
+  readonly status: keyof typeof LIFECYCLE_EVENTS.detailTypes;
+  /** Handler runs counted so far (DEAD, CANCELLED), or this run's attempt (SUCCEEDED). */
+  readonly attempt: number;
+  /** The job's tenant, when it has one. */
+  readonly tenant?: string;
+  /** The group the job is a member of. */
+  readonly group?: string;
+  /** Why the job went DEAD (or the error a cancelled run ended with). */
+  readonly error?: { readonly type: string; readonly message: string };
+  /** How long the handler ran, when it ran in this delivery. */
+  readonly durationMs?: number;
+  /** ISO-8601 time the consumer recorded the outcome. */
+  readonly at: string;
+}

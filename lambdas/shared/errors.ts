@@ -228,6 +228,40 @@ export class AttemptsExhaustedError extends PermanentJobError {
   }
 }
 
+/** `JobClient.waitFor` gave up: the job did not finish (SUCCEEDED, DEAD or CANCELLED) in time. */
+export class WaitTimeoutError extends JobsError {
+  constructor(
+    /** The job waited for. */
+    readonly jobId: string,
+    /** The last status `getJob` returned (undefined: the ledger did not know the job yet). */
+    readonly lastStatus: string | undefined,
+    /** How long it waited, ms. */
+    readonly waitedMs: number,
+  ) {
+    super(
+      `Timed out after ${waitedMs} ms waiting for job ${jobId} to finish; last status: ${lastStatus ?? 'unknown (not in the ledger yet)'}`,
+    );
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+/** A result stored in S3 (over the ledger's inline limit) could not be read back. */
+export class ResultReadError extends JobsError {
+  constructor(
+    /** The job whose result could not be read. */
+    readonly jobId: string,
+    /** The result's object key in the results bucket. */
+    readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Could not read the result of job ${jobId} from S3 (key ${key}): ${describeError(options?.cause).message}`,
+      options,
+    );
+    this.name = 'ResultReadError';
+  }
+}
+
 /** Short, single-line description of any thrown value for logs and the ledger. */
 export function describeError(error: unknown): { type: string; message: string } {
   if (error instanceof Error) return { type: error.name, message: error.message };

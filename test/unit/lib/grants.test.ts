@@ -19,6 +19,8 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
@@ -80,6 +82,8 @@ const mocks = {
   scheduler: mockClient(SchedulerClient),
   cloudformation: mockClient(CloudFormationClient),
   cloudwatch: mockClient(CloudWatchClient),
+  s3: mockClient(S3Client),
+  eventBridge: mockClient(EventBridgeClient),
 };
 
 const ENV: DeployedEnv = { account: '111111111111', region: 'us-east-1', stackName: 'Test' };
@@ -98,6 +102,8 @@ beforeAll(() => {
     registryEntry: REGISTRY,
     lanes: [{ name: 'default' }, { name: 'ordered', fifo: true }],
     jobSearch: true,
+    // The default results bucket, and lifecycle events to the default bus.
+    lifecycleEvents: true,
   });
   const enqueuer = new iam.Role(stack, 'Enqueuer', { assumedBy: new iam.AccountRootPrincipal() });
   jobQueue.grantEnqueue(enqueuer);
@@ -202,6 +208,23 @@ function answerEverything(): void {
   });
   mocks.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  // A job whose result is in the results bucket: getJob reads it from S3.
+  mocks.dynamodb.on(GetItemCommand, { Key: { jobId: { S: 'job-big' } } }).resolves({
+    Item: {
+      jobId: { S: 'job-big' },
+      status: { S: 'SUCCEEDED' },
+      attempts: { N: '1' },
+      resultRef: { S: 'results/job-big/0b7e.json' },
+    },
+  });
+  mocks.s3.on(PutObjectCommand).resolves({});
+  mocks.s3
+    .on(GetObjectCommand)
+    .resolves({ Body: { transformToString: async () => '{"rows":2000}' } as never });
+  mocks.eventBridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({
+    FailedEntryCount: 0,
+    Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `e-${i}` })),
+  }));
 }
 
 function recorded(): IamRequest[] {
@@ -276,13 +299,18 @@ async function producerPaths(client: JobClient, options: { readonly withStatus: 
   if (options.withStatus) await statusPaths(client);
 }
 
-/** getJob, getGroup (a group item and its shards) and getChain (a chain item and its steps). */
-async function statusPaths(client: JobClient): Promise<void> {
-  answerGroupReads({ type: 'report', lane: 'default', queueUrl: config.lanes.default.queueUrl, fifo: false });
+/**
+ * getJob (one result in the ledger, one in S3), listJobs, getGroup (a group item and its shards)
+ * and getChain (a chain item and its steps). Returns the job whose result is in S3.
+ */
+async function statusPaths(client: JobClient) {
   await client.getJob('job-1');
+  const big = await client.getJob('job-big');
   await client.listJobs({ status: ['DEAD', 'FAILED'], type: 'report' });
+  answerGroupReads({ type: 'report', lane: 'default', queueUrl: config.lanes.default.queueUrl, fifo: false });
   expect(await client.getGroup('g1')).toMatchObject({ total: 1, succeeded: 1 });
   expect(await client.getChain('c1')).toMatchObject({ total: 2 });
+  return big;
 }
 
 describe('producer grants', () => {
@@ -341,11 +369,13 @@ describe('producer grants', () => {
   it('grantStatusRead allows getJob found with fromStack, and grants nothing else', async () => {
     // Act
     const client = await JobClient.fromStack(ENV.stackName);
-    await statusPaths(client);
+    const big = await statusPaths(client);
     await client.listJobs({ status: 'DEAD' });
 
     // Assess
     const requests = recorded();
+    expect(big?.result).toEqual({ rows: 2000 });
+    expect(new Set(requests.map((r) => r.via))).toContain('s3:GetObject');
     expect(requests.map((r) => r.via)).toContain('dynamodb:Query');
     await expectExactGrants('statusReader', requests);
   });
@@ -484,7 +514,13 @@ const limited = defineJob({
   concurrency: { limit: 1 },
   handler: async () => 1,
 });
-const consumerRegistry = defineRegistry([progressing, optimistic, unledgered, flaky, doomed, limited]);
+/** A result over the ledger's inline limit: written to the results bucket. */
+const bulky = defineJob({
+  type: 'bulky',
+  schema: z.object({}),
+  handler: async () => ({ text: 'x'.repeat(2048) }),
+});
+const consumerRegistry = defineRegistry([progressing, optimistic, unledgered, flaky, doomed, limited, bulky]);
 
 /** An SQS record carrying a job envelope of `type` (id `job-<messageId>`). */
 function sqsRecord(
@@ -628,6 +664,7 @@ describe('consumer grants', () => {
             sqsRecord('optimistic', 'optimistic', { groupId: lane.fifo ? 'o' : undefined }),
             sqsRecord('unledgered', 'unledgered', { groupId: lane.fifo ? 'u' : undefined }),
             sqsRecord('doomed', 'doomed', { groupId: lane.fifo ? 'd' : undefined }),
+            sqsRecord('bulky', 'bulky', { groupId: lane.fifo ? 'b' : undefined }),
             sqsRecord('flaky', 'flaky', group),
             // FIFO: held back behind the failed one, so its visibility is changed in a batch.
             sqsRecord('follower', 'progressing', group),
@@ -652,6 +689,8 @@ describe('consumer grants', () => {
         'dynamodb:PutItem',
         'sqs:ChangeMessageVisibility',
         'sqs:SendMessage',
+        's3:PutObject',
+        'eventBridge:PutEvents',
       ]) {
         expect(vias).toContain(via);
       }
@@ -702,13 +741,15 @@ describe('consumer grants: limits', () => {
     const requests = recorded();
     const sends = requests.filter((r) => r.via === 'sqs:SendMessage');
     expect(sends.map((r) => r.resource)).toEqual([config.lanes.default.queueArn]);
-    // Every request allowed (GetItem, PutItem and BatchGetItem, granted for the other paths, are
-    // simply not used here).
+    // Every request allowed (GetItem, PutItem, BatchGetItem, PutObject and PutEvents, granted for
+    // the other paths, are simply not used here: nothing ran).
     await expectExactGrants('consumer-default', requests, [
       ...CONSUMER_PLATFORM,
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:BatchGetItem',
+      's3:PutObject',
+      'events:PutEvents',
     ]);
   });
 });
@@ -771,6 +812,7 @@ describe('operator grants', () => {
       await cli('top', '--iterations', '1'),
       await cli('status', 'job-1'),
       await cli('jobs', 'list', '--status', 'DEAD', '--since', '1d'),
+      await cli('status', 'job-big'),
     ];
     // A finished group left unsettled: `group --settle` sends its callback (a keyed PutItem).
     answerGroupReads({
@@ -796,6 +838,7 @@ describe('operator grants', () => {
       'cloudwatch:DescribeAlarms',
       'dynamodb:GetItem',
       'dynamodb:Query',
+      's3:GetObject',
     ]) {
       expect(new Set(requests.map((r) => r.via))).toContain(via);
     }

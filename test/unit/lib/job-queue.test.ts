@@ -29,8 +29,8 @@ function laneQueueId(lane: string, which: 'Queue' | 'DeadLetterQueue' = 'Queue')
 }
 
 describe('lanes', () => {
-  it('creates a queue and a DLQ per lane plus the schedule DLQ', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 4 * 2 + 1);
+  it('creates a queue and a DLQ per lane plus the schedule DLQ (and the example DeadJobEvents queue)', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4 * 2 + 1 + 1);
   });
 
   it('redrives each lane into its own DLQ after a backstop of maxAttempts × 2 + 10 receives', () => {
@@ -74,7 +74,7 @@ describe('lanes', () => {
 
   it('denies every queue action without TLS', () => {
     const policies = template.findResources('AWS::SQS::QueuePolicy');
-    expect(Object.keys(policies)).toHaveLength(9);
+    expect(Object.keys(policies)).toHaveLength(4 * 2 + 1 + 1);
     for (const policy of Object.values(policies)) {
       expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({

@@ -149,6 +149,8 @@ export class TemplateResolver {
       'AWS::Scheduler::ScheduleGroup': {
         Arn: `arn:aws:scheduler:${region}:${account}:schedule-group/${name}`,
       },
+      'AWS::S3::Bucket': { Arn: `arn:aws:s3:::${name}` },
+      'AWS::Events::EventBus': { Arn: `arn:aws:events:${region}:${account}:event-bus/${name}`, Name: name },
     };
     const value = values[type]?.[attr];
     if (value === undefined) throw new Error(`No fake value for ${type} ${id}.${attr}`);
@@ -168,6 +170,8 @@ export class TemplateResolver {
       'AWS::SNS::Topic': 'TopicName',
       'AWS::Logs::LogGroup': 'LogGroupName',
       'AWS::Scheduler::ScheduleGroup': 'Name',
+      'AWS::S3::Bucket': 'BucketName',
+      'AWS::Events::EventBus': 'Name',
     };
     const prop = given[type];
     let name = prop && props[prop] !== undefined ? String(this.walk(props[prop])) : undefined;

@@ -134,6 +134,21 @@ function toRequests(
           name === 'DescribeAlarms' ? `arn:aws:cloudwatch:${region}:${account}:alarm:*` : '*',
         ),
       ];
+    case 's3':
+      // Object actions are authorized on the object's ARN (GetObject, PutObject).
+      return [one(`s3:${name}`, `arn:aws:s3:::${String(input.Bucket)}/${String(input.Key)}`)];
+    case 'eventBridge': {
+      // PutEvents is authorized on each event bus its entries name (the default bus when none).
+      const buses = new Set(
+        ((input.Entries ?? []) as { EventBusName?: string }[]).map((e) => e.EventBusName ?? 'default'),
+      );
+      return [...buses].map((bus) =>
+        one(
+          'events:PutEvents',
+          bus.startsWith('arn:') ? bus : `arn:aws:events:${region}:${account}:event-bus/${bus}`,
+        ),
+      );
+    }
     default:
       throw new Error(`No IAM mapping for ${via}`);
   }
