@@ -1,6 +1,7 @@
 /** The deployable example: a JobQueue with four lanes (one FIFO), example jobs and a nightly cron. */
 import * as path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
@@ -24,7 +25,17 @@ export class ExampleJobsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ExampleJobsStackProps = {}) {
     super(scope, id, props);
+    // The jobs' own side effects (bin/jobs.ts recordRun): how many times each job ran, counted
+    // outside the ledger, so "exactly once" can be checked from the outside.
+    const sideEffects = new dynamodb.Table(this, 'SideEffects', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.destroyLedgerOnDelete ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
     this.jobQueue = new JobQueue(this, 'Jobs', {
+      consumerEnvironment: { SIDE_EFFECTS_TABLE: sideEffects.tableName },
       registryEntry: path.join(__dirname, 'jobs.ts'),
       // The same registry as an object: schedules and job lanes are checked against it at synth.
       registry,
@@ -43,6 +54,11 @@ export class ExampleJobsStack extends Stack {
       removalPolicy: props.destroyLedgerOnDelete ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       // Job Succeeded / Dead-Lettered / Cancelled events on the default event bus.
       lifecycleEvents: true,
+    });
+    for (const lane of this.jobQueue.lanes.values()) sideEffects.grant(lane.consumer, 'dynamodb:UpdateItem');
+    new CfnOutput(this, 'SideEffectsTable', {
+      description: 'Runs of each example job, counted by the jobs themselves (bin/jobs.ts)',
+      value: sideEffects.tableName,
     });
     this.addDeadJobEventsQueue(props);
     this.jobQueue.addSchedule('NightlyCleanup', {

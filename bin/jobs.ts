@@ -3,8 +3,9 @@
  * It is bundled into the consumer Lambdas and imported by producers for typed enqueueing.
  */
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { defineJob, defineRegistry, PermanentJobError } from '../lambdas/jobs';
+import { defineJob, defineRegistry, groupSummarySchema, PermanentJobError } from '../lambdas/jobs';
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -209,6 +210,74 @@ export const exportRows = defineJob({
   }),
 });
 
+/** The example stack's side-effect table (its consumers' SIDE_EFFECTS_TABLE). */
+const SIDE_EFFECTS_TABLE = 'SIDE_EFFECTS_TABLE';
+let dynamodb: DynamoDBClient | undefined;
+
+/**
+ * A side effect: counts one run of `jobId` in the side-effect table, an item `{ id, runs }`. What
+ * "ran exactly once" is measured by, from outside the ledger. A no-op where the table is not set.
+ */
+async function recordRun(jobId: string): Promise<void> {
+  const table = process.env[SIDE_EFFECTS_TABLE];
+  if (!table) return;
+  dynamodb ??= new DynamoDBClient({});
+  await dynamodb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: { id: { S: jobId } },
+      UpdateExpression: 'ADD #runs :one',
+      ExpressionAttributeNames: { '#runs': 'runs' },
+      ExpressionAttributeValues: { ':one': { N: '1' } },
+    }),
+  );
+}
+
+/** A member of a group (README "Groups and chains"): records its run, optionally sleeps or fails for good. */
+export const tally = defineJob({
+  type: 'tally',
+  lane: 'default',
+  idempotency: 'strict',
+  schema: z.object({
+    n: z.number().int(),
+    fail: z.boolean().default(false),
+    sleepMs: z.number().int().min(0).max(8_000).default(0),
+  }),
+  handler: async (payload, ctx) => {
+    if (payload.sleepMs > 0) await sleep(payload.sleepMs, ctx.signal);
+    await recordRun(ctx.jobId);
+    if (payload.fail) throw new PermanentJobError(`member ${payload.n} refused`);
+    return { n: payload.n };
+  },
+});
+
+/** A group's callback: gets the group's counts and failed ids under `group`, records its run. */
+export const groupReport = defineJob({
+  type: 'group-report',
+  lane: 'default',
+  idempotency: 'strict',
+  schema: z.object({ label: z.string(), group: groupSummarySchema }),
+  handler: async (payload, ctx) => {
+    await recordRun(ctx.jobId);
+    const { succeeded, dead, cancelled, total } = payload.group;
+    return { label: payload.label, total, succeeded, dead, cancelled };
+  },
+});
+
+/** A step of a chain: adds to the total the step before passed along (`ctx.chain.input`). */
+export const pipelineStep = defineJob({
+  type: 'pipeline-step',
+  lane: 'default',
+  idempotency: 'strict',
+  schema: z.object({ add: z.number(), fail: z.boolean().default(false) }),
+  handler: async (payload, ctx) => {
+    await recordRun(ctx.jobId);
+    if (payload.fail) throw new PermanentJobError('this step refuses');
+    const before = (ctx.chain?.input as { total?: number } | undefined)?.total ?? 0;
+    return { total: before + payload.add, step: ctx.chain?.index };
+  },
+});
+
 export const registry = defineRegistry([
   sendEmail,
   generateReport,
@@ -223,4 +292,7 @@ export const registry = defineRegistry([
   reindexSearch,
   notifyUser,
   exportRows,
+  tally,
+  groupReport,
+  pipelineStep,
 ]);

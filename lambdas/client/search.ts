@@ -289,7 +289,6 @@ function summary(item: Record<string, AttributeValue>, status: JobStatus): JobSu
     attempts: Number(item[A.attempts]?.N ?? 0),
     ...optional('enqueuedAt', A.enqueuedAt),
     ...optional('finishedAt', A.finishedAt),
-    ...optional('updatedAt', A.updatedAt),
     ...optional('tenant', A.tenant),
     ...optional('group', A.group),
   };

@@ -220,7 +220,6 @@ export interface JobSummary {
   readonly attempts: number;
   readonly enqueuedAt?: string;
   readonly finishedAt?: string;
-  readonly updatedAt?: string;
   readonly tenant?: string;
   readonly group?: string;
 }

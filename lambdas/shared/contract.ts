@@ -342,7 +342,11 @@ export const SEARCH_INDEX = {
   shards: 8,
   partitionKey: LEDGER_ATTR.statusKey,
   sortKey: LEDGER_ATTR.statusAt,
-  /** Attributes copied into the index (a listing shows them without reading the table). */
+  /**
+   * Attributes copied into the index (a listing shows them without reading the table). Only ones
+   * that change with the status: a write that changes a projected attribute also writes the index,
+   * so `updatedAt` (every heartbeat and progress write) stays out.
+   */
   projected: [
     LEDGER_ATTR.type,
     LEDGER_ATTR.lane,
@@ -350,7 +354,6 @@ export const SEARCH_INDEX = {
     LEDGER_ATTR.attempts,
     LEDGER_ATTR.enqueuedAt,
     LEDGER_ATTR.finishedAt,
-    LEDGER_ATTR.updatedAt,
     LEDGER_ATTR.tenant,
     LEDGER_ATTR.group,
   ],

@@ -267,7 +267,12 @@ describe('lifecycle events', () => {
         Records: [
           record(
             'm1',
-            envelopeBody('job-ok', 'big', { bytes: 1 }, { tenant: 'acme', group: { id: 'g-1', shard: 0 } }),
+            envelopeBody(
+              'job-ok',
+              'big',
+              { bytes: 1 },
+              { tenant: 'acme', group: { id: 'g-1', shard: 0, index: 0 } },
+            ),
           ),
           record('m2', envelopeBody('job-dead', 'doomed', {})),
         ],

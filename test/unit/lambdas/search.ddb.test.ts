@@ -75,7 +75,6 @@ async function putJobs(fixtures: readonly Fixture[]): Promise<JobSummary[]> {
       lane: f.lane ?? 'default',
       attempts: f.attempts ?? 1,
       enqueuedAt: new Date(atMs - 60_000).toISOString(),
-      updatedAt: new Date(atMs).toISOString(),
       ...(f.tenant ? { tenant: f.tenant } : {}),
     };
   });
@@ -90,7 +89,7 @@ async function putJobs(fixtures: readonly Fixture[]): Promise<JobSummary[]> {
           [A.lane]: { S: job.lane ?? '' },
           [A.attempts]: { N: String(job.attempts) },
           [A.enqueuedAt]: { S: job.enqueuedAt ?? '' },
-          [A.updatedAt]: { S: job.updatedAt ?? '' },
+          [A.updatedAt]: { S: job.statusAt },
           [A.statusKey]: { S: keys.statusKey },
           [A.statusAt]: { S: keys.statusAt },
           // Not projected: listJobs never sees it.
