@@ -323,15 +323,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
         }
       }),
     );
-    const byQueue = new Map<string, { index: number; job: Prepared }[]>();
-    for (const entry of direct.sort((a, b) => a.index - b.index)) {
-      const url = entry.job.laneConfig.queueUrl;
-      byQueue.set(url, [...(byQueue.get(url) ?? []), entry]);
-    }
-    for (const [queueUrl, entries] of byQueue) {
-      for (const group of chunk(entries, this.maxMessageBytes))
-        await this.sendGroup(queueUrl, group, results);
-    }
+    await this.sendDirect(direct, results);
     return results;
   }
 
@@ -632,6 +624,12 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
         }
       }),
     );
+    await this.sendDirect(direct, results);
+    return results;
+  }
+
+  /** Sends jobs straight to their lanes: SendMessageBatch per lane in groups of 10 (and the byte limit). */
+  private async sendDirect(direct: { index: number; job: Prepared }[], results: BatchEnqueueResult[]) {
     const byQueue = new Map<string, { index: number; job: Prepared }[]>();
     for (const entry of direct.sort((a, b) => a.index - b.index)) {
       const url = entry.job.laneConfig.queueUrl;
@@ -641,7 +639,6 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       for (const group of chunk(entries, this.maxMessageBytes))
         await this.sendGroup(queueUrl, group, results);
     }
-    return results;
   }
 
   /** Group members and chain steps: keyed by their place, sent now (no key, delay or schedule of their own). */
