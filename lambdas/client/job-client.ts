@@ -552,7 +552,17 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       );
     }
     const chainId = workflowId('enqueueChain', 'chainId', options.chainId);
-    for (const [index, step] of steps.entries()) this.checkMemberOptions('enqueueChain', index, step);
+    for (const [index, step] of steps.entries()) {
+      this.checkMemberOptions('enqueueChain', index, step);
+      const job = this.jobFor(step.type);
+      if (index > 0 && job !== undefined && job.idempotency !== 'strict') {
+        throw new ConfigError(
+          `enqueueChain(steps[${index}].type)`,
+          "a job type with idempotency 'strict' (a step after the first may be delivered twice; only the strict claim runs it once)",
+          `${step.type} (idempotency '${job.idempotency}')`,
+        );
+      }
+    }
     // Each step validated as its own job first; later steps travel in the first step's message.
     const resolved: ChainStep[] = steps.map((step, index) => {
       const job = this.prepare(step.type, step.payload, step.options ?? {}, 0, {
@@ -674,11 +684,11 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       throw new ConfigError(where, '{ type, payload?, lane? }', callback);
     }
     const job = this.jobFor(callback.type);
-    if (job?.idempotency === 'none') {
+    if (job !== undefined && job.idempotency !== 'strict') {
       throw new ConfigError(
         `${where}.type`,
-        "a job type with idempotency 'strict' or 'optimistic' (a callback's id may be delivered twice; 'none' would run it twice)",
-        callback.type,
+        "a job type with idempotency 'strict' (a callback's id may be delivered twice; only the strict claim runs it once)",
+        `${callback.type} (idempotency '${job.idempotency}')`,
       );
     }
     if (

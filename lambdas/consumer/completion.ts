@@ -10,7 +10,7 @@ import { encodeResult } from '../ledger/codec';
 import type { JobCompletion, JobEnvelope } from '../shared/contract';
 import { describeError } from '../shared/errors';
 import type { ProcessDeps, RecordOutcome } from './deps';
-import { afterFinished } from './workflow';
+import { afterWrite } from './workflow';
 
 /** Retries of a final ledger write that threw (throttling, a network error), with jittered backoff. */
 const WRITE_RETRIES = 4;
@@ -87,9 +87,15 @@ export async function recordCompletion(
           result: completion.result,
           resultRef: refOf(completion),
         });
-  if (recorded) {
-    await afterFinished(envelope, 'SUCCEEDED', deps, { result: completion.result, resultKnown: true });
-  }
+  // A result kept in S3 (the record carries its key) is not at hand: the chain reads the ledger.
+  const stored = refOf(completion) !== undefined;
+  await afterWrite(
+    envelope,
+    'SUCCEEDED',
+    recorded,
+    deps,
+    stored ? {} : { result: completion.result, resultKnown: true },
+  );
   return {
     ...ids,
     status: 'COMPLETION_RECORDED',
@@ -165,8 +171,8 @@ export function keepAbandonedLease(
                 ...stored,
               });
         const written = await lateWrite(write, deps).catch(warn('late SUCCEEDED write'));
-        if (written === true && run.envelope) {
-          await afterFinished(run.envelope, 'SUCCEEDED', deps, {
+        if (written !== undefined && run.envelope) {
+          await afterWrite(run.envelope, 'SUCCEEDED', written === true, deps, {
             result: outcome.result,
             resultKnown: true,
           }).catch(warn('group or chain step after the late SUCCEEDED write'));

@@ -29,7 +29,7 @@ import type { ProcessDeps, RecordOutcome } from './deps';
 import { enterLimits, limitDeferSeconds, limitKeys, type Refused } from './limit-gate';
 import type { StoredResult } from './result-store';
 import { type RunResult, runHandler } from './run-handler';
-import { afterFinished } from './workflow';
+import { afterFinished, afterWrite } from './workflow';
 
 export type { ProcessDeps, RecordOutcome } from './deps';
 
@@ -283,8 +283,9 @@ async function cancelledUnrun(
   record: { readonly cancelRequestedAt?: string },
   deps: ProcessDeps,
 ): Promise<RecordOutcome> {
-  // A cancelled member or chain step still counts in its group / stops its chain (idempotent).
-  await afterFinished(envelope, 'CANCELLED', deps);
+  // A cancelled member or chain step still counts in its group / stops its chain (idempotent), by
+  // the status the ledger holds (the claim's write that ended the run may not have landed).
+  await afterWrite(envelope, 'CANCELLED', false, deps);
   return {
     ...ids,
     status: 'CANCELLED',
@@ -324,7 +325,7 @@ async function endCancelled(
       ...member,
     });
   }
-  if (recorded) await afterFinished(envelope, 'CANCELLED', deps);
+  await afterWrite(envelope, 'CANCELLED', recorded, deps);
   return {
     ...run.ids,
     status: 'CANCELLED',
@@ -422,7 +423,7 @@ async function succeed(
   if (!recorded) note = { ...detail, ledger: 'not recorded: another execution owns or finished the job' };
   // The completion record's consumer settles the group once it has written the status.
   if (recorded && !handedOver) {
-    await afterFinished(envelope, 'SUCCEEDED', deps, { result: result.result, resultKnown: true });
+    await afterWrite(envelope, 'SUCCEEDED', recorded, deps, { result: result.result, resultKnown: true });
   }
   return { ...ids, status: 'SUCCEEDED', itemFailure: false, durationMs: result.durationMs, detail: note };
 }
@@ -462,6 +463,7 @@ async function fail(
     });
     deps.onAbandoned?.(result.abandoned.then(() => written).then((write) => write));
   }
+  let finalWritten = false;
   if (reason === undefined && result.abandoned) {
     // Keep the job RUNNING under its lease until the handler settles, so the retry cannot overlap it.
     const jobId = envelope.id;
@@ -488,7 +490,7 @@ async function fail(
       ),
     );
   } else if (owner !== undefined) {
-    await deps.ledger.fail({
+    finalWritten = await deps.ledger.fail({
       jobId: envelope.id,
       owner,
       status: reason ? 'DEAD' : 'FAILED',
@@ -496,7 +498,7 @@ async function fail(
       attempt,
     });
   } else {
-    await deps.ledger.recordOutcome({
+    finalWritten = await deps.ledger.recordOutcome({
       jobId: envelope.id,
       type: job.type,
       lane: deps.config.lane,
@@ -512,7 +514,7 @@ async function fail(
   lateOutcome(Promise.resolve());
   if (reason !== undefined) {
     const outcome = await dlqOutcome(record, reason, attempt, base, deps);
-    await afterFinished(envelope, 'DEAD', deps, {
+    await afterWrite(envelope, 'DEAD', finalWritten, deps, {
       error: base.error ? `${base.error.type}: ${base.error.message}` : undefined,
     });
     return outcome;
@@ -550,8 +552,8 @@ async function deadLetterUnclaimed(
     }
   }
   const outcome = await dlqOutcome(record, error, ids.attempt, base, deps);
-  if (recorded && member) {
-    await afterFinished(member.envelope, 'DEAD', deps, {
+  if (member) {
+    await afterWrite(member.envelope, 'DEAD', recorded, deps, {
       error: `${base.error.type}: ${base.error.message}`,
     });
   }
@@ -663,7 +665,18 @@ async function giveUp(
   try {
     const current = await deps.ledger.get(ids.jobId);
     attempts = current?.attempts ?? 0;
-    if (current?.status === 'SUCCEEDED') return { ...ids, status: 'DUPLICATE', itemFailure: false };
+    if (current?.status === 'SUCCEEDED') {
+      // Its group or chain still hears of it; a failure here must not dead-letter a finished job.
+      if (envelope) {
+        await afterFinished(envelope, 'SUCCEEDED', deps).catch((error: unknown) =>
+          deps.logger.warn('group or chain step of a finished job failed', {
+            jobId: ids.jobId,
+            error: describeError(error),
+          }),
+        );
+      }
+      return { ...ids, status: 'DUPLICATE', itemFailure: false };
+    }
     const error = new ReceiveBudgetExhaustedError(receives, attempts, lastReason);
     written = await deps.ledger.recordOutcome(
       {
@@ -691,7 +704,7 @@ async function giveUp(
     { ...ids, error: describeError(reason) },
     deps,
   );
-  if (written && envelope) await afterFinished(envelope, 'DEAD', deps, { error: ledgerNote });
+  if (envelope) await afterWrite(envelope, 'DEAD', written, deps, { error: ledgerNote });
   return outcome;
 }
 

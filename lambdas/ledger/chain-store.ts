@@ -177,14 +177,15 @@ export class ChainStore {
     await this.update(
       chainId,
       last
-        ? 'SET #state = :succeeded, #current = :next, #finishedAt = :now, #updatedAt = :now'
-        : 'SET #current = :next, #updatedAt = :now',
+        ? 'SET #state = :succeeded, #current = :next, #finishedAt = :now, #updatedAt = :now, #expiresAt = :expiresAt'
+        : 'SET #current = :next, #updatedAt = :now, #expiresAt = :expiresAt',
       // Only forward, and never over FAILED: a late duplicate of an earlier step changes nothing.
       '#state = :running AND #current <= :index',
       {
         ':next': { N: String(index + 1) },
         ':index': { N: String(index) },
         ':now': { S: new Date(now).toISOString() },
+        ':expiresAt': { N: String(this.expiresAt(now)) },
         ...(last ? { ':succeeded': { S: 'SUCCEEDED' } } : {}),
       },
     );
@@ -203,7 +204,8 @@ export class ChainStore {
       chainId,
       'SET #state = :failed, #failedIndex = :index, #failedJobId = :jobId, #failedStatus = :status, #finishedAt = :now, #updatedAt = :now' +
         (error === undefined ? '' : ', #failedError = :error'),
-      '#state = :running',
+      // Not for a step the chain has moved past (a stale outcome of an earlier step).
+      '#state = :running AND #current <= :index',
       {
         ':failed': { S: 'FAILED' },
         ':index': { N: String(index) },

@@ -202,22 +202,39 @@ export class GroupStore {
       values[':jobId'] = { SS: [jobId] };
       expression += ' ADD #succeeded :index DELETE #dead :jobId';
     } else {
-      const field = outcome === 'DEAD' ? G.dead : G.cancelled;
-      names['#field'] = field;
+      // Never over a success (a stale DEAD from a run that lost its lease), and a CANCELLED member
+      // (a redriven DEAD one, cancelled while it waited for a retry) leaves `dead`.
+      names['#field'] = outcome === 'DEAD' ? G.dead : G.cancelled;
+      names['#succeeded'] = G.succeeded;
       values[':jobId'] = { SS: [jobId] };
+      values[':index'] = { N: String(member.index) };
       expression += ' ADD #field :jobId';
+      if (outcome === 'CANCELLED') {
+        names['#dead'] = G.dead;
+        expression += ' DELETE #dead :jobId';
+      }
     }
-    const out = await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { [A.jobId]: { S: groupShardItemId(member.id, member.shard) } },
-        UpdateExpression: expression,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    if (countShard(out.Attributes as Item | undefined).finished < shardTotal) return { kind: 'pending' };
+    let shard: Item | undefined;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [A.jobId]: { S: groupShardItemId(member.id, member.shard) } },
+          UpdateExpression: expression,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ...(outcome === 'SUCCEEDED' ? {} : { ConditionExpression: 'NOT contains(#succeeded, :index)' }),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      shard = out.Attributes as Item | undefined;
+    } catch (error) {
+      // Counted SUCCEEDED already: it stays so; the shard is as it was.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      shard = error.Item as Item | undefined;
+    }
+    if (countShard(shard).finished < shardTotal) return { kind: 'pending' };
     return this.shardDone(definition, member.shard);
   }
 
@@ -229,16 +246,18 @@ export class GroupStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [A.jobId]: { S: groupItemId(definition.groupId) } },
-          UpdateExpression: 'ADD #doneShards :shard SET #updatedAt = :now',
+          UpdateExpression: 'ADD #doneShards :shard SET #updatedAt = :now, #expiresAt = :expiresAt',
           ConditionExpression: 'attribute_exists(#jobId)',
           ExpressionAttributeNames: {
             '#doneShards': G.doneShards,
             '#updatedAt': A.updatedAt,
+            '#expiresAt': A.expiresAt,
             '#jobId': A.jobId,
           },
           ExpressionAttributeValues: {
             ':shard': { NS: [String(shard)] },
             ':now': { S: new Date(this.now()).toISOString() },
+            ':expiresAt': { N: String(this.expiresAt(this.now())) },
           },
           ReturnValues: 'ALL_NEW',
         }),

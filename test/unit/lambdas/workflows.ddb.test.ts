@@ -20,6 +20,7 @@ import { JobClient } from '../../../lambdas/client';
 import { createConsumerHandler } from '../../../lambdas/consumer';
 import { groupSummarySchema } from '../../../lambdas/jobs';
 import { GroupStore } from '../../../lambdas/ledger/group-store';
+import { Ledger } from '../../../lambdas/ledger/ledger';
 import { defineJob, defineRegistry } from '../../../lambdas/registry';
 import { PermanentJobError } from '../../../lambdas/shared/errors';
 import { testClientConfig } from './support/client-config';
@@ -267,6 +268,40 @@ describe('groups', () => {
     await expect(
       client().enqueueGroup([{ type: 'work', payload: { n: 9 } }], { groupId: 'g-again' }),
     ).rejects.toThrow(/groupId 'g-again'.*a group id not used yet, or the same members and callbacks/);
+  });
+
+  it('a stale DEAD or CANCELLED of a member counted SUCCEEDED changes no count; a redriven DEAD one that is cancelled moves', async () => {
+    // Prepare: a group of 2, counted directly through the store the consumer uses.
+    const group = await client().enqueueGroup(
+      [0, 1].map((n) => ({ type: 'work' as const, payload: { n } })),
+      { groupId: 'g-stale' },
+    );
+    const store = new GroupStore({
+      client: newClient(),
+      tableName,
+      ledger: new Ledger({ client: newClient(), tableName, ttlSeconds: 3600 }),
+      ttlSeconds: 3600,
+      send: async () => undefined,
+    });
+    const member = (index: number) => ({ id: 'g-stale', shard: 0, index });
+
+    // Act: member 0 succeeded, then a run that had lost its lease reports DEAD; member 1 died,
+    // was redriven, and was cancelled while it waited for a retry.
+    await store.settle(member(0), 'SUCCEEDED', group.jobIds[0]);
+    await store.settle(member(0), 'DEAD', group.jobIds[0]);
+    await store.settle(member(1), 'DEAD', group.jobIds[1]);
+    await store.settle(member(1), 'CANCELLED', group.jobIds[1]);
+
+    // Assess: each member counted once, by its last real outcome.
+    expect(await client().getGroup('g-stale')).toMatchObject({
+      total: 2,
+      succeeded: 1,
+      dead: 0,
+      cancelled: 1,
+      pending: 0,
+      state: 'COMPLETE',
+      failedJobIds: [group.jobIds[1]],
+    });
   });
 
   it('refuses members with their own key or delay, naming the member and the option', async () => {
