@@ -1,14 +1,13 @@
 /** `group <groupId>` and `chain <chainId>`: the state of a group of jobs or a chain. */
 import type { JobChainStatus, JobGroupStatus } from '../../lambdas/client/types';
+import { isWorkflowId, WORKFLOW_ID_RULE } from '../../lambdas/shared/checks';
 import { NotFoundError } from '../errors';
 import { flagError } from '../flags';
 import { json, keyValues, progressBar, table } from '../render';
 import type { CommandSpec } from './types';
 
-const WORKFLOW_ID = /^[A-Za-z0-9._:-]{1,100}$/;
-
 function workflowIdArg(name: string, raw: string): string {
-  if (!WORKFLOW_ID.test(raw)) throw flagError(name, 'an id of 1-100 characters [A-Za-z0-9._:-]', raw);
+  if (!isWorkflowId(raw)) throw flagError(name, WORKFLOW_ID_RULE, raw);
   return raw;
 }
 

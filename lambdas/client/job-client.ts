@@ -27,7 +27,14 @@ import { memberShard, shardCount } from '../ledger/groups';
 import { type CancelOutcome, type KeyedEnqueueOutcome, Ledger } from '../ledger/ledger';
 import { parsePayload } from '../registry/define-job';
 import type { AnyJob, JobRegistry, JobTypeOf, PayloadInputOf } from '../registry/types';
-import { intRangeText, isIntInRange, isUserKey, USER_KEY_RULE } from '../shared/checks';
+import {
+  intRangeText,
+  isIntInRange,
+  isUserKey,
+  isWorkflowId,
+  USER_KEY_RULE,
+  WORKFLOW_ID_RULE,
+} from '../shared/checks';
 import {
   type ChainLink,
   type ChainStep,
@@ -1223,7 +1230,6 @@ const TEN_YEARS_SECONDS = 10 * 365 * 86400;
 /** Members a group sends at once (keyed writes in parallel, then batched sends). */
 const GROUP_ENQUEUE_CHUNK = 250;
 const MAX_CHAIN_STEPS = 50;
-const WORKFLOW_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** What makes a job a group member or chain step: its key and the envelope's link. */
 interface WorkflowLink {
@@ -1235,8 +1241,8 @@ interface WorkflowLink {
 /** A group or chain id: the one given (checked), or a new UUID. */
 function workflowId(where: string, name: string, value: string | undefined): string {
   if (value === undefined) return newJobId();
-  if (typeof value !== 'string' || !WORKFLOW_ID.test(value)) {
-    throw new ConfigError(`${where}(${name})`, 'a string of 1-100 characters [A-Za-z0-9._:-]', value);
+  if (!isWorkflowId(value)) {
+    throw new ConfigError(`${where}(${name})`, WORKFLOW_ID_RULE, value);
   }
   return value;
 }

@@ -106,13 +106,7 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     fifo: config.fifo,
     logger,
   });
-  const send: SendCallback = (input) =>
-    sqsActions.sendTo({
-      queueUrl: input.queueUrl,
-      body: input.body,
-      messageGroupId: input.messageGroupId,
-      deduplicationId: input.deduplicationId,
-    });
+  const send: SendCallback = (input) => sqsActions.sendTo(input);
   const stores = {
     client: dynamodb,
     tableName: config.tableName,

@@ -12,6 +12,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { JobChainStatus } from '../client/types';
 import { LEDGER_ATTR as A, CHAIN_ITEM_PREFIX, type ChainLink, type ChainStep } from '../shared/contract';
 import { createEnvelope, jobIdForKey } from '../shared/envelope';
 import type { Item } from './codec';
@@ -33,30 +34,12 @@ export const CHAIN_ATTR = {
 } as const;
 const C = CHAIN_ATTR;
 
-export type ChainState = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type ChainState = JobChainStatus['state'];
 
-export interface ChainRecord {
-  readonly chainId: string;
-  readonly state: ChainState;
-  readonly total: number;
-  /** The step running or next to run (from 0); `total` once the chain succeeded. */
-  readonly current: number;
-  readonly createdAt?: string;
-  readonly finishedAt?: string;
-  readonly steps: readonly {
-    readonly index: number;
-    readonly type: string;
-    readonly lane: string;
-    readonly jobId: string;
-  }[];
-  /** Set when a step ended DEAD or CANCELLED. */
-  readonly failed?: {
-    readonly index: number;
-    readonly jobId: string;
-    readonly status: string;
-    readonly error?: string;
-  };
-}
+/** A chain as its item records it: JobChainStatus without the steps' statuses (those are the step jobs'). */
+export type ChainRecord = Omit<JobChainStatus, 'steps'> & {
+  readonly steps: readonly Omit<JobChainStatus['steps'][number], 'status'>[];
+};
 
 export function chainItemId(chainId: string): string {
   return `${CHAIN_ITEM_PREFIX}${chainId}`;

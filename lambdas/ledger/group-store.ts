@@ -110,6 +110,9 @@ function callbackKey(groupId: string, which: 'onComplete' | 'onSuccess'): string
   return `group:${groupId}:${which}`;
 }
 
+/** Group definitions a GroupStore keeps in memory. */
+const MAX_CACHED_DEFINITIONS = 1000;
+
 export class GroupStore {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
@@ -417,12 +420,7 @@ export class GroupStore {
               [this.tableName]: {
                 Keys: keys,
                 ConsistentRead: consistent,
-                ...(projection
-                  ? {
-                      ProjectionExpression: projection.map((_, j) => `#p${j}`).join(', '),
-                      ExpressionAttributeNames: Object.fromEntries(projection.map((p, j) => [`#p${j}`, p])),
-                    }
-                  : {}),
+                ...projectionOf(projection),
               },
             },
           }),
@@ -455,6 +453,8 @@ export class GroupStore {
       onSuccess: extra.onSuccess,
       definitionHash: item[G.definitionHash]?.S ?? '',
     };
+    // Bounded: a long-lived consumer sees many groups; a dropped one is read again.
+    if (this.definitions.size >= MAX_CACHED_DEFINITIONS) this.definitions.clear();
     this.definitions.set(groupId, definition);
     return definition;
   }
@@ -465,12 +465,7 @@ export class GroupStore {
         TableName: this.tableName,
         Key: { [A.jobId]: { S: id } },
         ConsistentRead: true,
-        ...(projection
-          ? {
-              ProjectionExpression: projection.map((_, j) => `#p${j}`).join(', '),
-              ExpressionAttributeNames: Object.fromEntries(projection.map((p, j) => [`#p${j}`, p])),
-            }
-          : {}),
+        ...projectionOf(projection),
       }),
     );
     return out.Item as Item | undefined;
@@ -479,6 +474,15 @@ export class GroupStore {
   private expiresAt(now: number): number {
     return Math.floor(now / 1000) + this.ttlSeconds;
   }
+}
+
+/** A read's ProjectionExpression over `names` (each through a `#p<n>` placeholder); {} for the whole item. */
+function projectionOf(names: readonly string[] | undefined) {
+  if (names === undefined) return {};
+  return {
+    ProjectionExpression: names.map((_, j) => `#p${j}`).join(', '),
+    ExpressionAttributeNames: Object.fromEntries(names.map((name, j) => [`#p${j}`, name])),
+  };
 }
 
 function num(value: { N?: string } | undefined): number {

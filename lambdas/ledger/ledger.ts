@@ -721,7 +721,7 @@ export class Ledger {
   }
 
   /** What a producer's ENQUEUED item carries besides the job's fields: history, index keys, group. */
-  enqueuedItemExtras(jobId: string, now: number, group?: string): Item {
+  private enqueuedItemExtras(jobId: string, now: number, group?: string): Item {
     const item: Item = { [A.history]: { L: [{ S: encodeHistoryEntry('ENQUEUED', now) }] } };
     if (this.searchIndex) {
       const keys = searchKeys(jobId, 'ENQUEUED', now);

@@ -46,16 +46,6 @@ export class Update {
     return this;
   }
 
-  /** A copy to extend without changing this one. */
-  clone(): Update {
-    const copy = new Update();
-    copy.sets.push(...this.sets);
-    copy.removes.push(...this.removes);
-    Object.assign(copy.names, this.names);
-    Object.assign(copy.values, this.values);
-    return copy;
-  }
-
   /** True when the update writes `name`. */
   writes(name: string): boolean {
     return this.names[`#${name}`] === name && this.sets.some((part) => part.startsWith(`#${name} =`));

@@ -25,6 +25,14 @@ export function isGroupId(value: unknown): value is string {
   return typeof value === 'string' && GROUP_ID_PATTERN.test(value);
 }
 
+/** Group and chain ids (`enqueueGroup`, `enqueueChain`, `sqs-jobs group|chain`). */
+export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
+export const WORKFLOW_ID_RULE = 'a string of 1-100 characters [A-Za-z0-9._:-]';
+
+export function isWorkflowId(value: unknown): value is string {
+  return typeof value === 'string' && WORKFLOW_ID_PATTERN.test(value);
+}
+
 /** A key a job definition derives from its payload (`rateLimit.key`, `concurrency.key`, `debounce.key`). */
 export const USER_KEY_RULE = 'a string of 1 to 256 characters';
 

@@ -90,13 +90,6 @@ function toRequests(
     case 'dynamodb': {
       const table = (tableName: unknown) =>
         `arn:aws:dynamodb:${region}:${account}:table/${String(tableName)}`;
-      if (name === 'TransactWriteItems') {
-        // Authorized item by item: each Update / Put / Delete / ConditionCheck as its own action.
-        const items = (input.TransactItems ?? []) as Record<string, { TableName?: string }>[];
-        return items.flatMap((item) =>
-          Object.entries(item).map(([kind, op]) => one(`dynamodb:${kind}Item`, table(op.TableName))),
-        );
-      }
       if (name === 'BatchGetItem' || name === 'BatchWriteItem') {
         return Object.keys((input.RequestItems ?? {}) as object).map((t) =>
           one(`dynamodb:${name}`, table(t)),
