@@ -555,6 +555,35 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
     expect(Date.parse(job.finishedAt ?? '') - Date.parse(job.startedAt ?? '')).toBeLessThan(5000);
   });
 
+  it("completes a group of the app's jobs and runs its callback once, counted by the packed consumer", async () => {
+    // Act
+    const tenant = `group-${Date.now()}`;
+    const group = await client.enqueueGroup(
+      [1, 2].map(() => ({ type: 'tenant-sync' as const, payload: { tenant, sleepMs: 0 } })),
+      { onComplete: { type: 'tenant-sync', payload: { tenant, sleepMs: 0 } } },
+    );
+
+    // Assess
+    const done = await waitFor(
+      `group ${group.groupId} COMPLETE`,
+      async () => {
+        const status = await client.getGroup(group.groupId);
+        return status?.state === 'COMPLETE' ? status : undefined;
+      },
+      { timeoutMs: 240_000 },
+    );
+    expect(done).toMatchObject({ total: 2, succeeded: 2, pending: 0 });
+    const callback = await waitFor(
+      'the group callback SUCCEEDED',
+      async () => {
+        const record = await client.getJob(group.callbacks.onComplete as string);
+        return record?.status === 'SUCCEEDED' ? record : undefined;
+      },
+      { timeoutMs: 240_000 },
+    );
+    expect(callback.attempts).toBe(1);
+  });
+
   it('retries a job that fails once, and it succeeds on the second attempt', async () => {
     // Act
     const { jobId } = await client.enqueue('flaky-sync', { n: 7 });
