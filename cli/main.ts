@@ -42,7 +42,8 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIo> 
   const onSigint = () => interrupt.abort();
   const onAbort = () => interrupt.abort();
   io.signal?.addEventListener('abort', onAbort, { once: true });
-  const watchesSigint = command.name === 'top' || command.name === 'dlq redrive';
+  const watchesSigint =
+    command.name === 'top' || command.name === 'dlq redrive' || command.name === 'console';
   if (watchesSigint) process.once('SIGINT', onSigint);
   try {
     const code = await command.run({

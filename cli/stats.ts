@@ -6,6 +6,7 @@ import {
   DescribeAlarmsCommand,
   type DescribeAlarmsCommandOutput,
   GetMetricDataCommand,
+  type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { Limits } from '../lambdas/ledger/limits';
@@ -31,6 +32,8 @@ export interface AlarmStatus {
   readonly state: string;
   readonly reason?: string;
   readonly updatedAt?: string;
+  /** The queues (QueueName dimension) or lanes (Lane dimension) the alarm watches, when it names any. */
+  readonly dimensions?: { readonly queues: readonly string[]; readonly lanes: readonly string[] };
 }
 
 export interface Stats {
@@ -178,6 +181,7 @@ async function alarmStates(stack: StackContext, topicArn: string): Promise<Alarm
         state: a.StateValue ?? 'UNKNOWN',
         reason: a.StateReason,
         updatedAt: a.StateUpdatedTimestamp ? new Date(a.StateUpdatedTimestamp).toISOString() : undefined,
+        ...alarmDimensions(a),
       });
     }
     token = page.NextToken;
@@ -185,6 +189,44 @@ async function alarmStates(stack: StackContext, topicArn: string): Promise<Alarm
   // Firing alarms first, then by name.
   const rank = (s: string) => (s === 'ALARM' ? 0 : s === 'INSUFFICIENT_DATA' ? 1 : 2);
   return alarms.sort((a, b) => rank(a.state) - rank(b.state) || a.name.localeCompare(b.name));
+}
+
+/** The QueueName and Lane dimensions of an alarm's metric (or of its metric math's metrics). */
+function alarmDimensions(a: MetricAlarm): Pick<AlarmStatus, 'dimensions'> {
+  const all = [
+    ...(a.Dimensions ?? []),
+    ...(a.Metrics ?? []).flatMap((m) => m.MetricStat?.Metric?.Dimensions ?? []),
+  ];
+  const values = (name: string) => [
+    ...new Set(all.filter((d) => d.Name === name && d.Value).map((d) => d.Value as string)),
+  ];
+  const queues = values('QueueName');
+  const lanes = values('Lane');
+  return queues.length || lanes.length ? { dimensions: { queues, lanes } } : {};
+}
+
+/**
+ * The state of the alarms that watch one lane (its queue, its DLQ, or its Lane metrics): ALARM
+ * when any fires, else INSUFFICIENT_DATA when any has too little data, else OK; none when no alarm watches it.
+ */
+export function laneAlarmState(
+  lane: { readonly name: string; readonly queueUrl: string; readonly dlqUrl: string },
+  alarms: readonly AlarmStatus[],
+): { state: 'ALARM' | 'INSUFFICIENT_DATA' | 'OK' | 'NONE'; firing: string[]; count: number } {
+  const queues = new Set([queueName(lane.queueUrl), queueName(lane.dlqUrl)]);
+  const watching = alarms.filter(
+    (a) => a.dimensions?.queues.some((q) => queues.has(q)) || a.dimensions?.lanes.includes(lane.name),
+  );
+  const firing = watching.filter((a) => a.state === 'ALARM').map((a) => a.name);
+  const state =
+    watching.length === 0
+      ? 'NONE'
+      : firing.length
+        ? 'ALARM'
+        : watching.some((a) => a.state === 'INSUFFICIENT_DATA')
+          ? 'INSUFFICIENT_DATA'
+          : 'OK';
+  return { state, firing, count: watching.length };
 }
 
 export function renderStats(stats: Stats): string {

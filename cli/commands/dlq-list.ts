@@ -1,5 +1,6 @@
 /** `dlq list <lane>`: what is dead and why, without consuming or reordering the DLQ. */
 import type { JobRecord } from '../../lambdas/shared/contract';
+import type { Lane, StackContext } from '../context';
 import { failureAttributes, receiveMessages, release } from '../dlq';
 import { wholeNumber } from '../flags';
 import { clip, json, table } from '../render';
@@ -41,17 +42,8 @@ export const dlqListCommand: CommandSpec = {
   examples: ['sqs-jobs dlq list default', 'sqs-jobs dlq list high --limit 10 --json'],
   async run({ args, values, stack, globals, out, note }) {
     const limit = parseLimit(values.limit as string | undefined);
-    const lane = await stack.lane(args[0]);
-    const client = await stack.jobClient();
-    const { ApproximateNumberOfMessages: depth } = await attributes(stack, lane.dlqUrl, [
-      'ApproximateNumberOfMessages',
-    ]);
-    const messages = await receiveMessages(stack.clients.sqs, lane.dlqUrl, { limit });
-    await release(stack.clients.sqs, lane.dlqUrl, messages);
-    const records = await mapLimit(messages, 8, (m) =>
-      m.jobId ? client.getJob(m.jobId).catch(() => undefined) : Promise.resolve(undefined),
-    );
-    const entries = messages.map((m, i) => entry(m, records[i]));
+    const { lane, depth, items } = await readDlq(stack, args[0], limit);
+    const entries = items.map(({ body: _body, ...e }) => e);
     if (globals.json) {
       out(json({ lane: lane.name, approximateDepth: depth, shown: entries.length, jobs: entries }));
       return 0;
@@ -74,6 +66,31 @@ export const dlqListCommand: CommandSpec = {
   },
 };
 
+/** A DLQ message as `dlq list` and the console show it; `body` is the raw, untrusted message body. */
+export type DlqItem = DlqEntry & { readonly body: string };
+
+/**
+ * Reads up to `limit` messages of the lane's DLQ and releases them at once (the DLQ is left as it
+ * was), joined with their ledger records. Shared by `dlq list` and the console.
+ */
+export async function readDlq(
+  stack: StackContext,
+  laneName: string,
+  limit: number,
+): Promise<{ lane: Lane; depth: number; items: DlqItem[] }> {
+  const lane = await stack.lane(laneName);
+  const client = await stack.jobClient();
+  const { ApproximateNumberOfMessages: depth } = await attributes(stack, lane.dlqUrl, [
+    'ApproximateNumberOfMessages',
+  ]);
+  const messages = await receiveMessages(stack.clients.sqs, lane.dlqUrl, { limit });
+  await release(stack.clients.sqs, lane.dlqUrl, messages);
+  const records = await mapLimit(messages, 8, (m) =>
+    m.jobId ? client.getJob(m.jobId).catch(() => undefined) : Promise.resolve(undefined),
+  );
+  return { lane, depth, items: messages.map((m, i) => ({ ...entry(m, records[i]), body: m.body })) };
+}
+
 function entry(m: Parameters<typeof failureAttributes>[0], record: JobRecord | undefined): DlqEntry {
   const f = failureAttributes(m);
   return {
@@ -89,7 +106,7 @@ function entry(m: Parameters<typeof failureAttributes>[0], record: JobRecord | u
   };
 }
 
-function parseLimit(raw: string | undefined): number {
+export function parseLimit(raw: string | undefined): number {
   return raw === undefined ? 100 : wholeNumber('--limit', raw, 1, MAX_LIMIT);
 }
 

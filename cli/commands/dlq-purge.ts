@@ -1,5 +1,6 @@
 /** `dlq purge <lane> --yes`: delete every message in the lane's DLQ. */
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import type { StackContext } from '../context';
 import { UsageError } from '../errors';
 import { json } from '../render';
 import { attributes } from '../stats';
@@ -21,19 +22,24 @@ export const dlqPurgeCommand: CommandSpec = {
         hint: `Look first: sqs-jobs dlq list ${args[0]}`,
       });
     }
-    const lane = await stack.lane(args[0]);
-    const { ApproximateNumberOfMessages: visible, ApproximateNumberOfMessagesNotVisible: inFlight } =
-      await attributes(stack, lane.dlqUrl, [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-      ]);
-    await stack.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: lane.dlqUrl }));
-    const purged = visible + inFlight;
+    const result = await purgeDlq(stack, args[0]);
     out(
       globals.json
-        ? json({ lane: lane.name, action: 'purged', approximateMessages: purged })
-        : `Purged the ${lane.name} DLQ (about ${purged} messages).\n`,
+        ? json(result)
+        : `Purged the ${result.lane} DLQ (about ${result.approximateMessages} messages).\n`,
     );
     return 0;
   },
 };
+
+/** PurgeQueue on the lane's DLQ: every message goes, for good. Shared by the CLI and the console. */
+export async function purgeDlq(stack: StackContext, laneName: string) {
+  const lane = await stack.lane(laneName);
+  const { ApproximateNumberOfMessages: visible, ApproximateNumberOfMessagesNotVisible: inFlight } =
+    await attributes(stack, lane.dlqUrl, [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+    ]);
+  await stack.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: lane.dlqUrl }));
+  return { lane: lane.name, action: 'purged' as const, approximateMessages: visible + inFlight };
+}

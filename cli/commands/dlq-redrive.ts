@@ -38,13 +38,9 @@ export const dlqRedriveCommand: CommandSpec = {
   examples: ['sqs-jobs dlq redrive default', 'sqs-jobs dlq redrive high --rate 10'],
   async run({ args, values, stack, globals, io, signal, out, note }) {
     const rate = parseRate(values.rate as string | undefined);
-    const lane = await stack.lane(args[0]);
-    const running = (await moveTasks(stack, lane)).find((t) => t.Status === 'RUNNING');
-    if (running) throw alreadyRunning(lane, running);
-    const { ApproximateNumberOfMessages: depth } = await attributes(stack, lane.dlqUrl, [
-      'ApproximateNumberOfMessages',
-    ]);
-    if (depth === 0) {
+    const started = await startRedrive(stack, args[0], rate);
+    const lane = started.lane;
+    if (started.status === 'EMPTY') {
       out(
         globals.json
           ? json({ lane: lane.name, status: 'EMPTY', moved: 0 })
@@ -52,24 +48,7 @@ export const dlqRedriveCommand: CommandSpec = {
       );
       return 0;
     }
-    let handle: string | undefined;
-    try {
-      const started = await stack.clients.sqs.send(
-        new StartMessageMoveTaskCommand({
-          SourceArn: lane.dlqArn,
-          DestinationArn: lane.queueArn,
-          ...(rate === undefined ? {} : { MaxNumberOfMessagesPerSecond: rate }),
-        }),
-      );
-      handle = started.TaskHandle;
-    } catch (error) {
-      // Lost a race with another task start: report it the same way.
-      if (/running|in progress|already/i.test((error as Error).message ?? '')) {
-        const other = (await moveTasks(stack, lane).catch(() => [])).find((t) => t.Status === 'RUNNING');
-        throw alreadyRunning(lane, other, error);
-      }
-      throw error;
-    }
+    const { handle, depth } = started;
     if (values['no-wait']) {
       out(
         globals.json
@@ -104,7 +83,46 @@ export const dlqRedriveCommand: CommandSpec = {
   },
 };
 
-async function moveTasks(stack: StackContext, lane: Lane): Promise<ListMessageMoveTasksResultEntry[]> {
+export type RedriveStart =
+  | { readonly status: 'EMPTY'; readonly lane: Lane }
+  | { readonly status: 'RUNNING'; readonly lane: Lane; readonly handle?: string; readonly depth: number };
+
+/**
+ * Starts a message move task from the lane's DLQ back to the lane (nothing when the DLQ is empty);
+ * a MoveTaskRunningError when one already runs. Shared by the CLI and the console.
+ */
+export async function startRedrive(
+  stack: StackContext,
+  laneName: string,
+  rate?: number,
+): Promise<RedriveStart> {
+  const lane = await stack.lane(laneName);
+  const running = (await moveTasks(stack, lane)).find((t) => t.Status === 'RUNNING');
+  if (running) throw alreadyRunning(lane, running);
+  const { ApproximateNumberOfMessages: depth } = await attributes(stack, lane.dlqUrl, [
+    'ApproximateNumberOfMessages',
+  ]);
+  if (depth === 0) return { status: 'EMPTY', lane };
+  try {
+    const started = await stack.clients.sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: lane.dlqArn,
+        DestinationArn: lane.queueArn,
+        ...(rate === undefined ? {} : { MaxNumberOfMessagesPerSecond: rate }),
+      }),
+    );
+    return { status: 'RUNNING', lane, handle: started.TaskHandle, depth };
+  } catch (error) {
+    // Lost a race with another task start: report it the same way.
+    if (/running|in progress|already/i.test((error as Error).message ?? '')) {
+      const other = (await moveTasks(stack, lane).catch(() => [])).find((t) => t.Status === 'RUNNING');
+      throw alreadyRunning(lane, other, error);
+    }
+    throw error;
+  }
+}
+
+export async function moveTasks(stack: StackContext, lane: Lane): Promise<ListMessageMoveTasksResultEntry[]> {
   const out = await stack.clients.sqs.send(
     new ListMessageMoveTasksCommand({ SourceArn: lane.dlqArn, MaxResults: 10 }),
   );

@@ -29,58 +29,79 @@ export const dlqRetryCommand: CommandSpec = {
   options: {},
   examples: ['sqs-jobs dlq retry default 0b6f1c2e-...'],
   async run({ args, stack, globals, out }) {
-    const id = jobIdArg(args[1]);
-    const lane = await stack.lane(args[0]);
-    const message = await findInDlq(stack, lane, id);
-    let sentId: string | undefined;
-    try {
-      const sent = await stack.clients.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: lane.queueUrl,
-          MessageBody: message.body,
-          MessageAttributes: carriedAttributes(message),
-          ...(lane.fifo
-            ? {
-                MessageGroupId: message.attributes.MessageGroupId ?? 'default',
-                // The original used the job id; a retry within SQS's 5-minute window needs a new one.
-                MessageDeduplicationId: `retry-${message.messageId}`.slice(0, 128),
-              }
-            : {}),
-        }),
-      );
-      sentId = sent.MessageId;
-    } catch (error) {
-      await release(stack.clients.sqs, lane.dlqUrl, [message]).catch(() => undefined);
-      throw error;
-    }
-    try {
-      await stack.clients.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.receiptHandle }),
-      );
-    } catch (error) {
-      throw new CliError(
-        `Job ${args[1]} was sent to lane '${lane.name}' (message ${sentId}) but could not be deleted from the DLQ: ${(error as Error).message}`,
-        EXIT.failure,
-        {
-          cause: error,
-          hint: 'Delete it with `sqs-jobs dlq delete`; if it runs twice, the ledger acknowledges the duplicate.',
-        },
-      );
-    }
-    const record = message.jobId ? await (await stack.jobClient()).getJob(message.jobId) : undefined;
-    const result = {
-      action: 'retried',
-      lane: lane.name,
-      jobId: message.jobId,
-      type: message.type,
-      dlqMessageId: message.messageId,
-      messageId: sentId,
-      ledgerStatus: record?.status,
-    };
+    const result = await retryDlqJob(stack, args[0], jobIdArg(args[1]));
     out(globals.json ? json(result) : keyValues(Object.entries(result)));
     return 0;
   },
 };
+
+export interface DlqRetryResult {
+  readonly action: 'retried';
+  readonly lane: string;
+  readonly jobId?: string;
+  readonly type?: string;
+  readonly dlqMessageId: string;
+  readonly messageId?: string;
+  readonly ledgerStatus?: string;
+}
+
+/**
+ * Sends one dead job (by job id or SQS message id) from the lane's DLQ back to the lane, then
+ * deletes it from the DLQ: send first, so the message is never lost. Shared by the CLI and the console.
+ */
+export async function retryDlqJob(
+  stack: StackContext,
+  laneName: string,
+  id: string,
+): Promise<DlqRetryResult> {
+  const lane = await stack.lane(laneName);
+  const message = await findInDlq(stack, lane, id);
+  let sentId: string | undefined;
+  try {
+    const sent = await stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: lane.queueUrl,
+        MessageBody: message.body,
+        MessageAttributes: carriedAttributes(message),
+        ...(lane.fifo
+          ? {
+              MessageGroupId: message.attributes.MessageGroupId ?? 'default',
+              // The original used the job id; a retry within SQS's 5-minute window needs a new one.
+              MessageDeduplicationId: `retry-${message.messageId}`.slice(0, 128),
+            }
+          : {}),
+      }),
+    );
+    sentId = sent.MessageId;
+  } catch (error) {
+    await release(stack.clients.sqs, lane.dlqUrl, [message]).catch(() => undefined);
+    throw error;
+  }
+  try {
+    await stack.clients.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.receiptHandle }),
+    );
+  } catch (error) {
+    throw new CliError(
+      `Job ${id} was sent to lane '${lane.name}' (message ${sentId}) but could not be deleted from the DLQ: ${(error as Error).message}`,
+      EXIT.failure,
+      {
+        cause: error,
+        hint: 'Delete it with `sqs-jobs dlq delete`; if it runs twice, the ledger acknowledges the duplicate.',
+      },
+    );
+  }
+  const record = message.jobId ? await (await stack.jobClient()).getJob(message.jobId) : undefined;
+  return {
+    action: 'retried',
+    lane: lane.name,
+    jobId: message.jobId,
+    type: message.type,
+    dlqMessageId: message.messageId,
+    messageId: sentId,
+    ledgerStatus: record?.status,
+  };
+}
 
 export const dlqDeleteCommand: CommandSpec = {
   name: 'dlq delete',
@@ -89,23 +110,27 @@ export const dlqDeleteCommand: CommandSpec = {
   options: {},
   examples: ['sqs-jobs dlq delete default 0b6f1c2e-...'],
   async run({ args, stack, globals, out }) {
-    const id = jobIdArg(args[1]);
-    const lane = await stack.lane(args[0]);
-    const message = await findInDlq(stack, lane, id);
-    await stack.clients.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.receiptHandle }),
-    );
-    const result = {
-      action: 'deleted',
-      lane: lane.name,
-      jobId: message.jobId,
-      type: message.type,
-      dlqMessageId: message.messageId,
-    };
+    const result = await deleteDlqJob(stack, args[0], jobIdArg(args[1]));
     out(globals.json ? json(result) : keyValues(Object.entries(result)));
     return 0;
   },
 };
+
+/** Removes one dead job (by job id or SQS message id) from the lane's DLQ; the ledger keeps it DEAD. */
+export async function deleteDlqJob(stack: StackContext, laneName: string, id: string) {
+  const lane = await stack.lane(laneName);
+  const message = await findInDlq(stack, lane, id);
+  await stack.clients.sqs.send(
+    new DeleteMessageCommand({ QueueUrl: lane.dlqUrl, ReceiptHandle: message.receiptHandle }),
+  );
+  return {
+    action: 'deleted' as const,
+    lane: lane.name,
+    jobId: message.jobId,
+    type: message.type,
+    dlqMessageId: message.messageId,
+  };
+}
 
 /** The job's DLQ message, still hidden (every other message seen is released). */
 export async function findInDlq(stack: StackContext, lane: Lane, id: string): Promise<DlqMessage> {

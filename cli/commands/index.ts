@@ -1,5 +1,6 @@
 /** Every command, in the order `--help` lists them. */
 import { cancelCommand } from './cancel';
+import { consoleCommand } from './console';
 import { dlqListCommand } from './dlq-list';
 import { dlqPurgeCommand } from './dlq-purge';
 import { dlqRedriveCommand } from './dlq-redrive';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   dlqRedriveCommand,
   dlqPurgeCommand,
   schedulesCommand,
+  consoleCommand,
 ];
 
 export type { CommandSpec, RunContext } from './types';

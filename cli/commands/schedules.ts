@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import type { JobQueueConfig } from '../../lambdas/shared/contract';
 import { nextFiring } from '../../lambdas/shared/schedule-expression';
+import type { StackContext } from '../context';
 import { duration, json, table } from '../render';
 import type { CommandSpec } from './types';
 
@@ -19,8 +20,13 @@ export interface ScheduleInfo {
   readonly jobType?: string;
   /** ISO time; null when disabled, past its end, or the expression could not be read. */
   readonly nextFiring: string | null;
+  /** The next UPCOMING_FIRINGS firing times (ISO, UTC), when there are any. */
+  readonly upcoming?: readonly string[];
   readonly note?: string;
 }
+
+/** How many coming firings `describe` computes per schedule. */
+export const UPCOMING_FIRINGS = 3;
 
 export const schedulesCommand: CommandSpec = {
   name: 'schedules',
@@ -30,30 +36,14 @@ export const schedulesCommand: CommandSpec = {
   options: {},
   examples: ['sqs-jobs schedules', 'sqs-jobs schedules --json'],
   async run({ stack, globals, io, out }) {
-    const config = await stack.config();
-    const scheduler = stack.clients.scheduler;
-    const names: string[] = [];
-    let token: string | undefined;
-    do {
-      const page: ListSchedulesCommandOutput = await scheduler.send(
-        new ListSchedulesCommand({ GroupName: config.scheduleGroup, NextToken: token }),
-      );
-      for (const s of page.Schedules ?? []) if (s.Name) names.push(s.Name);
-      token = page.NextToken;
-    } while (token);
-    const details = await Promise.all(
-      names.map((name) =>
-        scheduler.send(new GetScheduleCommand({ Name: name, GroupName: config.scheduleGroup })),
-      ),
-    );
     const now = new Date(io.now());
-    const schedules = details.map((d) => describe(d, config, now)).sort(byNext);
+    const { scheduleGroup, schedules } = await listSchedules(stack, now);
     if (globals.json) {
-      out(json({ scheduleGroup: config.scheduleGroup, schedules }));
+      out(json({ scheduleGroup, schedules }));
       return 0;
     }
     if (schedules.length === 0) {
-      out(`No schedules in group ${config.scheduleGroup}.\n`);
+      out(`No schedules in group ${scheduleGroup}.\n`);
       return 0;
     }
     out(
@@ -75,6 +65,33 @@ export const schedulesCommand: CommandSpec = {
   },
 };
 
+/** Every schedule in the queue's Scheduler group, soonest next firing first. Shared by the CLI and the console. */
+export async function listSchedules(
+  stack: StackContext,
+  now: Date,
+): Promise<{ scheduleGroup: string; schedules: ScheduleInfo[] }> {
+  const config = await stack.config();
+  const scheduler = stack.clients.scheduler;
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const page: ListSchedulesCommandOutput = await scheduler.send(
+      new ListSchedulesCommand({ GroupName: config.scheduleGroup, NextToken: token }),
+    );
+    for (const s of page.Schedules ?? []) if (s.Name) names.push(s.Name);
+    token = page.NextToken;
+  } while (token);
+  const details = await Promise.all(
+    names.map((name) =>
+      scheduler.send(new GetScheduleCommand({ Name: name, GroupName: config.scheduleGroup })),
+    ),
+  );
+  return {
+    scheduleGroup: config.scheduleGroup,
+    schedules: details.map((d) => describe(d, config, now)).sort(byNext),
+  };
+}
+
 export function describe(d: GetScheduleCommandOutput, config: JobQueueConfig, now: Date): ScheduleInfo {
   const timezone = d.ScheduleExpressionTimezone || 'UTC';
   const lane = Object.entries(config.lanes).find(([, l]) => l.queueArn === d.Target?.Arn)?.[0];
@@ -89,15 +106,22 @@ export function describe(d: GetScheduleCommandOutput, config: JobQueueConfig, no
   if (d.State === 'DISABLED') return { ...base, nextFiring: null, note: 'disabled' };
   if (!d.ScheduleExpression) return { ...base, nextFiring: null, note: 'no expression' };
   try {
-    const next = nextFiring(d.ScheduleExpression, {
-      now,
-      timezone,
-      startDate: d.StartDate ? new Date(d.StartDate) : undefined,
-      endDate: d.EndDate ? new Date(d.EndDate) : undefined,
-      creationDate: d.CreationDate ? new Date(d.CreationDate) : undefined,
-    });
-    return next
-      ? { ...base, nextFiring: next.toISOString() }
+    const upcoming: string[] = [];
+    let after = now;
+    while (upcoming.length < UPCOMING_FIRINGS) {
+      const next = nextFiring(d.ScheduleExpression, {
+        now: after,
+        timezone,
+        startDate: d.StartDate ? new Date(d.StartDate) : undefined,
+        endDate: d.EndDate ? new Date(d.EndDate) : undefined,
+        creationDate: d.CreationDate ? new Date(d.CreationDate) : undefined,
+      });
+      if (!next) break;
+      upcoming.push(next.toISOString());
+      after = next;
+    }
+    return upcoming.length > 0
+      ? { ...base, nextFiring: upcoming[0], upcoming }
       : { ...base, nextFiring: null, note: 'never again' };
   } catch (error) {
     return { ...base, nextFiring: null, note: (error as Error).message };

@@ -1,0 +1,491 @@
+/**
+ * The console's routes (hono). Every read reuses what the CLI commands use (gatherStats, readDlq,
+ * listSchedules, JobClient.getJob / listJobs / cancel); every mutation reuses the CLI's own
+ * operation (retryDlqJob, deleteDlqJob, startRedrive, purgeDlq, JobClient.cancel), behind a
+ * confirmation page that names what will happen and a POST carrying the CSRF token.
+ */
+import { Hono } from 'hono';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../lambdas/client/validate-options';
+import { isJobType, JOB_TYPE_RULE } from '../../lambdas/shared/checks';
+import { JOB_STATUSES, type JobStatus, LIMIT_ITEM_PREFIX } from '../../lambdas/shared/contract';
+import { jobIdForKey, MAX_JOB_ID_LENGTH } from '../../lambdas/shared/envelope';
+import { toCliError } from '../classify';
+import { readDlq } from '../commands/dlq-list';
+import { purgeDlq } from '../commands/dlq-purge';
+import { startRedrive } from '../commands/dlq-redrive';
+import { deleteDlqJob, retryDlqJob } from '../commands/dlq-retry';
+import { listSchedules } from '../commands/schedules';
+import type { StackContext } from '../context';
+import { EXIT } from '../errors';
+import { gatherStats, laneAlarmState } from '../stats';
+import type { Asset } from './assets';
+import { gatherSeries, type Series } from './data';
+import { loopbackHosts, SECURITY_HEADERS, sameSecret } from './security';
+import {
+  confirmPage,
+  dlqPage,
+  errorPage,
+  href,
+  type JobsQuery,
+  jobFragment,
+  jobPage,
+  jobsPage,
+  overviewFragment,
+  overviewPage,
+  resultPage,
+  SINCE_CHOICES,
+  schedulesPage,
+  type ViewContext,
+} from './views';
+
+export interface ConsoleAppOptions {
+  readonly stack: StackContext;
+  readonly token: string;
+  readonly csrf: string;
+  readonly readOnly: boolean;
+  /** The port the server listens on: requests must name a loopback host with it. */
+  readonly port: number;
+  readonly assets: ReadonlyMap<string, Asset>;
+  /** CloudWatch namespace of the consumers' job metrics. */
+  readonly metricsNamespace: string;
+  /** Seconds between live refreshes of the overview. */
+  readonly refreshSeconds: number;
+  /** Where it talks to, for the header. */
+  readonly target: string;
+  /** DLQ messages shown per page. */
+  readonly dlqLimit?: number;
+}
+
+/** A user error on a console form: 400 with a message naming the field, the allowed values and the value. */
+class FormError extends Error {}
+
+const fieldError = (field: string, allowed: string, given: string) =>
+  new FormError(`${field} must be ${allowed}; got '${given.length > 80 ? `${given.slice(0, 60)}…` : given}'`);
+
+export function createConsoleApp(options: ConsoleAppOptions): Hono {
+  const { stack, token, csrf, readOnly } = options;
+  const hosts = loopbackHosts(options.port);
+  const dlqLimit = options.dlqLimit ?? 100;
+  const app = new Hono();
+  let lanes: readonly string[] = [];
+  const view = (): ViewContext => ({
+    token,
+    csrf,
+    readOnly,
+    stackName: stack.options.stack,
+    target: options.target,
+    lanes,
+    refreshSeconds: options.refreshSeconds,
+    now: stack.io.now,
+  });
+
+  app.use('*', async (c, next) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+    const host = c.req.header('host') ?? '';
+    if (!hosts.has(host)) {
+      return c.text(
+        `Refused: the console answers only to ${[...hosts].join(', ')}; this request named host '${host}'.\n`,
+        403,
+      );
+    }
+    if (!sameSecret(c.req.query('token'), token)) {
+      return c.text(
+        'Refused: this URL lacks the console token. Open the URL the console printed when it started (it ends with ?token=...).\n',
+        403,
+      );
+    }
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      if (c.req.method !== 'POST')
+        return c.text(`Refused: method ${c.req.method} is not used by the console.\n`, 405);
+      if (readOnly)
+        return c.text('Refused: this console runs with --read-only, so it changes nothing.\n', 403);
+      const origin = c.req.header('origin');
+      if (origin !== undefined && origin !== 'null' && !hosts.has(origin.replace(/^http:\/\//, ''))) {
+        return c.text(`Refused: a change requested from another origin ('${origin}').\n`, 403);
+      }
+      if (origin === 'null')
+        return c.text("Refused: a change requested from an opaque origin ('null').\n", 403);
+      const site = c.req.header('sec-fetch-site');
+      if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+        return c.text(`Refused: a change requested by a ${site} page.\n`, 403);
+      }
+      const form = await c.req.parseBody();
+      if (!sameSecret(typeof form.csrf === 'string' ? form.csrf : undefined, csrf)) {
+        return c.text(
+          'Refused: the form lacks the console CSRF token. Go back, reload the page and confirm again.\n',
+          403,
+        );
+      }
+    }
+    if (lanes.length === 0) lanes = (await stack.lanes()).map((l) => l.name);
+    await next();
+    return undefined;
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof FormError) {
+      return c.html(errorPage(view(), 'Bad input', error.message), 400);
+    }
+    const cli = toCliError(error, stack.errorContext());
+    const status =
+      cli.exitCode === EXIT.notFound
+        ? 404
+        : cli.exitCode === EXIT.usage || cli.exitCode === EXIT.validation
+          ? 400
+          : cli.exitCode === EXIT.failure
+            ? 409
+            : 502;
+    return c.html(
+      errorPage(view(), status === 404 ? 'Not found' : 'It did not work', cli.message, cli.hint),
+      status,
+    );
+  });
+
+  app.get('/assets/:name', (c) => {
+    const asset = options.assets.get(c.req.param('name'));
+    if (!asset) return c.text('No such asset\n', 404);
+    return c.body(asset.body, 200, { 'Content-Type': asset.type });
+  });
+
+  // ------------------------------------------------------------ overview
+  const overview = async () => {
+    const stats = await gatherStats(stack);
+    const config = await stack.config();
+    const rows = stats.lanes.map((l) => ({
+      ...l,
+      alarm: laneAlarmState({ name: l.lane, ...config.lanes[l.lane] }, stats.alarms),
+    }));
+    return overviewFragment(view(), stats, rows);
+  };
+  app.get('/', async (c) => c.html(overviewPage(view(), await overview())));
+  app.get('/fragments/overview', async (c) => c.html(await overview()));
+
+  let cachedSeries: { at: number; series: Promise<Series> } | undefined;
+  app.get('/api/series', async (c) => {
+    const now = stack.io.now();
+    if (!cachedSeries || now - cachedSeries.at > 15_000) {
+      cachedSeries = { at: now, series: gatherSeries(stack, options.metricsNamespace, now) };
+      cachedSeries.series.catch(() => {
+        cachedSeries = undefined;
+      });
+    }
+    return c.json(await cachedSeries.series);
+  });
+
+  // ------------------------------------------------------------ jobs
+  app.get('/jobs', async (c) => {
+    const query: JobsQuery = {
+      status: c.req.query('status') || undefined,
+      type: c.req.query('type') || undefined,
+      lane: c.req.query('lane') || undefined,
+      since: c.req.query('since') || undefined,
+      cursor: c.req.query('cursor') || undefined,
+    };
+    const config = await stack.config();
+    if (!config.searchIndex) {
+      return c.html(
+        jobsPage(view(), query, {
+          note: "Listing jobs needs the ledger's search index, which this queue does not have (JobQueue jobSearch: true). Looking a job up by id or key works without it.",
+        }),
+      );
+    }
+    if (query.status && !(JOB_STATUSES as readonly string[]).includes(query.status)) {
+      throw fieldError('status', `one of ${JOB_STATUSES.join(', ')}`, query.status);
+    }
+    if (query.lane && !lanes.includes(query.lane))
+      throw fieldError('lane', `one of ${lanes.join(', ')}`, query.lane);
+    if (query.type && !isJobType(query.type))
+      throw fieldError('type', `a job type: ${JOB_TYPE_RULE}`, query.type);
+    const since = query.since ?? '24h';
+    if (!Object.hasOwn(SINCE_CHOICES, since))
+      throw fieldError('since', `one of ${Object.keys(SINCE_CHOICES).join(', ')}`, since);
+    const seconds = SINCE_CHOICES[since];
+    const client = await stack.jobClient();
+    const page = await client.listJobs({
+      status: query.status as JobStatus | undefined,
+      type: query.type,
+      lane: query.lane,
+      since: seconds === undefined ? undefined : new Date(stack.io.now() - seconds * 1000),
+      limit: 50,
+      cursor: query.cursor,
+    });
+    return c.html(jobsPage(view(), query, { page }));
+  });
+
+  app.get('/jobs/lookup', async (c) => {
+    const id = (c.req.query('id') ?? '').trim();
+    const type = (c.req.query('type') ?? '').trim();
+    const key = c.req.query('key') ?? '';
+    let jobId: string;
+    if (id) {
+      if (type || key)
+        throw new FormError(
+          `Give a job id, or a job type with an idempotency key, not both; got id '${id}' and type '${type}' / key '${key}'`,
+        );
+      jobId = checkJobId(id);
+    } else if (type || key) {
+      if (!isJobType(type)) throw fieldError('Job type', `a job type: ${JOB_TYPE_RULE}`, type);
+      if (key.trim() === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+        throw fieldError(
+          'Idempotency key',
+          `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, not only whitespace`,
+          key,
+        );
+      }
+      jobId = jobIdForKey(type, key);
+    } else {
+      throw new FormError('Give a job id, or a job type with the idempotency key it was enqueued with.');
+    }
+    return c.redirect(href(view(), `/jobs/${encodeURIComponent(jobId)}`), 303);
+  });
+
+  const record = async (jobId: string) => {
+    const client = await stack.jobClient();
+    const found = await client.getJob(checkJobId(jobId));
+    if (!found) {
+      throw new FormError(
+        `No ledger record for job '${jobId}' in table ${client.config.tableName}. An unkeyed job has no record until a consumer first claims it.`,
+      );
+    }
+    return found;
+  };
+  app.get('/jobs/:id', async (c) => c.html(jobPage(view(), await record(c.req.param('id')))));
+  app.get('/fragments/jobs/:id', async (c) => c.html(jobFragment(view(), await record(c.req.param('id')))));
+
+  app.get('/jobs/:id/cancel', async (c) => {
+    const r = await record(c.req.param('id'));
+    const path = `/jobs/${encodeURIComponent(r.jobId)}`;
+    if (readOnly)
+      return c.html(
+        errorPage(view(), 'Read-only', 'This console runs with --read-only: it cancels nothing.'),
+        403,
+      );
+    return c.html(
+      confirmPage(
+        view(),
+        {
+          title: `Cancel job ${r.jobId}?`,
+          consequences: [
+            `Job ${r.jobId} (${r.type ?? 'unknown type'}, lane ${r.lane ?? '?'}) is ${r.status ?? 'not in the ledger'}.`,
+            r.status === 'RUNNING'
+              ? 'It is running: its consumer is asked to stop, aborts the handler within one heartbeat and records CANCELLED, unless it finishes first.'
+              : 'It will never run: its ledger status becomes CANCELLED, a one-time schedule holding it is deleted, and a delivery of it is acknowledged unrun.',
+          ],
+          action: `${path}/cancel`,
+          fields: {},
+          button: 'Cancel the job',
+          danger: true,
+          back: href(view(), path),
+        },
+        'jobs',
+      ),
+    );
+  });
+  app.post('/jobs/:id/cancel', async (c) => {
+    const jobId = checkJobId(c.req.param('id'));
+    const client = await stack.jobClient();
+    const result = await client.cancel(jobId);
+    return c.html(
+      resultPage(
+        view(),
+        result.outcome === 'already-finished' ? 'Nothing to cancel' : 'Cancelled',
+        [result.message, `Ledger status now: ${result.status}.`],
+        [['Open the job', href(view(), `/jobs/${encodeURIComponent(jobId)}`)]],
+        'jobs',
+        result.outcome !== 'already-finished',
+      ),
+    );
+  });
+
+  // ------------------------------------------------------------ DLQs
+  app.get('/dlq/:lane', async (c) => {
+    const { lane, depth, items } = await readDlq(stack, c.req.param('lane'), dlqLimit);
+    return c.html(dlqPage(view(), lane.name, depth, items, dlqLimit));
+  });
+
+  app.get('/dlq/:lane/confirm', async (c) => {
+    const lane = await stack.lane(c.req.param('lane'));
+    const action = c.req.query('action') ?? '';
+    const id = c.req.query('id') ?? '';
+    const dlqPath = `/dlq/${encodeURIComponent(lane.name)}`;
+    const back = href(view(), dlqPath);
+    if (readOnly)
+      return c.html(
+        errorPage(view(), 'Read-only', 'This console runs with --read-only: it changes no queue.'),
+        403,
+      );
+    const base = { action: `${dlqPath}/${action}`, back, fields: {} as Record<string, string> };
+    switch (action) {
+      case 'retry':
+        checkJobId(id);
+        return c.html(
+          confirmPage(
+            view(),
+            {
+              ...base,
+              title: `Retry job ${id}?`,
+              consequences: [
+                `Job ${id} is sent from the ${lane.name} DLQ back to the ${lane.name} lane, then deleted from the DLQ (send first, so it is never lost).`,
+                'It runs again with its attempts so far; its ledger record stays DEAD until a consumer claims it.',
+              ],
+              fields: { id },
+              button: 'Retry the job',
+              danger: false,
+            },
+            'dlq',
+          ),
+        );
+      case 'delete':
+        checkJobId(id);
+        return c.html(
+          confirmPage(
+            view(),
+            {
+              ...base,
+              title: `Delete job ${id} from the DLQ?`,
+              consequences: [
+                `The message of job ${id} is deleted from the ${lane.name} DLQ for good: it can no longer be retried.`,
+                'The ledger keeps the job as DEAD, with its last error.',
+              ],
+              fields: { id },
+              button: 'Delete the message',
+              danger: true,
+            },
+            'dlq',
+          ),
+        );
+      case 'redrive':
+        return c.html(
+          confirmPage(
+            view(),
+            {
+              ...base,
+              title: `Redrive the ${lane.name} DLQ?`,
+              consequences: [
+                `Every message in the ${lane.name} DLQ is moved back to the ${lane.name} lane by an SQS message move task, and each job runs again.`,
+                'SQS runs one move task per DLQ at a time; the overview shows the DLQ emptying.',
+              ],
+              button: 'Redrive all',
+              danger: false,
+            },
+            'dlq',
+          ),
+        );
+      case 'purge':
+        return c.html(
+          confirmPage(
+            view(),
+            {
+              ...base,
+              title: `Purge the ${lane.name} DLQ?`,
+              consequences: [
+                `Every message in the ${lane.name} DLQ is deleted for good (PurgeQueue): none of them can be retried afterwards.`,
+                'The ledger keeps the jobs as DEAD. SQS allows one purge per queue every 60 seconds.',
+              ],
+              button: 'Purge every message',
+              danger: true,
+            },
+            'dlq',
+          ),
+        );
+      default:
+        throw fieldError('action', 'one of retry, delete, redrive, purge', action);
+    }
+  });
+
+  app.post('/dlq/:lane/retry', async (c) => {
+    const form = await c.req.parseBody();
+    const id = checkJobId(String(form.id ?? ''));
+    const result = await retryDlqJob(stack, c.req.param('lane'), id);
+    const lines = [
+      `Job ${result.jobId ?? id} was sent back to the ${result.lane} lane (message ${result.messageId ?? '?'}) and deleted from its DLQ.`,
+      `Its ledger status is ${result.ledgerStatus ?? 'unknown'} until a consumer claims it.`,
+    ];
+    const links: [string, string][] = [
+      ['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(result.lane)}`)],
+    ];
+    if (result.jobId)
+      links.unshift(['Follow the job', href(view(), `/jobs/${encodeURIComponent(result.jobId)}`)]);
+    return c.html(resultPage(view(), 'Retried', lines, links, 'dlq'));
+  });
+
+  app.post('/dlq/:lane/delete', async (c) => {
+    const form = await c.req.parseBody();
+    const id = checkJobId(String(form.id ?? ''));
+    const result = await deleteDlqJob(stack, c.req.param('lane'), id);
+    return c.html(
+      resultPage(
+        view(),
+        'Deleted',
+        [
+          `The message of job ${result.jobId ?? id} was deleted from the ${result.lane} DLQ. The ledger keeps it as DEAD.`,
+        ],
+        [['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(result.lane)}`)]],
+        'dlq',
+      ),
+    );
+  });
+
+  app.post('/dlq/:lane/redrive', async (c) => {
+    const started = await startRedrive(stack, c.req.param('lane'));
+    const lane = started.lane.name;
+    const lines =
+      started.status === 'EMPTY'
+        ? [`The ${lane} DLQ is empty: nothing to redrive.`]
+        : [
+            `A move task (${started.handle ?? 'no handle'}) is moving about ${started.depth} message(s) from the ${lane} DLQ back to the lane.`,
+          ];
+    return c.html(
+      resultPage(
+        view(),
+        started.status === 'EMPTY' ? 'Nothing to redrive' : 'Redrive started',
+        lines,
+        [
+          ['Overview', href(view(), '/')],
+          ['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(lane)}`)],
+        ],
+        'dlq',
+      ),
+    );
+  });
+
+  app.post('/dlq/:lane/purge', async (c) => {
+    const result = await purgeDlq(stack, c.req.param('lane'));
+    return c.html(
+      resultPage(
+        view(),
+        'Purged',
+        [
+          `The ${result.lane} DLQ was purged (about ${result.approximateMessages} message(s)). The ledger keeps the jobs as DEAD.`,
+        ],
+        [['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(result.lane)}`)]],
+        'dlq',
+      ),
+    );
+  });
+
+  // ------------------------------------------------------------ schedules
+  app.get('/schedules', async (c) => {
+    const { scheduleGroup, schedules } = await listSchedules(stack, new Date(stack.io.now()));
+    return c.html(schedulesPage(view(), scheduleGroup, schedules));
+  });
+
+  app.notFound((c) =>
+    c.html(errorPage(view(), 'Not found', `The console has no page at ${c.req.path}.`), 404),
+  );
+  return app;
+}
+
+function checkJobId(id: string): string {
+  if (id.trim() === '' || id.length > MAX_JOB_ID_LENGTH) {
+    throw fieldError('Job id', `a job id or message id of 1-${MAX_JOB_ID_LENGTH} characters`, id);
+  }
+  if (id.startsWith(LIMIT_ITEM_PREFIX)) {
+    throw fieldError(
+      'Job id',
+      `a job id (ids starting with '${LIMIT_ITEM_PREFIX}' name limiter items, not jobs)`,
+      id,
+    );
+  }
+  return id;
+}
