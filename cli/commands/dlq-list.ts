@@ -39,7 +39,7 @@ export const dlqListCommand: CommandSpec = {
     },
   },
   examples: ['sqs-jobs dlq list default', 'sqs-jobs dlq list high --limit 10 --json'],
-  async run({ args, values, stack, globals, out, note }) {
+  async run({ args, values, stack, globals, out }) {
     const limit = parseLimit(values.limit as string | undefined);
     const lane = await stack.lane(args[0]);
     const client = await stack.jobClient();
@@ -69,7 +69,8 @@ export const dlqListCommand: CommandSpec = {
         ]),
       ),
     );
-    note(`${entries.length} shown; about ${depth} in the ${lane.name} DLQ\n`);
+    // part of the result (how much of the DLQ the table covers), so stdout like the table
+    out(`${entries.length} shown; about ${depth} in the ${lane.name} DLQ\n`);
     return 0;
   },
 };
