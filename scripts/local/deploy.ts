@@ -1,6 +1,7 @@
 /**
  * Deploys the example stack to LocalStack with cdklocal: bootstrap when the CDKToolkit stack is
- * missing, then `cdk deploy` (idempotent: an unchanged stack is a quick no-op).
+ * missing, then `cdk deploy` (idempotent: an unchanged stack is a quick no-op). cdklocal's whole
+ * output goes to .local/logs/deploy-<stack>.log; the console gets a summary (deploy-output.ts).
  *
  * LocalStack's endpoint is used for every service, S3 included: an IP-address endpoint makes the
  * SDK use path-style bucket URLs, so no `*.localhost.localstack.cloud` DNS name is needed offline.
@@ -61,8 +62,9 @@ export function runLogged(
     };
     for (const stream of [child.stdout, child.stderr]) {
       let partial = '';
-      stream.on('data', (chunk: Buffer) => {
-        const lines = (partial + chunk.toString()).split('\n');
+      stream.setEncoding('utf8'); // an emoji split between two chunks stays whole
+      stream.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) take(line);
       });
@@ -73,7 +75,7 @@ export function runLogged(
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) return resolve();
-      log(`${name} exited ${code}; the last ${tail.length} lines of ${logFile}:`);
+      log(`${name} exited ${code}; the last ${tail.length} lines of ${shownPath(logFile)}:`);
       for (const line of tail) log(`  ${line}`);
       reject(new Error(`${name} exited ${code} (full output: ${shownPath(logFile)})`));
     });

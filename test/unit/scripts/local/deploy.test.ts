@@ -53,6 +53,13 @@ describe('runLogged', () => {
     for (const line of [...lines, 'on stderr']) expect(log).toContain(`${line}\n`);
   });
 
+  it('keeps a character whole when the output splits it between two chunks', async () => {
+    const shown: string[] = [];
+    const script = `const b = Buffer.from(' ✅  SqsJobsExample\\n'); process.stdout.write(b.subarray(0, 2)); setTimeout(() => process.stdout.write(b.subarray(2)), 100);`;
+    await runLogged(process.execPath, ['-e', script], {}, (l) => shown.push(l), logFile, dir);
+    expect(shown).toEqual(['✅  SqsJobsExample']);
+  });
+
   it('on failure shows the last 40 lines and names the log', async () => {
     const shown: string[] = [];
     const lines = [...events, ' ❌  SqsJobsExample failed: ToolkitError: boom'];
@@ -60,7 +67,7 @@ describe('runLogged', () => {
       runLogged(process.execPath, fakeCdk(lines, 1), {}, (l) => shown.push(l), logFile, dir),
     ).rejects.toThrow(/exited 1 \(full output: .*deploy-SqsJobsExample\.log\)/);
     const tailStart = shown.findIndex((l) => l.includes('the last 40 lines of'));
-    expect(shown[tailStart]).toContain(logFile);
+    expect(shown[tailStart]).toContain('deploy-SqsJobsExample.log');
     const tail = shown.slice(tailStart + 1);
     expect(tail).toHaveLength(40);
     expect(tail.join('\n')).toContain('on stderr');
