@@ -132,7 +132,7 @@ export class DeployReporter {
     const line = classifyDeployLine(raw);
     switch (line.kind) {
       case 'event':
-        this.latest = line;
+        this.track(line);
         if (this.progressDue(line)) this.showProgress();
         return;
       case 'output':
@@ -143,12 +143,22 @@ export class DeployReporter {
       case 'result':
         // the count at the end, before "✅ Stack", unless the last progress line said it already
         if (this.latest && this.latest.done !== this.lastShownDone) this.showProgress();
+        this.latest = undefined;
         this.options.log(line.text);
         return;
       default:
-        if (line.done !== undefined) this.latest = line;
+        if (line.done !== undefined) this.track(line);
         this.options.log(line.text);
     }
+  }
+
+  /** Counts restart with each stack (an app may deploy more than one). */
+  private track(line: DeployLine): void {
+    if (line.stack !== this.latest?.stack) {
+      this.lastShownDone = 0;
+      this.lastShownAt = this.now();
+    }
+    this.latest = line;
   }
 
   private progressDue(line: DeployLine): boolean {

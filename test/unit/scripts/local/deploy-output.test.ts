@@ -244,6 +244,26 @@ describe('DeployReporter', () => {
     ]);
   });
 
+  it('counts each stack of an app on its own', () => {
+    const { shown, at } = reporter({ everyResources: 5 });
+    const other = (done: number) =>
+      `SqsJobsProducer | ${String(done).padStart(2)}/8 | 5:40:00 PM | CREATE_COMPLETE      | AWS::SQS::Queue | Q${done}`;
+    for (let done = 1; done <= 12; done++)
+      at(done, event(done, 'CREATE_COMPLETE', 'AWS::SQS::Queue', `Q${done}`));
+    at(20, ' ✅  SqsJobsExample');
+    for (let done = 1; done <= 8; done++) at(20 + done, other(done));
+    at(40, ' ✅  SqsJobsProducer');
+    expect(shown).toEqual([
+      'SqsJobsExample: 5/164 resources done',
+      'SqsJobsExample: 10/164 resources done',
+      'SqsJobsExample: 12/164 resources done',
+      '✅  SqsJobsExample',
+      'SqsJobsProducer: 5/8 resources done',
+      'SqsJobsProducer: 8/8 resources done',
+      '✅  SqsJobsProducer',
+    ]);
+  });
+
   it('shows a failure as it happens, with the count it happened at', () => {
     const { shown, at } = reporter();
     at(0, event(1, 'CREATE_COMPLETE', 'AWS::SQS::Queue', 'Jobs/Dlq'));
