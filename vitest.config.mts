@@ -4,6 +4,11 @@ import { defineConfig } from 'vitest/config';
 // - unit:   pure logic, CDK template assertions, SDK-mocked error paths
 // - ledger: runtime code against a real DynamoDB engine (DynamoDB Local, started by globalSetup)
 // - integ:  the deployed stack on LocalStack
+// The AWS SDK's Node 22 notice (see scripts/node-env.sh) would print once per worker and once more
+// for the global setups, which run here in the main process; set before either starts, so they
+// inherit it, also when vitest runs without scripts/test.sh.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     projects: [

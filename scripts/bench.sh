@@ -6,6 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source scripts/node-env.sh
 log() { echo "[bench] $*" >&2; }
 t0=$SECONDS
 

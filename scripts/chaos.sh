@@ -6,6 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source scripts/node-env.sh
 t0=$(date +%s)
 bash scripts/ensure-deps.sh
 echo "[chaos] bringing up LocalStack ..." >&2

@@ -5,6 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source scripts/node-env.sh
 bash scripts/ensure-deps.sh
 echo "[start] bringing up LocalStack ..."
 endpoint="$(bash scripts/localstack/up.sh)"

@@ -6,6 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source scripts/node-env.sh
 bash scripts/ensure-deps.sh
 
 projects=()

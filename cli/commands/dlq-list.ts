@@ -40,7 +40,7 @@ export const dlqListCommand: CommandSpec = {
     },
   },
   examples: ['sqs-jobs dlq list default', 'sqs-jobs dlq list high --limit 10 --json'],
-  async run({ args, values, stack, globals, out, note }) {
+  async run({ args, values, stack, globals, out }) {
     const limit = parseLimit(values.limit as string | undefined);
     const { lane, depth, items } = await readDlq(stack, args[0], limit);
     const entries = items.map(({ body: _body, ...e }) => e);
@@ -61,7 +61,8 @@ export const dlqListCommand: CommandSpec = {
         ]),
       ),
     );
-    note(`${entries.length} shown; about ${depth} in the ${lane.name} DLQ\n`);
+    // part of the result (how much of the DLQ the table covers), so stdout like the table
+    out(`${entries.length} shown; about ${depth} in the ${lane.name} DLQ\n`);
     return 0;
   },
 };

@@ -1,44 +1,84 @@
 /**
  * Deploys the example stack to LocalStack with cdklocal: bootstrap when the CDKToolkit stack is
- * missing, then `cdk deploy` (idempotent: an unchanged stack is a quick no-op).
+ * missing, then `cdk deploy` (idempotent: an unchanged stack is a quick no-op). cdklocal's whole
+ * output goes to .local/logs/deploy-<stack>.log; the console gets a summary (deploy-output.ts).
  *
  * LocalStack's endpoint is used for every service, S3 included: an IP-address endpoint makes the
  * SDK use path-style bucket URLs, so no `*.localhost.localstack.cloud` DNS name is needed offline.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { DEFAULT_STACK_NAME } from '../../lambdas/shared/defaults';
+import { DeployReporter } from './deploy-output';
 import { ACCOUNT, localstackEnv, REGION, ROOT } from './localstack';
 
-function run(
+/** `file` as a user finds it from where the command runs. */
+const shownPath = (file: string) => {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+};
+
+/** Lines of the log shown when a cdklocal command fails. */
+const FAILURE_TAIL_LINES = 40;
+
+/** Where one deploy writes cdklocal's full output; the console shows a summary (deploy-output.ts). */
+export function deployLogPath(stackName: string): string {
+  return path.join(ROOT, '.local', 'logs', `deploy-${stackName}.log`);
+}
+
+/**
+ * Runs one cdklocal command: every line goes to `logFile`, the lines worth showing to `log`. On
+ * failure `log` gets the log's last lines and the error names the log, so nothing is lost.
+ * Exported for its unit test.
+ */
+export function runLogged(
   command: string,
   args: string[],
   env: Record<string, string>,
   log: (line: string) => void,
+  logFile: string,
   cwd = ROOT,
 ): Promise<void> {
+  const name = `${path.basename(command)} ${args[0]}`;
+  appendFileSync(
+    logFile,
+    `\n===== ${new Date().toISOString()} ${name} (in ${cwd})\n$ ${command} ${args.join(' ')}\n`,
+  );
+  const reporter = new DeployReporter({ log });
+  const tail: string[] = [];
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let tail = '';
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString();
-      tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n')) {
-        if (line.trim() && !line.includes('nodedir')) log(line);
-      }
+    const take = (line: string) => {
+      appendFileSync(logFile, `${line}\n`);
+      if (line.trim()) tail.push(line);
+      if (tail.length > FAILURE_TAIL_LINES) tail.shift();
+      reporter.line(line);
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream.setEncoding('utf8'); // an emoji split between two chunks stays whole
+      stream.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) take(line);
+      });
+      stream.on('end', () => {
+        if (partial) take(partial);
+      });
+    }
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${tail}`)),
-    );
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      log(`${name} exited ${code}; the last ${tail.length} lines of ${shownPath(logFile)}:`);
+      for (const line of tail) log(`  ${line}`);
+      reject(new Error(`${name} exited ${code} (full output: ${shownPath(logFile)})`));
+    });
   });
 }
 
@@ -71,7 +111,11 @@ export interface DeployOptions {
    * @default - this repository (the example stack)
    */
   readonly appDir?: string;
-  /** Progress lines (default: console.log with a prefix). */
+  /**
+   * Gets what a user should see: the phases, a progress line about every 10 s, warnings, errors,
+   * the outputs and the result; cdklocal's full output goes to `deployLogPath(stackName)`.
+   * @default - console.log with a `[deploy]` prefix
+   */
   readonly log?: (line: string) => void;
   /**
    * Every stack of the app to deploy, for an app with more than one (a producer stack next to
@@ -88,19 +132,31 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
   const log = options.log ?? ((line: string) => console.log(`[deploy] ${line}`));
   const env = localstackEnv(options.endpoint);
   const cdklocal = path.join(ROOT, 'node_modules', '.bin', 'cdklocal');
+  const logFile = deployLogPath(stackName);
+  const shownLog = shownPath(logFile);
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  writeFileSync(logFile, `cdklocal output of deploying ${stackName} to ${options.endpoint}\n`);
+  const started = Date.now();
   const toolkit = await stackStatus(options.endpoint, 'CDKToolkit');
   if (toolkit === undefined || isFailed(toolkit) || toolkit === 'DELETE_COMPLETE') {
     log(`bootstrapping aws://${ACCOUNT}/${env.AWS_REGION} on ${options.endpoint}`);
     // Outside the project, so bootstrap does not synthesize the app (and lock cdk.out) for nothing.
     const outside = path.join(ROOT, '.local');
     mkdirSync(outside, { recursive: true });
-    await run(cdklocal, ['bootstrap', `aws://${ACCOUNT}/${env.AWS_REGION}`], env, log, outside);
+    await runLogged(
+      cdklocal,
+      ['bootstrap', `aws://${ACCOUNT}/${env.AWS_REGION}`],
+      env,
+      log,
+      logFile,
+      outside,
+    );
   }
   // A stack left failed by an interrupted run cannot be updated: delete it first.
   const status = await stackStatus(options.endpoint, stackName);
   if (status !== undefined && isFailed(status)) {
     log(`stack ${stackName} is ${status}; deleting it before deploying again`);
-    await run(
+    await runLogged(
       cdklocal,
       [
         'destroy',
@@ -113,14 +169,15 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
       ],
       env,
       log,
+      logFile,
       appDir,
     ).catch((error: Error) =>
       // As before: a failed delete does not stop the deploy (which then says what is wrong).
       log(`deleting ${stackName} failed (${error.message.split('\n')[0]}); deploying anyway`),
     );
   }
-  log(`deploying ${stackName} with cdklocal (first deploy takes a few minutes)`);
-  await run(
+  log(`deploying ${stackName} with cdklocal (first deploy takes a few minutes; full output: ${shownLog})`);
+  await runLogged(
     cdklocal,
     [
       'deploy',
@@ -139,8 +196,10 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
     ],
     env,
     log,
+    logFile,
     appDir,
   );
+  log(`${stackName} deployed in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
 // `tsx scripts/local/deploy.ts`: deploy to the LocalStack named by AWS_ENDPOINT_URL.

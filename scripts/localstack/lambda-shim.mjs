@@ -45,6 +45,11 @@ if (!runtimeEndpoint || !runtimeId || !port) {
 }
 // Lambda's working directory is the task root; LocalStack sets /var/task, we use the real dir
 process.env.LAMBDA_TASK_ROOT = taskRoot;
+// The host's Node runs the function here, not the function's Lambda runtime: on Node 20 the AWS
+// SDK's notice about its future Node 22 requirement (see scripts/node-env.sh) would open every
+// function's log, so it is turned off before the handler loads, unless the function's own
+// environment sets it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // A result or ready status that does not reach LocalStack would cost the invocation (it would
 // time out and count as the handler's failure), so network errors and 5xx are retried briefly.

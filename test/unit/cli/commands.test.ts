@@ -250,7 +250,8 @@ describe('dlq list', () => {
       /^JOB ID\s+TYPE\s+ATTEMPTS\s+ERROR\s+FIRST FAILURE\s+LAST FAILURE$/,
     );
     expect(result.stdout).toMatch(/^a\s+flaky-task/m);
-    expect(result.stderr).toBe('2 shown; about 30 in the default DLQ\n');
+    expect(result.stdout).toMatch(/\n2 shown; about 30 in the default DLQ\n$/);
+    expect(result.stderr).toBe('');
   });
 });
 
