@@ -7,7 +7,12 @@
 import { Hono } from 'hono';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../lambdas/client/validate-options';
 import { isJobType, JOB_TYPE_RULE } from '../../lambdas/shared/checks';
-import { JOB_STATUSES, type JobStatus, LIMIT_ITEM_PREFIX } from '../../lambdas/shared/contract';
+import {
+  JOB_STATUSES,
+  type JobRecord,
+  type JobStatus,
+  LIMIT_ITEM_PREFIX,
+} from '../../lambdas/shared/contract';
 import { jobIdForKey, MAX_JOB_ID_LENGTH } from '../../lambdas/shared/envelope';
 import { toCliError } from '../classify';
 import { readDlq } from '../commands/dlq-list';
@@ -239,15 +244,10 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
     return c.redirect(href(view(), `/jobs/${encodeURIComponent(jobId)}`), 303);
   });
 
-  const record = async (jobId: string) => {
+  /** The job's ledger record; a record-less stand-in (no status) when the ledger has none yet. */
+  const record = async (jobId: string): Promise<JobRecord> => {
     const client = await stack.jobClient();
-    const found = await client.getJob(checkJobId(jobId));
-    if (!found) {
-      throw new FormError(
-        `No ledger record for job '${jobId}' in table ${client.config.tableName}. An unkeyed job has no record until a consumer first claims it.`,
-      );
-    }
-    return found;
+    return (await client.getJob(checkJobId(jobId))) ?? { jobId, attempts: 0 };
   };
   app.get('/jobs/:id', async (c) => c.html(jobPage(view(), await record(c.req.param('id')))));
   app.get('/fragments/jobs/:id', async (c) => c.html(jobFragment(view(), await record(c.req.param('id')))));
@@ -266,7 +266,9 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
         {
           title: `Cancel job ${r.jobId}?`,
           consequences: [
-            `Job ${r.jobId} (${r.type ?? 'unknown type'}, lane ${r.lane ?? '?'}) is ${r.status ?? 'not in the ledger'}.`,
+            r.status
+              ? `Job ${r.jobId} (${r.type ?? 'unknown type'}, lane ${r.lane ?? '?'}) is ${r.status}.`
+              : `Job ${r.jobId} has no ledger record yet (an unkeyed job gets one when a consumer first claims it).`,
             r.status === 'RUNNING'
               ? 'It is running: its consumer is asked to stop, aborts the handler within one heartbeat and records CANCELLED, unless it finishes first.'
               : 'It will never run: its ledger status becomes CANCELLED, a one-time schedule holding it is deleted, and a delivery of it is acknowledged unrun.',

@@ -27,8 +27,8 @@ export function loopbackHosts(port: number): ReadonlySet<string> {
 
 /**
  * Headers on every answer: scripts and styles only from the console itself (no inline script, so
- * an escaped-but-somehow-injected tag still could not run), no framing, no referrer (the URL holds
- * the token), nothing cached.
+ * an escaped-but-somehow-injected tag still could not run), no framing, no referrer to other sites (the
+ * URL holds the token), nothing cached.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': [
@@ -43,7 +43,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   ].join('; '),
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  // Not no-referrer: with it browsers send `Origin: null` on form POSTs, which the origin check refuses.
+  'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };

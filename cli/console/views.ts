@@ -122,7 +122,7 @@ ${firing.map((a) => html`<tr><td>${a.name}</td><td>${badge(a.state)}</td><td>${a
 </tbody></table>`
 }
 ${stats.warnings.map((w) => html`<p class="notice">${w}</p>`)}
-<p class="muted">Updated ${new Date(ctx.now()).toISOString()}; refreshes every ${ctx.refreshSeconds} s.</p>
+<p class="muted" id="updated">Updated ${new Date(ctx.now()).toISOString()}; refreshes every ${ctx.refreshSeconds} s.</p>
 </section>`;
 }
 
@@ -192,7 +192,7 @@ ${table}`,
 }
 
 const FINAL = new Set(['SUCCEEDED', 'DEAD', 'CANCELLED']);
-const CANCELLABLE = new Set(['ENQUEUED', 'RUNNING', 'FAILED']);
+const CANCELLABLE = new Set(['ENQUEUED', 'RUNNING', 'FAILED', '']);
 
 export function jobPage(ctx: ViewContext, record: JobRecord): Html {
   return layout(ctx, `Job ${record.jobId}`, 'jobs', jobFragment(ctx, record));
@@ -216,7 +216,12 @@ export function jobFragment(ctx: ViewContext, r: JobRecord): Html {
     r.status === 'DEAD' && r.lane
       ? html`<p class="notice">This job is dead. Its message, if still there, is in the <a href="${href(ctx, `/dlq/${encodeURIComponent(r.lane)}`)}">${r.lane} DLQ</a>, where you can retry it.</p>`
       : '';
+  const missing =
+    r.status === undefined
+      ? html`<p class="notice" id="no-record">No ledger record for job ${r.jobId} (yet). An unkeyed job gets one when a consumer first claims it, so a queued or delayed one has none; a wrong id has none either. Cancelling it records CANCELLED, and a delivery of it is then acknowledged unrun.</p>`
+      : '';
   return html`<section id="job" data-status="${r.status ?? ''}"${poll}>
+${missing}
 <p>${badge(r.status)} ${r.status === 'RUNNING' && r.cancelRequestedAt ? html`<span class="muted">cancel requested at ${r.cancelRequestedAt}: it stops at its next heartbeat</span>` : ''}${live ? html` <span class="muted">(updates live)</span>` : ''}</p>
 ${dead}${cancel}
 <dl class="kv">

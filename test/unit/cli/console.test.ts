@@ -114,7 +114,7 @@ describe('console guards', () => {
     const page = await ok.text();
     for (const lane of Object.keys(CONFIG.lanes)) expect(page).toContain(`data-lane="${lane}"`);
     expect(ok.headers.get('content-security-policy')).toContain("script-src 'self'");
-    expect(ok.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(ok.headers.get('referrer-policy')).toBe('same-origin');
   });
 
   it('refuses a Host other than loopback on its port (DNS rebinding)', async () => {
