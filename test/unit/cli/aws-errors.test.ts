@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { toCliError } from '../../../cli/classify';
 import { EXIT } from '../../../cli/errors';
 import { DEFAULT_STACK_NAME } from '../../../lambdas/shared/defaults';
-import { CONFIG, mocks, resetMocks, run, serviceError } from './support/harness';
+import { CONFIG, mocks, NO_FILES, resetMocks, run, serviceError } from './support/harness';
 
 beforeEach(resetMocks);
 
@@ -75,7 +75,8 @@ describe('AWS error paths', () => {
     expect(JSON.parse(result.stderr).error).toMatchObject({
       type: 'AwsError',
       exitCode: 5,
-      message: 'Cannot reach the AWS endpoint http://127.0.0.1:4599 (ECONNREFUSED)',
+      message:
+        'Cannot reach the AWS endpoint http://127.0.0.1:4599 (ECONNREFUSED; endpoint from --endpoint-url)',
     });
   });
 
@@ -234,6 +235,7 @@ describe('AWS error paths', () => {
         stderr += t;
       },
       env: { SQS_JOBS_STACK: 'FromEnv' },
+      files: NO_FILES,
     });
 
     // Assess
@@ -247,7 +249,12 @@ describe('AWS error paths', () => {
     const { main } = await import('../../../cli/main');
 
     // Act
-    await main(['status', 'j'], { stdout: () => undefined, stderr: () => undefined, env: {} });
+    await main(['status', 'j'], {
+      stdout: () => undefined,
+      stderr: () => undefined,
+      env: {},
+      files: NO_FILES,
+    });
 
     // Assess
     expect(mocks.cfn.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({

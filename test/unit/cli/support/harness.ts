@@ -77,6 +77,14 @@ export interface Run {
   readonly stderr: string;
 }
 
+/** A file system with no files and a home without ~/.aws: the tests never see the machine's. */
+export const NO_FILES = { readText: () => undefined, homeDir: '/home/nobody' } as const;
+
+/** A file system holding just `files` (path → text). */
+export function someFiles(files: Record<string, string>, homeDir = '/home/nobody') {
+  return { readText: (file: string) => (Object.hasOwn(files, file) ? files[file] : undefined), homeDir };
+}
+
 export async function run(argv: string[], now = Date.parse('2026-03-01T12:00:00Z')): Promise<Run> {
   let stdout = '';
   let stderr = '';
@@ -89,6 +97,7 @@ export async function run(argv: string[], now = Date.parse('2026-03-01T12:00:00Z
     },
     env: {},
     cwd: process.cwd(),
+    files: NO_FILES,
     isTTY: false,
     now: () => now,
     sleep: async () => undefined,
