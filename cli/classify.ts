@@ -119,11 +119,13 @@ function awsError(error: unknown, ctx: ErrorContext): CliError | undefined {
       cause: error,
       hint: withTried(
         ctx,
-        ctx.local
+        ctx.local === 'recorded'
           ? `Is LocalStack still running at ${ctx.endpoint}? npm start starts it and deploys the stack again; or set AWS_REGION to use AWS.`
-          : ctx.endpoint
-            ? 'Is LocalStack (or the endpoint) running? Check AWS_ENDPOINT_URL / --endpoint-url.'
-            : 'Check your network, proxy and region.',
+          : ctx.local === 'local'
+            ? `Is LocalStack running at ${ctx.endpoint}? npm start starts it and deploys the stack.`
+            : ctx.endpoint
+              ? 'Is LocalStack (or the endpoint) running? Check AWS_ENDPOINT_URL / --endpoint-url.'
+              : 'Check your network, proxy and region.',
       ),
     });
   }

@@ -12,7 +12,6 @@ import { type CliIo, withDefaults } from './io';
 import { locateStack } from './locate';
 import { packageRoot, packageVersion } from './package-root';
 
-
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 export async function main(argv: readonly string[], ioOverrides: Partial<CliIo> = {}): Promise<number> {

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { CliIo } from '../../../../cli/io';
 import { main } from '../../../../cli/main';
 import {
   CONFIG_OUTPUT_DESCRIPTION,
@@ -85,7 +86,11 @@ export function someFiles(files: Record<string, string>, homeDir = '/home/nobody
   return { readText: (file: string) => (Object.hasOwn(files, file) ? files[file] : undefined), homeDir };
 }
 
-export async function run(argv: string[], now = Date.parse('2026-03-01T12:00:00Z')): Promise<Run> {
+export async function run(
+  argv: string[],
+  now = Date.parse('2026-03-01T12:00:00Z'),
+  io: Partial<CliIo> = {},
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -101,6 +106,7 @@ export async function run(argv: string[], now = Date.parse('2026-03-01T12:00:00Z
     isTTY: false,
     now: () => now,
     sleep: async () => undefined,
+    ...io,
   });
   return { code, stdout, stderr };
 }
