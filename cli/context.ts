@@ -15,7 +15,7 @@ import { isJobsError } from '../lambdas/shared/errors';
 import type { ErrorContext } from './classify';
 import { NotFoundError } from './errors';
 import type { CliIo } from './io';
-import type { StackTarget } from './locate';
+import { clientConfig, type StackTarget, targetErrorContext } from './locate';
 
 /** The resolved target and the output mode. */
 export interface GlobalOptions extends StackTarget {
@@ -40,12 +40,7 @@ export class StackContext {
     readonly options: GlobalOptions,
     readonly io: CliIo,
   ) {
-    const config = {
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.profile ? { profile: options.profile } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    };
+    const config = clientConfig(options);
     this.clients = {
       cloudformation: new CloudFormationClient(config),
       sqs: new SQSClient(config),
@@ -57,18 +52,7 @@ export class StackContext {
 
   /** For error messages. */
   errorContext(): ErrorContext {
-    const { shown, tried, source } = this.options;
-    return {
-      stackName: this.options.stack,
-      endpoint: shown.endpoint?.value,
-      region: shown.region?.value || undefined,
-      profile: this.options.profile ?? this.io.env.AWS_PROFILE,
-      stackFrom: shown.stack.from,
-      endpointFrom: shown.endpoint?.from,
-      regionFrom: shown.region?.from,
-      tried,
-      local: source === 'aws' ? undefined : source,
-    };
+    return targetErrorContext(this.options, this.io.env);
   }
 
   /** The JobClient for the stack's config output (untyped: no registry). */

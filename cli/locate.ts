@@ -13,6 +13,7 @@
  */
 import * as path from 'node:path';
 import { DEFAULT_STACK_NAME } from '../lambdas/shared/defaults';
+import type { ErrorContext } from './classify';
 import { endpointUrl, profileName, regionName, stackName } from './flags';
 import {
   LOCAL_STATE_ENV,
@@ -132,31 +133,30 @@ export function locateStack(input: LocateInput): StackTarget {
       ? { value: vars.stack, from: STACK_ENV }
       : undefined;
 
+  const found = findRecordFile(input);
   // 1. AWS as configured (and not told --local): the SDK's chain, as before.
   if (!flags.local && awsConfigured) {
-    const found = findRecordFile(input);
     tried.push(
       `local stack state (${found.file ? `${found.file}: not used, AWS is configured; pass --local to use it` : found.missing})`,
     );
     return awsTarget(flag, vars, awsFiles, stackFromUser, tried);
   }
-
-  const found = findRecordFile(input);
   if (!found.file) {
     tried.push(`local stack state (${found.missing})`);
+    // 4. Nothing to go on: the SDK's chain, whose error then lists what was tried.
     if (!flags.local) return awsTarget(flag, vars, awsFiles, stackFromUser, tried);
   }
   const record = found.file ? readRecord(found.file, found.text as string) : undefined;
   if (record)
     tried.push(`local stack state (${record.file}, deployed ${record.deployedAt || 'at an unknown time'})`);
-  const recorded = (what: string): string => `recorded local stack state (${record?.file ?? '?'}${what})`;
+  const recorded = `recorded local stack state (${record?.file})`;
 
   // 2. --local, or 3. the recorded local stack by default.
   const localEndpoint = variable('LOCALSTACK_ENDPOINT', endpointUrl, flag.endpoint ?? record?.endpoint);
   const endpoint: Origin = flag.endpoint
     ? { value: flag.endpoint, from: '--endpoint-url' }
     : record
-      ? { value: record.endpoint, from: recorded('') }
+      ? { value: record.endpoint, from: recorded }
       : localEndpoint
         ? { value: localEndpoint, from: 'LOCALSTACK_ENDPOINT' }
         : { value: LOCALSTACK_DEFAULT_ENDPOINT, from: 'the LocalStack default for --local' };
@@ -168,12 +168,12 @@ export function locateStack(input: LocateInput): StackTarget {
   const region: Origin = flag.region
     ? { value: flag.region, from: '--region' }
     : record
-      ? { value: record.region, from: recorded('') }
+      ? { value: record.region, from: recorded }
       : (envRegion ?? { value: LOCALSTACK_DEFAULT_REGION, from: 'the LocalStack default for --local' });
   const stack: Origin =
     stackFromUser ??
     (record
-      ? { value: record.stackName, from: recorded('') }
+      ? { value: record.stackName, from: recorded }
       : { value: DEFAULT_STACK_NAME, from: 'the default' });
   // Keys from the environment or a named profile are used as given; LocalStack takes any others.
   const ownCredentials = vars.accessKey || Boolean(flag.profile);
@@ -192,6 +192,37 @@ export function locateStack(input: LocateInput): StackTarget {
       source === 'recorded'
         ? `sqs-jobs: using the local stack from npm start at ${endpoint.value}; pass --local to be explicit, or set AWS_REGION to use AWS`
         : undefined,
+  };
+}
+
+/** The AWS SDK client configuration for `target` (every client of one target shares it). */
+export function clientConfig(target: StackTarget): {
+  region?: string;
+  profile?: string;
+  endpoint?: string;
+  credentials?: StackCredentials;
+} {
+  return {
+    ...(target.region ? { region: target.region } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+  };
+}
+
+/** What toCliError (./classify) needs to say where the target was and how it was found. */
+export function targetErrorContext(target: StackTarget, env: LocateInput['env']): ErrorContext {
+  const { shown, tried, source } = target;
+  return {
+    stackName: target.stack,
+    endpoint: shown.endpoint?.value,
+    region: shown.region?.value || undefined,
+    profile: target.profile ?? env.AWS_PROFILE,
+    stackFrom: shown.stack.from,
+    endpointFrom: shown.endpoint?.from,
+    regionFrom: shown.region?.from,
+    tried,
+    local: source === 'aws' ? undefined : source,
   };
 }
 

@@ -34,7 +34,8 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIo> 
   } catch (error) {
     return report(toCliError(error), io, wantsJson);
   }
-  if (globals.notice) io.stderr(`${globals.notice}\n`);
+  // Not with --json: stderr then holds only the JSON error a script parses.
+  if (globals.notice && !globals.json) io.stderr(`${globals.notice}\n`);
   const stack = new StackContext(globals, io);
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();

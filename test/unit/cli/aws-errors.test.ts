@@ -346,6 +346,18 @@ describe('finding the stack (locateStack) from main', () => {
     expect(await client.config.endpoint?.()).toMatchObject({ hostname: '127.0.0.1', port: 4599 });
   });
 
+  it('keeps stderr to the JSON error with --json (no notice line)', async () => {
+    // Prepare
+    mocks.ddb.on(GetItemCommand).resolves({});
+
+    // Act
+    const result = await run(['status', 'j1', '--json'], NOW, recorded());
+
+    // Assess
+    expect(result.code).toBe(EXIT.notFound);
+    expect(JSON.parse(result.stderr).error.message).toMatch(/No ledger record for job 'j1'/);
+  });
+
   it('names the recorded endpoint and region when LocalStack is not running', async () => {
     // Prepare
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4599'), { code: 'ECONNREFUSED' });
