@@ -10,6 +10,14 @@ export interface ErrorContext {
   readonly endpoint?: string;
   readonly region?: string;
   readonly profile?: string;
+  /** Where the stack name, endpoint and region came from: `--region`, `AWS_REGION`, `recorded local stack state (<file>)`. */
+  readonly stackFrom?: string;
+  readonly endpointFrom?: string;
+  readonly regionFrom?: string;
+  /** What was looked at to find the target (StackTarget.tried), listed in the hint. */
+  readonly tried?: readonly string[];
+  /** LocalStack, chosen by --local ('local') or by the record npm start left ('recorded'). */
+  readonly local?: 'local' | 'recorded';
 }
 
 const NETWORK_CODES = new Set([
@@ -82,26 +90,43 @@ function awsError(error: unknown, ctx: ErrorContext): CliError | undefined {
   const name = typeof e.name === 'string' ? e.name : '';
   const message = error instanceof Error ? error.message : String(error);
   const where = endpointText(ctx);
+  const origins = originText(ctx);
 
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-    return new AwsError(`No AWS credentials found (${message})`, {
-      cause: error,
-      hint: 'Set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for LocalStack any non-empty test keys work.',
-    });
+    return new AwsError(
+      `No AWS credentials found for ${where} (${message}${origins ? `; ${origins}` : ''})`,
+      {
+        cause: error,
+        hint: withTried(
+          ctx,
+          'Set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for LocalStack any non-empty test keys work.',
+        ),
+      },
+    );
   }
   if (/Region is missing/i.test(message)) {
-    return new AwsError('No AWS region configured', {
+    const endpoint = ctx.endpoint
+      ? `endpoint ${ctx.endpoint}${ctx.endpointFrom ? ` from ${ctx.endpointFrom}` : ''}`
+      : "endpoint: AWS's own for the region";
+    return new AwsError(`No AWS region configured (${endpoint}; region: none given)`, {
       cause: error,
-      hint: 'Set AWS_REGION (or --region), or a region in your AWS profile.',
+      hint: withTried(ctx, 'Set AWS_REGION (or --region), or a region in your AWS profile.'),
     });
   }
   const code = networkCode(error);
   if (code) {
-    return new AwsError(`Cannot reach ${where} (${code})`, {
+    return new AwsError(`Cannot reach ${where} (${code}${origins ? `; ${origins}` : ''})`, {
       cause: error,
-      hint: ctx.endpoint
-        ? 'Is LocalStack (or the endpoint) running? Check AWS_ENDPOINT_URL / --endpoint-url.'
-        : 'Check your network, proxy and region.',
+      hint: withTried(
+        ctx,
+        ctx.local === 'recorded'
+          ? `Is LocalStack still running at ${ctx.endpoint}? npm start starts it and deploys the stack again; or set AWS_REGION to use AWS.`
+          : ctx.local === 'local'
+            ? `Is LocalStack running at ${ctx.endpoint}? npm start starts it and deploys the stack.`
+            : ctx.endpoint
+              ? 'Is LocalStack (or the endpoint) running? Check AWS_ENDPOINT_URL / --endpoint-url.'
+              : 'Check your network, proxy and region.',
+      ),
     });
   }
   if (CREDENTIAL_ERRORS.has(name)) {
@@ -115,9 +140,15 @@ function awsError(error: unknown, ctx: ErrorContext): CliError | undefined {
   }
   if (name === 'ValidationError' && /does not exist/i.test(message)) {
     const stack = ctx.stackName ? `Stack '${ctx.stackName}'` : 'The stack';
-    return new NotFoundError(`${stack} not found at ${where}`, {
+    const from = [
+      ctx.stackFrom ? `stack name from ${ctx.stackFrom}` : undefined,
+      origins || undefined,
+    ].filter(Boolean);
+    return new NotFoundError(`${stack} not found at ${where}${from.length ? ` (${from.join('; ')})` : ''}`, {
       cause: error,
-      hint: 'Pass --stack <name> or set SQS_JOBS_STACK; check --region / --profile / AWS_ENDPOINT_URL.',
+      hint: ctx.local
+        ? 'Pass --stack <name> or set SQS_JOBS_STACK; npm start deploys the example stack again.'
+        : 'Pass --stack <name> or set SQS_JOBS_STACK; check --region / --profile / AWS_ENDPOINT_URL.',
     });
   }
   if (/PurgeQueueInProgress/.test(name)) {
@@ -165,6 +196,24 @@ function isServiceError(error: unknown): boolean {
 function endpointText(ctx: ErrorContext): string {
   if (ctx.endpoint) return `the AWS endpoint ${ctx.endpoint}`;
   return ctx.region ? `AWS in ${ctx.region}` : 'AWS';
+}
+
+/** `endpoint from --endpoint-url, region us-east-1 from AWS_REGION`, or '' when nothing is known. */
+function originText(ctx: ErrorContext): string {
+  const parts: string[] = [];
+  if (ctx.endpoint && ctx.endpointFrom) parts.push(`endpoint from ${ctx.endpointFrom}`);
+  if (ctx.regionFrom) parts.push(`region ${ctx.region ? `${ctx.region} ` : ''}from ${ctx.regionFrom}`);
+  return parts.join(', ');
+}
+
+/**
+ * The hint, then what was tried and the ways out: `tried: flags (none); AWS environment (...);
+ * local stack state (...) — run npm start, or pass --local, or set AWS_REGION`.
+ */
+function withTried(ctx: ErrorContext, hint: string): string {
+  if (!ctx.tried?.length) return hint;
+  const ways = ctx.local ? '' : ' — run npm start, or pass --local, or set AWS_REGION';
+  return `${hint}\ntried: ${ctx.tried.join('; ')}${ways}`;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

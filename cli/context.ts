@@ -1,7 +1,6 @@
 /**
- * Finds the stack's JobQueue config and builds the AWS clients every command shares. Region,
- * profile and endpoint come from flags, else the SDK's usual sources (AWS_REGION, AWS_PROFILE,
- * AWS_ENDPOINT_URL, ~/.aws/config).
+ * Finds the stack's JobQueue config and builds the AWS clients every command shares, pointed at
+ * the target `locateStack` (./locate) resolved: AWS as configured, or the local stack.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -16,12 +15,10 @@ import { isJobsError } from '../lambdas/shared/errors';
 import type { ErrorContext } from './classify';
 import { NotFoundError } from './errors';
 import type { CliIo } from './io';
+import { clientConfig, type StackTarget, targetErrorContext } from './locate';
 
-export interface GlobalOptions {
-  readonly stack: string;
-  readonly region?: string;
-  readonly profile?: string;
-  readonly endpoint?: string;
+/** The resolved target and the output mode. */
+export interface GlobalOptions extends StackTarget {
   readonly json: boolean;
 }
 
@@ -43,11 +40,7 @@ export class StackContext {
     readonly options: GlobalOptions,
     readonly io: CliIo,
   ) {
-    const config = {
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.profile ? { profile: options.profile } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    };
+    const config = clientConfig(options);
     this.clients = {
       cloudformation: new CloudFormationClient(config),
       sqs: new SQSClient(config),
@@ -59,12 +52,7 @@ export class StackContext {
 
   /** For error messages. */
   errorContext(): ErrorContext {
-    return {
-      stackName: this.options.stack,
-      endpoint: this.options.endpoint ?? this.io.env.AWS_ENDPOINT_URL,
-      region: this.options.region ?? this.io.env.AWS_REGION ?? this.io.env.AWS_DEFAULT_REGION,
-      profile: this.options.profile ?? this.io.env.AWS_PROFILE,
-    };
+    return targetErrorContext(this.options, this.io.env);
   }
 
   /** The JobClient for the stack's config output (untyped: no registry). */

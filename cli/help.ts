@@ -12,7 +12,7 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   region: {
     type: 'string',
     valueName: 'region',
-    description: 'AWS region (default: AWS_REGION / your profile)',
+    description: 'AWS region (default: AWS_REGION / your profile; the recorded one for the local stack)',
   },
   profile: { type: 'string', valueName: 'name', description: 'AWS profile (default: AWS_PROFILE)' },
   'endpoint-url': {
@@ -20,9 +20,26 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     valueName: 'url',
     description: 'AWS endpoint, e.g. LocalStack http://127.0.0.1:4566 (default: AWS_ENDPOINT_URL)',
   },
+  local: {
+    type: 'boolean',
+    description:
+      'The local stack npm start deployed (.local/local-stack.json), else LocalStack at LOCALSTACK_ENDPOINT or http://127.0.0.1:4566',
+  },
   json: { type: 'boolean', description: 'Machine-readable JSON on stdout (errors as JSON on stderr)' },
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 };
+
+/** The order locateStack (./locate) follows, for the main help. */
+export const FINDING_HELP = [
+  'Finding the stack (first that applies):',
+  '  1. AWS as configured: --region / --profile / --endpoint-url, or AWS_ENDPOINT_URL, AWS_REGION,',
+  '     AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws/config or ~/.aws/credentials',
+  '  2. --local: the stack npm start recorded in .local/local-stack.json (searched from the current',
+  '     directory upward, then in this package; or SQS_JOBS_LOCAL_STATE), else LocalStack at',
+  '     LOCALSTACK_ENDPOINT or http://127.0.0.1:4566, region us-east-1, test credentials',
+  '  3. nothing of 1 configured and a recorded local stack exists: that stack (said on stderr)',
+  `  Stack name: --stack, else SQS_JOBS_STACK, else the recorded one, else ${DEFAULT_STACK_NAME}`,
+].join('\n');
 
 export const EXIT_CODE_HELP = [
   'Exit codes:',
@@ -46,6 +63,8 @@ export function mainHelp(commands: readonly CommandSpec[]): string {
     '',
     'Global options:',
     ...optionLines({ ...GLOBAL_OPTIONS, version: { type: 'boolean', description: 'Print the version' } }),
+    '',
+    FINDING_HELP,
     '',
     EXIT_CODE_HELP,
     '',

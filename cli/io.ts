@@ -1,4 +1,7 @@
 /** What a command may touch outside itself: injected so tests run `main` in-process. */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import type { LocateFiles } from './locate';
 
 export interface CliIo {
   /** Writes to standard output (text is written as given; add your own newline). */
@@ -6,6 +9,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Reads the files that say where the stack is (~/.aws/config, .local/local-stack.json). */
+  readonly files: LocateFiles;
   /** Tables and progress bars redraw in place only on a terminal. */
   readonly isTTY: boolean;
   /** Aborted on Ctrl-C (top, redrive) or by a test. */
@@ -28,6 +33,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+function readTextIfAny(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    // Missing, a directory, unreadable: all mean "not there" for finding a stack.
+    return undefined;
+  }
+}
+
 /** The real process: stdout/stderr, environment, working directory. */
 export function processIo(): CliIo {
   return {
@@ -35,6 +49,7 @@ export function processIo(): CliIo {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
+    files: { readText: readTextIfAny, homeDir: homedir() },
     isTTY: Boolean(process.stdout.isTTY),
     now: Date.now,
     sleep,

@@ -3,17 +3,14 @@
  * code; it never calls process.exit, so tests run it in-process with captured output.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_STACK_NAME } from '../lambdas/shared/defaults';
 import { toCliError } from './classify';
 import { COMMANDS, type CommandSpec } from './commands';
 import { type GlobalOptions, StackContext } from './context';
 import { type CliError, EXIT, UsageError } from './errors';
-import { endpointUrl, profileName, regionName, stackName } from './flags';
 import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp, usageLine } from './help';
 import { type CliIo, withDefaults } from './io';
-import { packageVersion } from './package-root';
-
-export const STACK_ENV = 'SQS_JOBS_STACK';
+import { locateStack } from './locate';
+import { packageRoot, packageVersion } from './package-root';
 
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
@@ -33,10 +30,12 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIo> 
   const { command, args, values } = parsed;
   let globals: GlobalOptions;
   try {
-    globals = globalOptions(values, io.env);
+    globals = globalOptions(values, io);
   } catch (error) {
     return report(toCliError(error), io, wantsJson);
   }
+  // Not with --json: stderr then holds only the JSON error a script parses.
+  if (globals.notice && !globals.json) io.stderr(`${globals.notice}\n`);
   const stack = new StackContext(globals, io);
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();
@@ -76,32 +75,24 @@ type Parsed =
     };
 
 /**
- * Flags, then the variables the SDK would read, checked before any client exists: a bad value
- * is a usage error naming where it came from, not an SDK failure (exit 1 or 5) after a call.
+ * The target (locateStack: flags, AWS's settings, the local stack), checked before any client
+ * exists: a bad value is a usage error naming where it came from, not an SDK failure after a call.
  */
-function globalOptions(
-  values: Record<string, string | boolean | undefined>,
-  env: Readonly<Record<string, string | undefined>>,
-): GlobalOptions {
-  const pick = (
-    flag: string,
-    variable: string | undefined,
-    check: (source: string, raw: string) => string,
-  ) => {
-    const fromFlag = values[flag] as string | undefined;
-    if (fromFlag !== undefined) return check(`--${flag}`, fromFlag);
-    const fromEnv = variable === undefined ? undefined : env[variable];
-    // An empty variable is unset for the SDK too.
-    if (variable !== undefined && fromEnv !== undefined && fromEnv !== '') check(variable, fromEnv);
-    return undefined;
-  };
-  return {
-    stack: pick('stack', STACK_ENV, stackName) ?? (env[STACK_ENV] || DEFAULT_STACK_NAME),
-    region: pick('region', 'AWS_REGION', regionName),
-    profile: pick('profile', undefined, profileName),
-    endpoint: pick('endpoint-url', 'AWS_ENDPOINT_URL', endpointUrl),
-    json: Boolean(values.json),
-  };
+function globalOptions(values: Record<string, string | boolean | undefined>, io: CliIo): GlobalOptions {
+  const target = locateStack({
+    flags: {
+      stack: values.stack as string | undefined,
+      region: values.region as string | undefined,
+      profile: values.profile as string | undefined,
+      endpointUrl: values['endpoint-url'] as string | undefined,
+      local: Boolean(values.local),
+    },
+    env: io.env,
+    cwd: io.cwd,
+    files: io.files,
+    packageRoot: packageRoot(),
+  });
+  return { ...target, json: Boolean(values.json) };
 }
 
 /** Exported for tests: the command, its positionals and flags, or a help/usage text. */

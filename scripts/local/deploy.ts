@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { LOCAL_STATE_FILE, localStackRecordText } from '../../cli/local-state';
 import { DEFAULT_STACK_NAME } from '../../lambdas/shared/defaults';
 import { DeployReporter } from './deploy-output';
 import { ACCOUNT, localstackEnv, REGION, ROOT } from './localstack';
@@ -202,6 +203,22 @@ export async function deployExampleStack(options: DeployOptions): Promise<void> 
   log(`${stackName} deployed in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
+/**
+ * Records the stack `npm start` deployed in `<root>/.local/local-stack.json`, where the CLI and the
+ * console find it from a new shell. Only this script's own run records: tests and the benchmark
+ * deploy other stack names through deployExampleStack and leave the record alone.
+ */
+export function recordLocalStack(
+  root: string,
+  deployed: { readonly endpoint: string; readonly region: string; readonly stackName: string },
+  now: Date = new Date(),
+): string {
+  const file = path.join(root, LOCAL_STATE_FILE);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, localStackRecordText(deployed, now));
+  return file;
+}
+
 // `tsx scripts/local/deploy.ts`: deploy to the LocalStack named by AWS_ENDPOINT_URL.
 if (require.main === module) {
   const endpoint = process.env.AWS_ENDPOINT_URL;
@@ -211,8 +228,17 @@ if (require.main === module) {
     );
     process.exit(2);
   }
-  deployExampleStack({ endpoint, stackName: process.env.SQS_JOBS_STACK }).catch((error: Error) => {
-    console.error(`[deploy] failed: ${error.message}`);
-    process.exit(1);
-  });
+  const stackName = process.env.SQS_JOBS_STACK || DEFAULT_STACK_NAME;
+  deployExampleStack({ endpoint, stackName })
+    .then(() => {
+      const region = process.env.AWS_REGION || REGION;
+      const file = recordLocalStack(ROOT, { endpoint, region, stackName });
+      console.log(
+        `[deploy] recorded ${stackName} at ${endpoint} in ${path.relative(ROOT, file)} for the CLI`,
+      );
+    })
+    .catch((error: Error) => {
+      console.error(`[deploy] failed: ${error.message}`);
+      process.exit(1);
+    });
 }

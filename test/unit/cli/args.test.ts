@@ -44,6 +44,8 @@ describe('argument parsing', () => {
     [['help', 'dlq', 'redrive'], /--rate <n>/],
     [['dlq', '--help'], /sqs-jobs dlq <subcommand>/],
     [['dlq', 'purge', '-h'], /--yes/],
+    [['--help'], /Finding the stack \(first that applies\):\n {2}1\. AWS as configured/],
+    [['stats', '--help'], /--local +The local stack npm start deployed/],
   ])('prints help for %j with exit 0', async (argv, pattern) => {
     // Act
     const result = await run(argv);

@@ -1,5 +1,5 @@
 /** Exit codes and messages for AWS failures, with the SDK clients mocked. */
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { toCliError } from '../../../cli/classify';
 import { EXIT } from '../../../cli/errors';
 import { DEFAULT_STACK_NAME } from '../../../lambdas/shared/defaults';
-import { CONFIG, mocks, resetMocks, run, serviceError } from './support/harness';
+import { CONFIG, mocks, NO_FILES, resetMocks, run, serviceError, someFiles } from './support/harness';
 
 beforeEach(resetMocks);
 
@@ -75,7 +75,8 @@ describe('AWS error paths', () => {
     expect(JSON.parse(result.stderr).error).toMatchObject({
       type: 'AwsError',
       exitCode: 5,
-      message: 'Cannot reach the AWS endpoint http://127.0.0.1:4599 (ECONNREFUSED)',
+      message:
+        'Cannot reach the AWS endpoint http://127.0.0.1:4599 (ECONNREFUSED; endpoint from --endpoint-url)',
     });
   });
 
@@ -234,6 +235,7 @@ describe('AWS error paths', () => {
         stderr += t;
       },
       env: { SQS_JOBS_STACK: 'FromEnv' },
+      files: NO_FILES,
     });
 
     // Assess
@@ -247,7 +249,12 @@ describe('AWS error paths', () => {
     const { main } = await import('../../../cli/main');
 
     // Act
-    await main(['status', 'j'], { stdout: () => undefined, stderr: () => undefined, env: {} });
+    await main(['status', 'j'], {
+      stdout: () => undefined,
+      stderr: () => undefined,
+      env: {},
+      files: NO_FILES,
+    });
 
     // Assess
     expect(mocks.cfn.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({
@@ -282,5 +289,101 @@ describe('finding the config output', () => {
     // Assess: it got as far as the ledger table named in the config.
     expect(result.code).toBe(EXIT.notFound);
     expect(result.stderr).toMatch(/No ledger record for job 'j1' in table ledger/);
+  });
+});
+
+describe('finding the stack (locateStack) from main', () => {
+  beforeEach(resetMocks);
+
+  const NOW = Date.parse('2026-03-01T12:00:00Z');
+  const STATE = '/x/.local/local-stack.json';
+  const recorded = (
+    text = JSON.stringify({
+      endpoint: 'http://127.0.0.1:4599',
+      region: 'eu-west-1',
+      stackName: 'SqsJobsExample',
+      deployedAt: '2026-03-01T11:00:00.000Z',
+    }),
+  ) => ({
+    env: { SQS_JOBS_LOCAL_STATE: STATE },
+    files: someFiles({ [STATE]: text }),
+  });
+
+  it('says, when no region is configured, which endpoint it used and everything it tried', async () => {
+    // Prepare
+    mocks.cfn.on(DescribeStacksCommand).rejects(new Error('Region is missing'));
+
+    // Act
+    const result = await run(['stats'], NOW, { cwd: '/somewhere' });
+
+    // Assess
+    expect(result.code).toBe(EXIT.aws);
+    expect(result.stderr).toMatch(
+      /No AWS region configured \(endpoint: AWS's own for the region; region: none given\)/,
+    );
+    expect(result.stderr).toContain(
+      'tried: flags (none); AWS environment (AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID unset; no ~/.aws/config or ~/.aws/credentials); local stack state (.local/local-stack.json not found in /somewhere and above, or ',
+    );
+    expect(result.stderr).toMatch(/— run npm start, or pass --local, or set AWS_REGION\n$/);
+  });
+
+  it('uses the recorded local stack with test credentials, saying so on stderr', async () => {
+    // Prepare
+    mocks.ddb.on(GetItemCommand).resolves({});
+
+    // Act
+    const result = await run(['status', 'j1'], NOW, recorded());
+
+    // Assess: it read the stack there and went on to the ledger.
+    expect(result.code).toBe(EXIT.notFound);
+    expect(result.stderr.split('\n')[0]).toBe(
+      'sqs-jobs: using the local stack from npm start at http://127.0.0.1:4599; pass --local to be explicit, or set AWS_REGION to use AWS',
+    );
+    expect(result.stderr).toMatch(/No ledger record for job 'j1'/);
+    const client = mocks.cfn.send.getCall(0).thisValue as CloudFormationClient;
+    expect(await client.config.credentials()).toMatchObject({ accessKeyId: 'test', secretAccessKey: 'test' });
+    expect(await client.config.region()).toBe('eu-west-1');
+    expect(await client.config.endpoint?.()).toMatchObject({ hostname: '127.0.0.1', port: 4599 });
+  });
+
+  it('keeps stderr to the JSON error with --json (no notice line)', async () => {
+    // Prepare
+    mocks.ddb.on(GetItemCommand).resolves({});
+
+    // Act
+    const result = await run(['status', 'j1', '--json'], NOW, recorded());
+
+    // Assess
+    expect(result.code).toBe(EXIT.notFound);
+    expect(JSON.parse(result.stderr).error.message).toMatch(/No ledger record for job 'j1'/);
+  });
+
+  it('names the recorded endpoint and region when LocalStack is not running', async () => {
+    // Prepare
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4599'), { code: 'ECONNREFUSED' });
+    mocks.cfn.on(DescribeStacksCommand).rejects(refused);
+
+    // Act
+    const result = await run(['stats', '--local'], NOW, recorded());
+
+    // Assess
+    expect(result.code).toBe(EXIT.aws);
+    expect(result.stderr).toContain(
+      `Cannot reach the AWS endpoint http://127.0.0.1:4599 (ECONNREFUSED; endpoint from recorded local stack state (${STATE}), region eu-west-1 from recorded local stack state (${STATE}))`,
+    );
+    expect(result.stderr).toMatch(/hint: Is LocalStack running at http:\/\/127.0.0.1:4599\? npm start/);
+    expect(result.stderr).toContain(`tried: flags (--local); AWS environment (`);
+  });
+
+  it('exits 2 naming a malformed record file, before any AWS call', async () => {
+    // Act
+    const result = await run(['stats'], NOW, recorded('{"endpoint": 1}'));
+
+    // Assess
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.stderr).toMatch(
+      /The local stack state \/x\/.local\/local-stack.json is not valid: "endpoint"/,
+    );
+    expect(mocks.cfn.commandCalls(DescribeStacksCommand)).toHaveLength(0);
   });
 });

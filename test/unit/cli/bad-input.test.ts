@@ -6,7 +6,7 @@ import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../cli/errors';
 import { main } from '../../../cli/main';
-import { mocks, resetMocks, run } from './support/harness';
+import { mocks, NO_FILES, resetMocks, run } from './support/harness';
 
 beforeEach(resetMocks);
 
@@ -121,6 +121,7 @@ describe('bad flag values', () => {
           stderr += t;
         },
         env: { [name]: value },
+        files: NO_FILES,
         sleep: async () => undefined,
       });
 
@@ -147,6 +148,7 @@ describe('bad flag values', () => {
         stdout: () => undefined,
         stderr: () => undefined,
         env: { AWS_ENDPOINT_URL: 'notaurl' },
+        files: NO_FILES,
         sleep: async () => undefined,
       },
     );

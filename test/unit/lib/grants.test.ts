@@ -766,6 +766,8 @@ async function cli(...argv: string[]): Promise<{ code: number; stderr: string }>
     },
     env: {},
     cwd: process.cwd(),
+    // No ~/.aws files and no recorded local stack: the machine's own must not change the target.
+    files: { readText: () => undefined, homeDir: '/home/nobody' },
     isTTY: false,
     now: () => Date.parse('2026-03-01T12:00:00Z'),
     sleep: async () => undefined,

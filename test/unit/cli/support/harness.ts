@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { CliIo } from '../../../../cli/io';
 import { main } from '../../../../cli/main';
 import {
   CONFIG_OUTPUT_DESCRIPTION,
@@ -77,7 +78,19 @@ export interface Run {
   readonly stderr: string;
 }
 
-export async function run(argv: string[], now = Date.parse('2026-03-01T12:00:00Z')): Promise<Run> {
+/** A file system with no files and a home without ~/.aws: the tests never see the machine's. */
+export const NO_FILES = { readText: () => undefined, homeDir: '/home/nobody' } as const;
+
+/** A file system holding just `files` (path → text). */
+export function someFiles(files: Record<string, string>, homeDir = '/home/nobody') {
+  return { readText: (file: string) => (Object.hasOwn(files, file) ? files[file] : undefined), homeDir };
+}
+
+export async function run(
+  argv: string[],
+  now = Date.parse('2026-03-01T12:00:00Z'),
+  io: Partial<CliIo> = {},
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -89,9 +102,11 @@ export async function run(argv: string[], now = Date.parse('2026-03-01T12:00:00Z
     },
     env: {},
     cwd: process.cwd(),
+    files: NO_FILES,
     isTTY: false,
     now: () => now,
     sleep: async () => undefined,
+    ...io,
   });
   return { code, stdout, stderr };
 }
