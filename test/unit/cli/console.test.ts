@@ -33,7 +33,13 @@ const CSRF = 'csrf-0123456789';
 
 function stackContext(): StackContext {
   return new StackContext(
-    { stack: DEFAULT_STACK_NAME, json: false },
+    {
+      stack: DEFAULT_STACK_NAME,
+      json: false,
+      source: 'aws',
+      shown: { stack: { value: DEFAULT_STACK_NAME, from: 'default' } },
+      tried: [],
+    },
     withDefaults({ env: {}, now: () => NOW, stdout: () => undefined, stderr: () => undefined }),
   );
 }
