@@ -22,16 +22,16 @@ const CONSOLE_JS = `'use strict';
   var every = Number(box.getAttribute('data-refresh-ms')) || 30000;
   var note = document.getElementById('series-note');
   var charts = {};
-  function draw(id, title, series, data) {
+  function draw(id, title, series, data, yRange) {
     var el = document.getElementById(id);
     if (!el) return;
-    var width = Math.max(280, el.clientWidth || 480);
+    var width = Math.max(280, (el.clientWidth || 480) - 24);
     if (charts[id]) { charts[id].setData(data); return; }
     charts[id] = new window.uPlot({
       title: title, width: width, height: 180,
       series: [{}].concat(series),
       axes: [{}, { size: 50 }],
-      scales: { x: { time: true } },
+      scales: yRange ? { x: { time: true }, y: { range: yRange } } : { x: { time: true } },
     }, data, el);
   }
   function refresh() {
@@ -46,8 +46,8 @@ const CONSOLE_JS = `'use strict';
           { label: 'failed', stroke: '#c62828', width: 2 },
         ], [s.at, s.succeeded, s.failed]);
         draw('chart-failures', 'Failure rate (%)', [
-          { label: 'failure rate %', stroke: '#c62828', width: 2, spanGaps: false },
-        ], [s.at, s.failureRate]);
+          { label: 'failure rate %', stroke: '#c62828', width: 2, spanGaps: false, points: { show: true, size: 6 } },
+        ], [s.at, s.failureRate], [0, 100]);
       })
       .catch(function (e) { if (note) note.textContent = 'charts unavailable: ' + e.message; });
   }

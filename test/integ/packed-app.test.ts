@@ -584,6 +584,48 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
     expect(callback.attempts).toBe(1);
   });
 
+  it("serves the console from the app's installed sqs-jobs bin: pages and their scripts, behind the token", async () => {
+    // Act: `npx sqs-jobs console` as the user runs it, from the installed package.
+    const child = spawn(
+      path.join(appDir, 'node_modules', '.bin', 'sqs-jobs'),
+      ['console', '--port', '0', '--stack', STACK, '--read-only'],
+      { cwd: appDir, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    try {
+      const url = await waitFor(
+        'the packed console to print its URL',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`console exited ${child.exitCode}: ${output}`);
+          return /^open: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/m.exec(output)?.[1];
+        },
+        { timeoutMs: 120_000, intervalMs: 200 },
+      );
+      const overview = await fetch(url);
+      const page = await overview.text();
+      const base = new URL(url);
+      const htmx = await fetch(`${base.origin}/assets/htmx.min.js${base.search}`);
+      const uplot = await fetch(`${base.origin}/assets/uPlot.iife.min.js${base.search}`);
+      const bare = await fetch(`${base.origin}/`);
+
+      // Assess
+      expect(overview.status, page).toBe(200);
+      expect(page).toContain('data-lane="default"');
+      expect(htmx.status).toBe(200);
+      expect(await htmx.text()).toContain('htmx');
+      expect(uplot.status).toBe(200);
+      expect(bare.status).toBe(403);
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+
   it('retries a job that fails once, and it succeeds on the second attempt', async () => {
     // Act
     const { jobId } = await client.enqueue('flaky-sync', { n: 7 });
