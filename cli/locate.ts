@@ -147,6 +147,13 @@ export function locateStack(input: LocateInput): StackTarget {
     if (!flags.local) return awsTarget(flag, vars, awsFiles, stackFromUser, tried);
   }
   const record = found.file ? readRecord(found.file, found.text as string) : undefined;
+  // Unasked (3), only a record of a LocalStack on this machine is used.
+  if (record && !flags.local && !isLoopback(record.endpoint)) {
+    tried.push(
+      `local stack state (${record.file}: not used without --local, its endpoint ${record.endpoint} is not on this machine)`,
+    );
+    return awsTarget(flag, vars, awsFiles, stackFromUser, tried);
+  }
   if (record)
     tried.push(`local stack state (${record.file}, deployed ${record.deployedAt || 'at an unknown time'})`);
   const recorded = `recorded local stack state (${record?.file})`;
@@ -326,8 +333,10 @@ function findRecordFile(input: LocateInput): FoundRecord {
       ? { missing: `${LOCAL_STATE_ENV}=${named} not found` }
       : { file: named, text, missing: '' };
   }
+  // Up to, not into, the home directory: ~/.local is the XDG data folder, not a project's.
+  const home = input.files.homeDir ? path.resolve(input.files.homeDir) : undefined;
   const dirs: string[] = [];
-  for (let dir = path.resolve(input.cwd); ; dir = path.dirname(dir)) {
+  for (let dir = path.resolve(input.cwd); dir !== home; dir = path.dirname(dir)) {
     dirs.push(dir);
     if (path.dirname(dir) === dir) break;
   }
@@ -353,4 +362,16 @@ function readRecord(file: string, text: string): LocalStackRecord & { readonly f
     stackName: stackName(`${file} "stackName"`, record.stackName),
     file,
   };
+}
+
+/** Whether an endpoint URL names this machine (127.0.0.0/8, ::1, localhost, localhost.localstack.cloud). */
+function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+  return (
+    host === 'localhost' ||
+    host === '::1' ||
+    /^127\.\d+\.\d+\.\d+$/.test(host) ||
+    host === 'localhost.localstack.cloud' ||
+    host.endsWith('.localhost')
+  );
 }

@@ -1,7 +1,7 @@
 /** `dlq list <lane>`: what is dead and why, without consuming or reordering the DLQ. */
 import type { JobRecord } from '../../lambdas/shared/contract';
 import type { Lane, StackContext } from '../context';
-import { failureAttributes, receiveMessages, release } from '../dlq';
+import { failureAttributes, matchesId, receiveMessages, release } from '../dlq';
 import { wholeNumber } from '../flags';
 import { clip, json, table } from '../render';
 import { attributes } from '../stats';
@@ -9,6 +9,8 @@ import type { CommandSpec } from './types';
 
 /** Every message read stays hidden until released: a bound keeps one listing from hiding a whole DLQ. */
 const MAX_LIMIT = 10_000;
+/** How many messages a search for one job looks through at most. */
+const FIND_LIMIT = 10_000;
 
 export interface DlqEntry {
   readonly jobId?: string;
@@ -78,18 +80,30 @@ export async function readDlq(
   stack: StackContext,
   laneName: string,
   limit: number,
-): Promise<{ lane: Lane; depth: number; items: DlqItem[] }> {
+  find?: string,
+): Promise<{ lane: Lane; depth: number; items: DlqItem[]; scanned: number }> {
   const lane = await stack.lane(laneName);
   const client = await stack.jobClient();
   const { ApproximateNumberOfMessages: depth } = await attributes(stack, lane.dlqUrl, [
     'ApproximateNumberOfMessages',
   ]);
-  const messages = await receiveMessages(stack.clients.sqs, lane.dlqUrl, { limit });
-  await release(stack.clients.sqs, lane.dlqUrl, messages);
+  // With `find` (a job id or message id): look through up to FIND_LIMIT messages for that one.
+  const seen = await receiveMessages(
+    stack.clients.sqs,
+    lane.dlqUrl,
+    find === undefined ? { limit } : { limit: FIND_LIMIT, until: (m) => matchesId(m, find) },
+  );
+  await release(stack.clients.sqs, lane.dlqUrl, seen);
+  const messages = find === undefined ? seen : seen.filter((m) => matchesId(m, find));
   const records = await mapLimit(messages, 8, (m) =>
     m.jobId ? client.getJob(m.jobId).catch(() => undefined) : Promise.resolve(undefined),
   );
-  return { lane, depth, items: messages.map((m, i) => ({ ...entry(m, records[i]), body: m.body })) };
+  return {
+    lane,
+    depth,
+    items: messages.map((m, i) => ({ ...entry(m, records[i]), body: m.body })),
+    scanned: seen.length,
+  };
 }
 
 function entry(m: Parameters<typeof failureAttributes>[0], record: JobRecord | undefined): DlqEntry {

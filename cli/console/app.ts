@@ -4,7 +4,8 @@
  * operation (retryDlqJob, deleteDlqJob, startRedrive, purgeDlq, JobClient.cancel), behind a
  * confirmation page that names what will happen and a POST carrying the CSRF token.
  */
-import { Hono } from 'hono';
+import { randomBytes } from 'node:crypto';
+import { type Context, Hono } from 'hono';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../lambdas/client/validate-options';
 import { isJobType, JOB_TYPE_RULE } from '../../lambdas/shared/checks';
 import {
@@ -14,6 +15,7 @@ import {
   LIMIT_ITEM_PREFIX,
 } from '../../lambdas/shared/contract';
 import { jobIdForKey, MAX_JOB_ID_LENGTH } from '../../lambdas/shared/envelope';
+import { isJobsError } from '../../lambdas/shared/errors';
 import { toCliError } from '../classify';
 import { readDlq } from '../commands/dlq-list';
 import { purgeDlq } from '../commands/dlq-purge';
@@ -21,7 +23,7 @@ import { startRedrive } from '../commands/dlq-redrive';
 import { deleteDlqJob, retryDlqJob } from '../commands/dlq-retry';
 import { listSchedules } from '../commands/schedules';
 import type { StackContext } from '../context';
-import { EXIT } from '../errors';
+import { CliError, EXIT } from '../errors';
 import { gatherStats, laneAlarmState } from '../stats';
 import type { Asset } from './assets';
 import { gatherSeries, type Series } from './data';
@@ -59,7 +61,21 @@ export interface ConsoleAppOptions {
   readonly target: string;
   /** DLQ messages shown per page. */
   readonly dlqLimit?: number;
+  /** One line per change made and per unexpected error, for the terminal. @default - none */
+  readonly log?: (line: string) => void;
 }
+
+/** What a change did, shown on its outcome page. */
+interface Outcome {
+  readonly title: string;
+  readonly lines: readonly string[];
+  readonly links: readonly (readonly [string, string])[];
+  readonly active: string;
+  readonly ok?: boolean;
+}
+
+/** Outcome pages kept for GET after their change's redirect. */
+const KEPT_OUTCOMES = 100;
 
 /** A user error on a console form: 400 with a message naming the field, the allowed values and the value. */
 class FormError extends Error {}
@@ -71,6 +87,7 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
   const { stack, token, csrf, readOnly } = options;
   const hosts = loopbackHosts(options.port);
   const dlqLimit = options.dlqLimit ?? 100;
+  const log = options.log ?? (() => undefined);
   const app = new Hono();
   let lanes: readonly string[] = [];
   const view = (): ViewContext => ({
@@ -128,22 +145,18 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
   });
 
   app.onError((error, c) => {
-    if (error instanceof FormError) {
-      return c.html(errorPage(view(), 'Bad input', error.message), 400);
+    const problem =
+      error instanceof FormError
+        ? { status: 400 as const, message: error.message, hint: undefined }
+        : describeError(error, stack);
+    if (problem.status >= 500 || problem.status === 409) {
+      log(`${c.req.method} ${c.req.path}: ${problem.status} ${problem.message}`);
     }
-    const cli = toCliError(error, stack.errorContext());
-    const status =
-      cli.exitCode === EXIT.notFound
-        ? 404
-        : cli.exitCode === EXIT.usage || cli.exitCode === EXIT.validation
-          ? 400
-          : cli.exitCode === EXIT.failure
-            ? 409
-            : 502;
-    return c.html(
-      errorPage(view(), status === 404 ? 'Not found' : 'It did not work', cli.message, cli.hint),
-      status,
-    );
+    if (c.req.path.startsWith('/api/'))
+      return c.json({ error: problem.message, hint: problem.hint }, problem.status);
+    const title =
+      problem.status === 404 ? 'Not found' : problem.status === 400 ? 'Bad input' : 'It did not work';
+    return c.html(errorPage(view(), title, problem.message, problem.hint), problem.status);
   });
 
   app.get('/assets/:name', (c) => {
@@ -287,22 +300,31 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
     const jobId = checkJobId(c.req.param('id'));
     const client = await stack.jobClient();
     const result = await client.cancel(jobId);
-    return c.html(
-      resultPage(
-        view(),
-        result.outcome === 'already-finished' ? 'Nothing to cancel' : 'Cancelled',
-        [result.message, `Ledger status now: ${result.status}.`],
-        [['Open the job', href(view(), `/jobs/${encodeURIComponent(jobId)}`)]],
-        'jobs',
-        result.outcome !== 'already-finished',
-      ),
-    );
+    log(`cancel ${jobId}: ${result.outcome} (${result.status})`);
+    return done(c, {
+      title: result.outcome === 'already-finished' ? 'Nothing to cancel' : 'Cancelled',
+      lines: [result.message, `Ledger status now: ${result.status}.`],
+      links: [['Open the job', href(view(), `/jobs/${encodeURIComponent(jobId)}`)]],
+      active: 'jobs',
+      ok: result.outcome !== 'already-finished',
+    });
   });
 
   // ------------------------------------------------------------ DLQs
   app.get('/dlq/:lane', async (c) => {
-    const { lane, depth, items } = await readDlq(stack, c.req.param('lane'), dlqLimit);
-    return c.html(dlqPage(view(), lane.name, depth, items, dlqLimit));
+    const job = (c.req.query('job') ?? '').trim();
+    const find = job === '' ? undefined : checkJobId(job);
+    const { lane, depth, items, scanned } = await readDlq(stack, c.req.param('lane'), dlqLimit, find);
+    return c.html(
+      dlqPage(
+        view(),
+        lane.name,
+        depth,
+        items,
+        dlqLimit,
+        find === undefined ? undefined : { id: find, scanned },
+      ),
+    );
   });
 
   app.get('/dlq/:lane/confirm', async (c) => {
@@ -399,71 +421,95 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
     const form = await c.req.parseBody();
     const id = checkJobId(String(form.id ?? ''));
     const result = await retryDlqJob(stack, c.req.param('lane'), id);
-    const lines = [
-      `Job ${result.jobId ?? id} was sent back to the ${result.lane} lane (message ${result.messageId ?? '?'}) and deleted from its DLQ.`,
-      `Its ledger status is ${result.ledgerStatus ?? 'unknown'} until a consumer claims it.`,
-    ];
+    log(`dlq retry ${result.lane} ${result.jobId ?? id}: sent as ${result.messageId ?? '?'}`);
     const links: [string, string][] = [
       ['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(result.lane)}`)],
     ];
     if (result.jobId)
       links.unshift(['Follow the job', href(view(), `/jobs/${encodeURIComponent(result.jobId)}`)]);
-    return c.html(resultPage(view(), 'Retried', lines, links, 'dlq'));
+    return done(c, {
+      title: 'Retried',
+      lines: [
+        `Job ${result.jobId ?? id} was sent back to the ${result.lane} lane (message ${result.messageId ?? '?'}) and deleted from its DLQ.`,
+        `Its ledger status is ${result.ledgerStatus ?? 'unknown'} until a consumer claims it.`,
+      ],
+      links,
+      active: 'dlq',
+    });
   });
 
   app.post('/dlq/:lane/delete', async (c) => {
     const form = await c.req.parseBody();
     const id = checkJobId(String(form.id ?? ''));
     const result = await deleteDlqJob(stack, c.req.param('lane'), id);
-    return c.html(
-      resultPage(
-        view(),
-        'Deleted',
-        [
-          `The message of job ${result.jobId ?? id} was deleted from the ${result.lane} DLQ. The ledger keeps it as DEAD.`,
-        ],
-        [['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(result.lane)}`)]],
-        'dlq',
-      ),
-    );
+    log(`dlq delete ${result.lane} ${result.jobId ?? id}`);
+    return done(c, {
+      title: 'Deleted',
+      lines: [
+        `The message of job ${result.jobId ?? id} was deleted from the ${result.lane} DLQ. The ledger keeps it as DEAD.`,
+      ],
+      links: [['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(result.lane)}`)]],
+      active: 'dlq',
+    });
   });
 
   app.post('/dlq/:lane/redrive', async (c) => {
     const started = await startRedrive(stack, c.req.param('lane'));
     const lane = started.lane.name;
-    const lines =
-      started.status === 'EMPTY'
-        ? [`The ${lane} DLQ is empty: nothing to redrive.`]
-        : [
-            `A move task (${started.handle ?? 'no handle'}) is moving about ${started.depth} message(s) from the ${lane} DLQ back to the lane.`,
-          ];
-    return c.html(
-      resultPage(
-        view(),
-        started.status === 'EMPTY' ? 'Nothing to redrive' : 'Redrive started',
-        lines,
-        [
-          ['Overview', href(view(), '/')],
-          ['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(lane)}`)],
-        ],
-        'dlq',
-      ),
+    log(
+      `dlq redrive ${lane}: ${started.status}${started.status === 'RUNNING' ? ` (${started.handle})` : ''}`,
     );
+    return done(c, {
+      title: started.status === 'EMPTY' ? 'Nothing to redrive' : 'Redrive started',
+      lines:
+        started.status === 'EMPTY'
+          ? [`The ${lane} DLQ is empty: nothing to redrive.`]
+          : [
+              `A move task (${started.handle ?? 'no handle'}) is moving about ${started.depth} message(s) from the ${lane} DLQ back to the lane.`,
+            ],
+      links: [
+        ['Overview', href(view(), '/')],
+        ['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(lane)}`)],
+      ],
+      active: 'dlq',
+    });
   });
 
   app.post('/dlq/:lane/purge', async (c) => {
     const result = await purgeDlq(stack, c.req.param('lane'));
-    return c.html(
-      resultPage(
-        view(),
-        'Purged',
-        [
-          `The ${result.lane} DLQ was purged (about ${result.approximateMessages} message(s)). The ledger keeps the jobs as DEAD.`,
-        ],
-        [['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(result.lane)}`)]],
-        'dlq',
-      ),
-    );
+    log(`dlq purge ${result.lane}: about ${result.approximateMessages} message(s)`);
+    return done(c, {
+      title: 'Purged',
+      lines: [
+        `The ${result.lane} DLQ was purged (about ${result.approximateMessages} message(s)). The ledger keeps the jobs as DEAD.`,
+      ],
+      links: [['Back to the DLQ', href(view(), `/dlq/${encodeURIComponent(result.lane)}`)]],
+      active: 'dlq',
+    });
+  });
+
+  // A change answers with a redirect to its outcome (POST, redirect, GET): reloading the outcome
+  // page, or a browser restoring its tabs, shows it again and changes nothing.
+  const outcomes = new Map<string, Outcome>();
+  function done(c: Context, outcome: Outcome): Response {
+    const id = randomBytes(12).toString('base64url');
+    outcomes.set(id, outcome);
+    while (outcomes.size > KEPT_OUTCOMES) outcomes.delete(outcomes.keys().next().value as string);
+    return c.redirect(href(view(), `/done/${id}`), 303);
+  }
+  app.get('/done/:id', (c) => {
+    const o = outcomes.get(c.req.param('id'));
+    if (!o) {
+      return c.html(
+        errorPage(
+          view(),
+          'Gone',
+          `The console keeps the outcomes of its last ${KEPT_OUTCOMES} changes; this one is not among them.`,
+        ),
+        404,
+      );
+    }
+    return c.html(resultPage(view(), o.title, o.lines, o.links, o.active, o.ok ?? true));
   });
 
   // ------------------------------------------------------------ schedules
@@ -490,4 +536,28 @@ function checkJobId(id: string): string {
     );
   }
   return id;
+}
+
+/**
+ * The HTTP status for what an action threw: 404 for an unknown lane, job or stack; 400 for bad
+ * input; 409 for a known conflict (a move task already running, a retry sent but not deleted); 502
+ * for AWS refusing or failing; 500 for anything unexpected (a bug: logged).
+ */
+function describeError(
+  error: unknown,
+  stack: StackContext,
+): { status: 400 | 404 | 409 | 500 | 502; message: string; hint?: string } {
+  const known = error instanceof CliError || isJobsError(error);
+  const cli = toCliError(error, stack.errorContext());
+  const status =
+    cli.exitCode === EXIT.notFound
+      ? 404
+      : cli.exitCode === EXIT.usage || cli.exitCode === EXIT.validation
+        ? 400
+        : cli.exitCode === EXIT.aws
+          ? 502
+          : known
+            ? 409
+            : 500;
+  return { status, message: cli.message, hint: cli.hint };
 }

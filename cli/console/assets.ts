@@ -36,7 +36,12 @@ const CONSOLE_JS = `'use strict';
   }
   function refresh() {
     fetch(url, { headers: { Accept: 'application/json' } })
-      .then(function (r) { return r.json(); })
+      .then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
+          return body;
+        });
+      })
       .then(function (s) {
         if (note) note.textContent = s.note || '';
         box.setAttribute('data-source', s.source);

@@ -22,6 +22,8 @@ export interface ConsoleOptions {
   readonly refreshSeconds: number;
   readonly target: string;
   readonly dlqLimit?: number;
+  /** One line per change made and per unexpected error. */
+  readonly log?: (line: string) => void;
 }
 
 export interface RunningConsole {

@@ -191,7 +191,7 @@ ${table}`,
   );
 }
 
-const FINAL = new Set(['SUCCEEDED', 'DEAD', 'CANCELLED']);
+const FINAL = new Set(['SUCCEEDED', 'CANCELLED']);
 const CANCELLABLE = new Set(['ENQUEUED', 'RUNNING', 'FAILED', '']);
 
 export function jobPage(ctx: ViewContext, record: JobRecord): Html {
@@ -200,9 +200,12 @@ export function jobPage(ctx: ViewContext, record: JobRecord): Html {
 
 /** The job's details; polls itself until the job is finished. */
 export function jobFragment(ctx: ViewContext, r: JobRecord): Html {
+  // SUCCEEDED and CANCELLED are for good; a DEAD job may be retried from its DLQ, and a job with
+  // no record yet may get one, so those keep polling, more slowly.
   const live = !FINAL.has(r.status ?? '');
+  const every = r.status === 'DEAD' || r.status === undefined ? 5 : 2;
   const poll = live
-    ? html` hx-get="${href(ctx, `/fragments/jobs/${encodeURIComponent(r.jobId)}`)}" hx-trigger="every 2s" hx-swap="outerHTML"`
+    ? html` hx-get="${href(ctx, `/fragments/jobs/${encodeURIComponent(r.jobId)}`)}" hx-trigger="every ${every}s" hx-swap="outerHTML"`
     : '';
   const row = (k: string, v: unknown) =>
     v === undefined || v === null || v === ''
@@ -214,7 +217,7 @@ export function jobFragment(ctx: ViewContext, r: JobRecord): Html {
       : '';
   const dead =
     r.status === 'DEAD' && r.lane
-      ? html`<p class="notice">This job is dead. Its message, if still there, is in the <a href="${href(ctx, `/dlq/${encodeURIComponent(r.lane)}`)}">${r.lane} DLQ</a>, where you can retry it.</p>`
+      ? html`<p class="notice">This job is dead. Its message, unless it was retried, deleted or purged, is in the <a href="${href(ctx, `/dlq/${encodeURIComponent(r.lane)}`)}">${r.lane} DLQ</a>, where you can retry it.</p>`
       : '';
   const missing =
     r.status === undefined
@@ -222,7 +225,7 @@ export function jobFragment(ctx: ViewContext, r: JobRecord): Html {
       : '';
   return html`<section id="job" data-status="${r.status ?? ''}"${poll}>
 ${missing}
-<p>${badge(r.status)} ${r.status === 'RUNNING' && r.cancelRequestedAt ? html`<span class="muted">cancel requested at ${r.cancelRequestedAt}: it stops at its next heartbeat</span>` : ''}${live ? html` <span class="muted">(updates live)</span>` : ''}</p>
+<p>${badge(r.status)} ${r.status === 'RUNNING' && r.cancelRequestedAt ? html`<span class="muted">cancel requested at ${r.cancelRequestedAt}: it stops at its next heartbeat</span>` : ''}${live ? html` <span class="muted">(updates every ${every} s)</span>` : ''}</p>
 ${dead}${cancel}
 <dl class="kv">
 ${row('Job id', r.jobId)}${row('Type', r.type)}${row('Lane', r.lane)}${row('Attempts', r.attempts)}
@@ -253,6 +256,7 @@ export function dlqPage(
   depth: number,
   items: readonly DlqItem[],
   limit: number,
+  find?: { readonly id: string; readonly scanned: number },
 ): Html {
   const tabs = html`<p>${ctx.lanes.map((l) =>
     l === lane
@@ -277,7 +281,17 @@ export function dlqPage(
     `Dead letters: ${lane}`,
     'dlq',
     html`${tabs}
-<p>About <strong id="dlq-depth">${depth}</strong> message(s) in the ${lane} DLQ; ${items.length} shown (at most ${limit}). Reading them leaves the DLQ as it was.</p>
+<form class="lookup" method="get" action="/dlq/${lane}">
+<input type="hidden" name="token" value="${ctx.token}">
+<label>Find a job in this DLQ <input name="job" size="44" value="${find?.id ?? ''}" placeholder="job id or SQS message id"></label>
+<button type="submit" id="find">Find</button>
+${find ? html`<a class="button secondary" href="${href(ctx, `/dlq/${encodeURIComponent(lane)}`)}">Show all</a>` : ''}
+</form>
+<p>About <strong id="dlq-depth">${depth}</strong> message(s) in the ${lane} DLQ; ${
+      find
+        ? `${items.length ? 'found' : 'not found'} after looking at ${find.scanned} message(s)`
+        : `${items.length} shown (at most ${limit})`
+    }. Reading them leaves the DLQ as it was.</p>
 ${laneActions}
 <table id="dlq"><thead><tr><th>Job</th><th>Type</th><th class="num">Attempts</th><th>Reason</th><th>First failure</th><th>Last failure</th><th></th></tr></thead><tbody>
 ${items.map(

@@ -149,7 +149,7 @@ Where to look next
   a job:      npm run cli -- status <jobId>
   lanes:      npm run cli -- stats
   DLQ:        npm run cli -- dlq list default   then   npm run cli -- dlq redrive default
-  web UI:     npm run console   (web UI)
+  web UI:     npm run console   (lanes, jobs, DLQs, schedules: retry or delete the dead jobs there)
   stop:       bash scripts/localstack/down.sh
 The CLI finds this stack from any shell through .local/local-stack.json; where AWS is configured
 (AWS_REGION, AWS_PROFILE, ~/.aws/config) add --local: npm run cli -- stats --local`);

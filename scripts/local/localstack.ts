@@ -63,6 +63,12 @@ export function localstackEnv(endpoint: string): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
     CDK_DEFAULT_ACCOUNT: process.env.CDK_DEFAULT_ACCOUNT ?? ACCOUNT,
     CDK_DEFAULT_REGION: process.env.CDK_DEFAULT_REGION ?? REGION,
+    // cdklocal drops every AWS_* variable it does not know (but AWS_ENDPOINT_URL*) before it runs
+    // cdk, so the SDK switch of scripts/node-env.sh must be allow-listed to reach cdk and the app.
+    AWS_ENVAR_ALLOWLIST: [
+      ...(process.env.AWS_ENVAR_ALLOWLIST ?? '').split(',').filter(Boolean),
+      'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
+    ].join(','),
   };
 }
 

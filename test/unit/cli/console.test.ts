@@ -24,7 +24,7 @@ import { startConsole } from '../../../cli/console/server';
 import { StackContext } from '../../../cli/context';
 import { withDefaults } from '../../../cli/io';
 import { DEFAULT_STACK_NAME } from '../../../lambdas/shared/defaults';
-import { body, CONFIG, mocks, resetMocks } from './support/harness';
+import { body, CONFIG, mocks, resetMocks, serviceError } from './support/harness';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const PORT = 4680;
@@ -224,16 +224,73 @@ describe('console pages', () => {
     // Act
     const confirm = await (await get(a, withToken('/dlq/default/confirm?action=retry&id=j1'))).text();
     const done = await post(a, withToken('/dlq/default/retry'), { id: 'j1', csrf: CSRF });
+    const outcome = done.headers.get('location') ?? '';
+    const shown = await get(a, outcome);
+    const reloaded = await get(a, outcome);
 
-    // Assess
+    // Assess: the change redirects to its outcome; showing that again changes nothing.
     expect(confirm).toContain('Job j1 is sent from the default DLQ back to the default lane');
     expect(confirm).toContain(`name="csrf" value="${CSRF}"`);
-    expect(done.status).toBe(200);
-    expect(await done.text()).toContain('Job j1 was sent back to the default lane (message sent-1)');
+    expect(done.status).toBe(303);
+    expect(outcome).toMatch(/^\/done\/[\w-]+\?token=/);
+    expect(await shown.text()).toContain('Job j1 was sent back to the default lane (message sent-1)');
+    expect(reloaded.status).toBe(200);
+    expect(mocks.sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
     const sent = mocks.sqs.commandCalls(SendMessageCommand)[0].args[0].input;
     expect(sent).toMatchObject({ QueueUrl: CONFIG.lanes.default.queueUrl, MessageBody: body('j1') });
     const deleted = mocks.sqs.commandCalls(DeleteMessageCommand)[0].args[0].input;
     expect(deleted).toMatchObject({ QueueUrl: CONFIG.lanes.default.dlqUrl, ReceiptHandle: 'r-j1' });
+  });
+
+  it('finds one job in a DLQ by id, looking past the messages before it, and releases them all', async () => {
+    // Prepare
+    dlqWith({ id: 'a' }, { id: 'b' }, { id: 'c' });
+    const { app: a } = app();
+
+    // Act
+    const page = await (await get(a, withToken('/dlq/default?job=b'))).text();
+
+    // Assess
+    expect(page).toContain('data-job-id="b"');
+    expect(page).not.toContain('data-job-id="a"');
+    expect(page).toContain('found after looking at 3 message(s)');
+    const released = mocks.sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0].args[0].input;
+    expect(released.Entries?.map((e) => e.ReceiptHandle)).toEqual(['r-a', 'r-b', 'r-c']);
+  });
+
+  it('answers an unexpected failure with 500 and logs it, and AWS refusing with 502', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const stack = stackContext();
+    const a = createConsoleApp({
+      stack,
+      token: TOKEN,
+      csrf: CSRF,
+      readOnly: false,
+      port: PORT,
+      assets: loadAssets(),
+      metricsNamespace: 'SqsJobs',
+      refreshSeconds: 5,
+      target: 't',
+      log: (line) => lines.push(line),
+    });
+    mocks.ddb
+      .on(GetItemCommand)
+      .rejects(new TypeError("Cannot read properties of undefined (reading 'Item')"));
+    mocks.sqs
+      .on(GetQueueAttributesCommand)
+      .rejects(serviceError('AccessDenied', 'not authorized to GetQueueAttributes', 403));
+
+    // Act
+    const job = await get(a, withToken('/jobs/j1'));
+    const dlq = await get(a, withToken('/dlq/default'));
+
+    // Assess
+    expect(job.status).toBe(500);
+    expect(dlq.status).toBe(502);
+    expect(await dlq.text()).toContain('not authorized');
+    expect(lines.some((l) => l.startsWith('GET /jobs/j1: 500'))).toBe(true);
+    stack.destroy();
   });
 
   it('names the field, the allowed values and the value given for bad input', async () => {

@@ -41,6 +41,38 @@ describe('locateStack', () => {
     });
   });
 
+  describe('where a record is looked for, and which is used unasked', () => {
+    it('does not climb into the home directory (~/.local is not a project folder)', () => {
+      // Prepare: a record in ~/.local, the command run from a folder under home
+      const files = someFiles({ [`${HOME}/.local/local-stack.json`]: RECORD }, HOME);
+
+      // Act
+      const target = locateStack(input({ cwd: `${HOME}/projects/app`, files }));
+
+      // Assess
+      expect(target.source).toBe('aws');
+      expect(target.endpoint).toBeUndefined();
+    });
+
+    it('uses a record whose endpoint is not on this machine only with --local', () => {
+      // Prepare
+      const remote = JSON.stringify({ ...JSON.parse(RECORD), endpoint: 'http://10.1.2.3:4566' });
+      const files = someFiles({ [RECORD_FILE]: remote }, HOME);
+
+      // Act
+      const unasked = locateStack(input({ files }));
+      const asked = locateStack(input({ files, flags: { local: true } }));
+
+      // Assess
+      expect(unasked.source).toBe('aws');
+      expect(unasked.endpoint).toBeUndefined();
+      expect(unasked.tried[2]).toContain(
+        'not used without --local, its endpoint http://10.1.2.3:4566 is not on this machine',
+      );
+      expect(asked).toMatchObject({ source: 'local', endpoint: 'http://10.1.2.3:4566' });
+    });
+  });
+
   describe('AWS as configured comes first', () => {
     it.each([
       ['AWS_REGION', { AWS_REGION: 'eu-central-1' }],

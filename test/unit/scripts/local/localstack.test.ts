@@ -78,4 +78,19 @@ describe('localstackEnv', () => {
     });
     expect(env.CDK_DEFAULT_ACCOUNT).toBe(process.env.CDK_DEFAULT_ACCOUNT ?? '000000000000');
   });
+
+  it("allow-lists the SDK's Node-version switch, which cdklocal would strip like every unknown AWS_* variable", async () => {
+    const { localstackEnv } = await import('../../../../scripts/local/localstack');
+    const { configureEnvironment } = require('aws-cdk-local/src') as {
+      configureEnvironment: (env: Record<string, string>, allowList: string) => void;
+    };
+    const env: Record<string, string> = {
+      ...localstackEnv('http://127.0.0.1:4566'),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_SOMETHING_ELSE: 'x',
+    };
+    configureEnvironment(env, env.AWS_ENVAR_ALLOWLIST);
+    expect(env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
+    expect(env.AWS_SOMETHING_ELSE).toBeUndefined();
+  });
 });
