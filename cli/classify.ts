@@ -18,6 +18,8 @@ export interface ErrorContext {
   readonly tried?: readonly string[];
   /** LocalStack, chosen by --local ('local') or by the record npm start left ('recorded'). */
   readonly local?: 'local' | 'recorded';
+  /** AWS was configured (flags, variables or ~/.aws files): the ways out then leave AWS_REGION alone. */
+  readonly awsConfigured?: boolean;
 }
 
 const NETWORK_CODES = new Set([
@@ -212,7 +214,11 @@ function originText(ctx: ErrorContext): string {
  */
 function withTried(ctx: ErrorContext, hint: string): string {
   if (!ctx.tried?.length) return hint;
-  const ways = ctx.local ? '' : ' — run npm start, or pass --local, or set AWS_REGION';
+  const ways = ctx.local
+    ? ''
+    : ctx.awsConfigured
+      ? ' — for the local stack npm start deployed, pass --local'
+      : ' — run npm start, or pass --local, or set AWS_REGION';
   return `${hint}\ntried: ${ctx.tried.join('; ')}${ways}`;
 }
 

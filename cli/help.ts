@@ -32,10 +32,10 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 /** The order locateStack (./locate) follows, for the main help. */
 export const FINDING_HELP = [
   'Finding the stack (first that applies):',
-  '  1. AWS as configured: --region / --profile / --endpoint-url, or AWS_ENDPOINT_URL, AWS_REGION,',
-  '     AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws/config or ~/.aws/credentials',
+  '  1. AWS as configured, unless --local is given: --region / --profile / --endpoint-url, or',
+  '     AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws files',
   '  2. --local: the stack npm start recorded in .local/local-stack.json (searched from the current',
-  '     directory upward, then in this package; or SQS_JOBS_LOCAL_STATE), else LocalStack at',
+  '     directory up to your home, then in this package; or SQS_JOBS_LOCAL_STATE), else LocalStack at',
   '     LOCALSTACK_ENDPOINT or http://127.0.0.1:4566, region us-east-1, test credentials',
   '  3. nothing of 1 configured and a recorded local stack exists: that stack (said on stderr)',
   `  Stack name: --stack, else SQS_JOBS_STACK, else the recorded one, else ${DEFAULT_STACK_NAME}`,

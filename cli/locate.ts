@@ -81,6 +81,8 @@ export interface StackTarget {
   readonly tried: readonly string[];
   /** One line for stderr when the recorded local stack was chosen without being asked for. */
   readonly notice?: string;
+  /** Whether flags, AWS's variables or ~/.aws files configure AWS (only for source 'aws'). */
+  readonly awsConfigured?: boolean;
 }
 
 export interface Origin {
@@ -139,12 +141,12 @@ export function locateStack(input: LocateInput): StackTarget {
     tried.push(
       `local stack state (${found.file ? `${found.file}: not used, AWS is configured; pass --local to use it` : found.missing})`,
     );
-    return awsTarget(flag, vars, awsFiles, stackFromUser, tried);
+    return awsTarget(flag, vars, awsFiles, stackFromUser, tried, awsConfigured);
   }
   if (!found.file) {
     tried.push(`local stack state (${found.missing})`);
     // 4. Nothing to go on: the SDK's chain, whose error then lists what was tried.
-    if (!flags.local) return awsTarget(flag, vars, awsFiles, stackFromUser, tried);
+    if (!flags.local) return awsTarget(flag, vars, awsFiles, stackFromUser, tried, awsConfigured);
   }
   const record = found.file ? readRecord(found.file, found.text as string) : undefined;
   // Unasked (3), only a record of a LocalStack on this machine is used.
@@ -152,7 +154,7 @@ export function locateStack(input: LocateInput): StackTarget {
     tried.push(
       `local stack state (${record.file}: not used without --local, its endpoint ${record.endpoint} is not on this machine)`,
     );
-    return awsTarget(flag, vars, awsFiles, stackFromUser, tried);
+    return awsTarget(flag, vars, awsFiles, stackFromUser, tried, awsConfigured);
   }
   if (record)
     tried.push(`local stack state (${record.file}, deployed ${record.deployedAt || 'at an unknown time'})`);
@@ -230,6 +232,7 @@ export function targetErrorContext(target: StackTarget, env: LocateInput['env'])
     regionFrom: shown.region?.from,
     tried,
     local: source === 'aws' ? undefined : source,
+    awsConfigured: target.awsConfigured,
   };
 }
 
@@ -283,6 +286,7 @@ function awsTarget(
   awsFiles: readonly AwsFile[],
   stackFromUser: Origin | undefined,
   tried: string[],
+  configured: boolean,
 ): StackTarget {
   const configFile = awsFiles.find((f) => f.exists);
   const region: Origin | undefined = flag.region
@@ -314,6 +318,7 @@ function awsTarget(
       endpoint,
     },
     tried,
+    awsConfigured: configured,
   };
 }
 

@@ -327,6 +327,21 @@ describe('finding the stack (locateStack) from main', () => {
     expect(result.stderr).toMatch(/— run npm start, or pass --local, or set AWS_REGION\n$/);
   });
 
+  it('does not tell a user whose AWS is configured to set AWS_REGION', async () => {
+    // Prepare
+    mocks.cfn
+      .on(DescribeStacksCommand)
+      .rejects(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
+
+    // Act
+    const result = await run(['stats'], NOW, { cwd: '/somewhere', env: { AWS_REGION: 'eu-central-1' } });
+
+    // Assess
+    expect(result.code).toBe(EXIT.aws);
+    expect(result.stderr).toMatch(/— for the local stack npm start deployed, pass --local\n$/);
+    expect(result.stderr).not.toContain('set AWS_REGION');
+  });
+
   it('uses the recorded local stack with test credentials, saying so on stderr', async () => {
     // Prepare
     mocks.ddb.on(GetItemCommand).resolves({});
