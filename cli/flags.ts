@@ -2,6 +2,7 @@
  * Checks of flag and argument values, run before any AWS call. Every failure is a UsageError
  * (exit 2) whose message names the flag (or variable), the allowed values and the value given.
  */
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../lambdas/client/validate-options';
 import { MAX_JOB_ID_LENGTH } from '../lambdas/shared/envelope';
 import { UsageError } from './errors';
 
@@ -82,4 +83,12 @@ export function jobIdArg(raw: string): string {
     throw flagError('<jobId>', `a job id or message id of 1-${MAX_JOB_ID_LENGTH} characters`, raw);
   }
   return raw;
+}
+
+/** What an idempotency key may be, for messages. */
+export const IDEMPOTENCY_KEY_RULE = `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, not only whitespace`;
+
+/** Whether `key` can name a keyed job (the client refuses others). */
+export function isIdempotencyKey(key: string): boolean {
+  return key.trim() !== '' && key.length <= MAX_IDEMPOTENCY_KEY_LENGTH;
 }

@@ -1,9 +1,8 @@
 /** `cancel <jobId>` / `cancel --type <type> --key <key>`: stop a job before or while it runs. */
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../lambdas/client/validate-options';
 import { isJobType, JOB_TYPE_RULE } from '../../lambdas/shared/checks';
 import { LIMIT_ITEM_PREFIX } from '../../lambdas/shared/contract';
 import { UsageError } from '../errors';
-import { flagError, jobIdArg } from '../flags';
+import { flagError, IDEMPOTENCY_KEY_RULE, isIdempotencyKey, jobIdArg } from '../flags';
 import { json, keyValues } from '../render';
 import type { CommandSpec } from './types';
 
@@ -96,12 +95,6 @@ function cancelTarget(
     });
   }
   if (!isJobType(type)) throw flagError('--type', `a job type: ${JOB_TYPE_RULE}`, type);
-  if (key.trim() === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw flagError(
-      '--key',
-      `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, not only whitespace`,
-      key,
-    );
-  }
+  if (!isIdempotencyKey(key)) throw flagError('--key', IDEMPOTENCY_KEY_RULE, key);
   return { type, key };
 }

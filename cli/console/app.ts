@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Context, Hono } from 'hono';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../lambdas/client/validate-options';
 import { isJobType, JOB_TYPE_RULE } from '../../lambdas/shared/checks';
 import {
   JOB_STATUSES,
@@ -24,6 +23,7 @@ import { deleteDlqJob, retryDlqJob } from '../commands/dlq-retry';
 import { listSchedules } from '../commands/schedules';
 import type { StackContext } from '../context';
 import { CliError, EXIT } from '../errors';
+import { IDEMPOTENCY_KEY_RULE, isIdempotencyKey } from '../flags';
 import { gatherStats, laneAlarmState } from '../stats';
 import type { Asset } from './assets';
 import { gatherSeries, type Series } from './data';
@@ -243,13 +243,7 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
       jobId = checkJobId(id);
     } else if (type || key) {
       if (!isJobType(type)) throw fieldError('Job type', `a job type: ${JOB_TYPE_RULE}`, type);
-      if (key.trim() === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-        throw fieldError(
-          'Idempotency key',
-          `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, not only whitespace`,
-          key,
-        );
-      }
+      if (!isIdempotencyKey(key)) throw fieldError('Idempotency key', IDEMPOTENCY_KEY_RULE, key);
       jobId = jobIdForKey(type, key);
     } else {
       throw new FormError('Give a job id, or a job type with the idempotency key it was enqueued with.');
