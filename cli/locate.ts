@@ -1,7 +1,7 @@
 /**
  * Where a command (or the console) talks to: one resolution shared by every front end.
  *
- * 1. AWS, as configured: an explicit --region / --profile / --endpoint-url, or AWS's own settings
+ * 1. AWS, as configured, unless --local is given: an explicit --region / --profile / --endpoint-url, or AWS's own settings
  *    (AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, an
  *    ~/.aws/config or ~/.aws/credentials file). The SDK's usual chain does the rest.
  * 2. `--local`: the local stack `npm start` recorded (.local/local-stack.json), else LocalStack at

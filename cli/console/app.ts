@@ -23,12 +23,13 @@ import { deleteDlqJob, retryDlqJob } from '../commands/dlq-retry';
 import { listSchedules } from '../commands/schedules';
 import type { StackContext } from '../context';
 import { CliError, EXIT } from '../errors';
-import { IDEMPOTENCY_KEY_RULE, isIdempotencyKey } from '../flags';
+import { flagError, IDEMPOTENCY_KEY_RULE, isIdempotencyKey } from '../flags';
 import { gatherStats, laneAlarmState } from '../stats';
 import type { Asset } from './assets';
 import { gatherSeries, type Series } from './data';
 import { loopbackHosts, SECURITY_HEADERS, sameSecret } from './security';
 import {
+  type Confirmation,
   confirmPage,
   dlqPage,
   errorPage,
@@ -74,14 +75,77 @@ interface Outcome {
   readonly ok?: boolean;
 }
 
+type DlqAction = 'retry' | 'delete' | 'redrive' | 'purge';
+
+/** What each DLQ action's confirmation page says; `oneJob` actions name one job (`id`). */
+const DLQ_ACTIONS: Readonly<
+  Record<
+    DlqAction,
+    {
+      readonly oneJob: boolean;
+      readonly confirm: (lane: string, id: string) => Omit<Confirmation, 'action' | 'fields' | 'back'>;
+    }
+  >
+> = {
+  retry: {
+    oneJob: true,
+    confirm: (lane, id) => ({
+      title: `Retry job ${id}?`,
+      consequences: [
+        `Job ${id} is sent from the ${lane} DLQ back to the ${lane} lane, then deleted from the DLQ (send first, so it is never lost).`,
+        'It runs again with its attempts so far; its ledger record stays DEAD until a consumer claims it.',
+      ],
+      button: 'Retry the job',
+      danger: false,
+    }),
+  },
+  delete: {
+    oneJob: true,
+    confirm: (lane, id) => ({
+      title: `Delete job ${id} from the DLQ?`,
+      consequences: [
+        `The message of job ${id} is deleted from the ${lane} DLQ for good: it can no longer be retried.`,
+        'The ledger keeps the job as DEAD, with its last error.',
+      ],
+      button: 'Delete the message',
+      danger: true,
+    }),
+  },
+  redrive: {
+    oneJob: false,
+    confirm: (lane) => ({
+      title: `Redrive the ${lane} DLQ?`,
+      consequences: [
+        `Every message in the ${lane} DLQ is moved back to the ${lane} lane by an SQS message move task, and each job runs again.`,
+        'SQS runs one move task per DLQ at a time; the overview shows the DLQ emptying.',
+      ],
+      button: 'Redrive all',
+      danger: false,
+    }),
+  },
+  purge: {
+    oneJob: false,
+    confirm: (lane) => ({
+      title: `Purge the ${lane} DLQ?`,
+      consequences: [
+        `Every message in the ${lane} DLQ is deleted for good (PurgeQueue): none of them can be retried afterwards.`,
+        'The ledger keeps the jobs as DEAD. SQS allows one purge per queue every 60 seconds.',
+      ],
+      button: 'Purge every message',
+      danger: true,
+    }),
+  },
+};
+
 /** Outcome pages kept for GET after their change's redirect. */
 const KEPT_OUTCOMES = 100;
 
 /** A user error on a console form: 400 with a message naming the field, the allowed values and the value. */
 class FormError extends Error {}
 
+/** The CLI's own wording for a bad value (flagError), as a form error. */
 const fieldError = (field: string, allowed: string, given: string) =>
-  new FormError(`${field} must be ${allowed}; got '${given.length > 80 ? `${given.slice(0, 60)}…` : given}'`);
+  new FormError(flagError(field, allowed, given).message);
 
 export function createConsoleApp(options: ConsoleAppOptions): Hono {
   const { stack, token, csrf, readOnly } = options;
@@ -122,11 +186,11 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
       if (readOnly)
         return c.text('Refused: this console runs with --read-only, so it changes nothing.\n', 403);
       const origin = c.req.header('origin');
-      if (origin !== undefined && origin !== 'null' && !hosts.has(origin.replace(/^http:\/\//, ''))) {
-        return c.text(`Refused: a change requested from another origin ('${origin}').\n`, 403);
-      }
       if (origin === 'null')
         return c.text("Refused: a change requested from an opaque origin ('null').\n", 403);
+      if (origin !== undefined && !hosts.has(origin.replace(/^http:\/\//, ''))) {
+        return c.text(`Refused: a change requested from another origin ('${origin}').\n`, 403);
+      }
       const site = c.req.header('sec-fetch-site');
       if (site !== undefined && site !== 'same-origin' && site !== 'none') {
         return c.text(`Refused: a change requested by a ${site} page.\n`, 403);
@@ -260,13 +324,13 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
   app.get('/fragments/jobs/:id', async (c) => c.html(jobFragment(view(), await record(c.req.param('id')))));
 
   app.get('/jobs/:id/cancel', async (c) => {
-    const r = await record(c.req.param('id'));
-    const path = `/jobs/${encodeURIComponent(r.jobId)}`;
     if (readOnly)
       return c.html(
         errorPage(view(), 'Read-only', 'This console runs with --read-only: it cancels nothing.'),
         403,
       );
+    const r = await record(c.req.param('id'));
+    const path = `/jobs/${encodeURIComponent(r.jobId)}`;
     return c.html(
       confirmPage(
         view(),
@@ -332,83 +396,21 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
         errorPage(view(), 'Read-only', 'This console runs with --read-only: it changes no queue.'),
         403,
       );
-    const base = { action: `${dlqPath}/${action}`, back, fields: {} as Record<string, string> };
-    switch (action) {
-      case 'retry':
-        checkJobId(id);
-        return c.html(
-          confirmPage(
-            view(),
-            {
-              ...base,
-              title: `Retry job ${id}?`,
-              consequences: [
-                `Job ${id} is sent from the ${lane.name} DLQ back to the ${lane.name} lane, then deleted from the DLQ (send first, so it is never lost).`,
-                'It runs again with its attempts so far; its ledger record stays DEAD until a consumer claims it.',
-              ],
-              fields: { id },
-              button: 'Retry the job',
-              danger: false,
-            },
-            'dlq',
-          ),
-        );
-      case 'delete':
-        checkJobId(id);
-        return c.html(
-          confirmPage(
-            view(),
-            {
-              ...base,
-              title: `Delete job ${id} from the DLQ?`,
-              consequences: [
-                `The message of job ${id} is deleted from the ${lane.name} DLQ for good: it can no longer be retried.`,
-                'The ledger keeps the job as DEAD, with its last error.',
-              ],
-              fields: { id },
-              button: 'Delete the message',
-              danger: true,
-            },
-            'dlq',
-          ),
-        );
-      case 'redrive':
-        return c.html(
-          confirmPage(
-            view(),
-            {
-              ...base,
-              title: `Redrive the ${lane.name} DLQ?`,
-              consequences: [
-                `Every message in the ${lane.name} DLQ is moved back to the ${lane.name} lane by an SQS message move task, and each job runs again.`,
-                'SQS runs one move task per DLQ at a time; the overview shows the DLQ emptying.',
-              ],
-              button: 'Redrive all',
-              danger: false,
-            },
-            'dlq',
-          ),
-        );
-      case 'purge':
-        return c.html(
-          confirmPage(
-            view(),
-            {
-              ...base,
-              title: `Purge the ${lane.name} DLQ?`,
-              consequences: [
-                `Every message in the ${lane.name} DLQ is deleted for good (PurgeQueue): none of them can be retried afterwards.`,
-                'The ledger keeps the jobs as DEAD. SQS allows one purge per queue every 60 seconds.',
-              ],
-              button: 'Purge every message',
-              danger: true,
-            },
-            'dlq',
-          ),
-        );
-      default:
-        throw fieldError('action', 'one of retry, delete, redrive, purge', action);
-    }
+    const spec = Object.hasOwn(DLQ_ACTIONS, action) ? DLQ_ACTIONS[action as DlqAction] : undefined;
+    if (!spec) throw fieldError('action', `one of ${Object.keys(DLQ_ACTIONS).join(', ')}`, action);
+    if (spec.oneJob) checkJobId(id);
+    return c.html(
+      confirmPage(
+        view(),
+        {
+          ...spec.confirm(lane.name, id),
+          action: `${dlqPath}/${action}`,
+          fields: spec.oneJob ? { id } : {},
+          back,
+        },
+        'dlq',
+      ),
+    );
   });
 
   app.post('/dlq/:lane/retry', async (c) => {
