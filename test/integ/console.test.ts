@@ -8,59 +8,34 @@
  *
  * With CONSOLE_SCREENSHOTS=<dir> it also saves the screenshots the README shows.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeployedStack, deployedStack } from '../../scripts/local/deployed-stack';
-import { envelopeId, peekMessages, waitFor, waitForStatus } from './helpers';
+import {
+  type ConsoleProcess,
+  envelopeId,
+  peekMessages,
+  spawnConsole,
+  waitFor,
+  waitForStatus,
+} from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS
   ? path.resolve(ROOT, process.env.CONSOLE_SCREENSHOTS)
   : undefined;
 
-interface Console {
-  readonly url: string;
-  readonly base: string;
-  readonly token: string;
-  readonly child: ChildProcess;
-  readonly output: () => string;
-}
-
 /** Starts `sqs-jobs console` as a user would (through tsx, like `npm run console`), on a free port. */
-async function startConsole(stack: DeployedStack, ...flags: string[]): Promise<Console> {
-  const child = spawn(
+function startConsole(stack: DeployedStack, ...flags: string[]): Promise<ConsoleProcess> {
+  return spawnConsole(
     path.join(ROOT, 'node_modules', '.bin', 'tsx'),
     [path.join(ROOT, 'bin', 'sqs-jobs.ts'), 'console', '--port', '0', '--stack', stack.stackName, ...flags],
-    { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env: process.env, started: (child) => children.push(child) },
   );
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const url = await waitFor(
-    'the console to print its URL',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`console exited ${child.exitCode}: ${output}`);
-      return /^open: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/m.exec(output)?.[1];
-    },
-    { timeoutMs: 120_000, intervalMs: 200 },
-  );
-  const parsed = new URL(url);
-  return {
-    url,
-    base: `${parsed.protocol}//${parsed.host}`,
-    token: parsed.searchParams.get('token') ?? '',
-    child,
-    output: () => output,
-  };
 }
 
 /** Every console process started, stopped in afterAll even when start-up failed half-way. */
@@ -68,10 +43,10 @@ const children: ChildProcess[] = [];
 
 let stack: DeployedStack;
 let browser: Browser;
-let live: Console;
-let readOnly: Console;
+let live: ConsoleProcess;
+let readOnly: ConsoleProcess;
 
-const at = (c: Console, pathname: string) =>
+const at = (c: ConsoleProcess, pathname: string) =>
   `${c.base}${pathname}${pathname.includes('?') ? '&' : '?'}token=${c.token}`;
 
 async function shot(page: Page, name: string): Promise<void> {

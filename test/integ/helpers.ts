@@ -1,5 +1,5 @@
 /** Polling and inspection helpers for the integration tests (real LocalStack, real consumers). */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { type CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -155,4 +155,56 @@ export async function consumerLogLines(
     nextToken = out.nextToken;
   } while (nextToken && ++pages < 200);
   return lines;
+}
+
+/** A running `sqs-jobs console` process and the URL it printed. */
+export interface ConsoleProcess {
+  readonly child: ChildProcess;
+  /** The URL with its token, as printed. */
+  readonly url: string;
+  /** `http://127.0.0.1:<port>`. */
+  readonly base: string;
+  readonly token: string;
+  /** Everything it printed so far (stdout and stderr). */
+  readonly output: () => string;
+}
+
+/**
+ * Starts `<command> <args…>` (an `sqs-jobs console` invocation, with `--port 0`) and waits for
+ * the `open: <url>` line. `started` gets the child at once, so a caller can stop it even when the
+ * wait fails.
+ */
+export async function spawnConsole(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; started?: (child: ChildProcess) => void },
+): Promise<ConsoleProcess> {
+  const child = spawn(command, [...args], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  options.started?.(child);
+  let output = '';
+  const keep = (d: Buffer) => {
+    output += d.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const url = await waitFor(
+    'the console to print its URL',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`console exited ${child.exitCode}: ${output}`);
+      return /^open: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/m.exec(output)?.[1];
+    },
+    { timeoutMs: 120_000, intervalMs: 200 },
+  );
+  const parsed = new URL(url);
+  return {
+    child,
+    url,
+    base: parsed.origin,
+    token: parsed.searchParams.get('token') ?? '',
+    output: () => output,
+  };
 }

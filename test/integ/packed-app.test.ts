@@ -10,7 +10,7 @@
  *
  * KEEP_PACKED_APP=1 leaves the app folder and the stack in place for a look afterwards.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,7 +28,7 @@ import { defineJob, defineRegistry } from '../../lambdas/registry';
 import { DLQ_ATTR } from '../../lambdas/shared/contract';
 import { deployExampleStack } from '../../scripts/local/deploy';
 import { ROOT } from '../../scripts/local/localstack';
-import { envelopeId, peekMessages, waitFor } from './helpers';
+import { envelopeId, peekMessages, spawnConsole, waitFor } from './helpers';
 
 const STACK = 'SqsJobsPackedApp';
 /** The app's second stack, named after the first (bin/app.ts in APP_TS). */
@@ -586,26 +586,12 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
 
   it("serves the console from the app's installed sqs-jobs bin: pages and their scripts, behind the token", async () => {
     // Act: `npx sqs-jobs console` as the user runs it, from the installed package.
-    const child = spawn(
-      path.join(appDir, 'node_modules', '.bin', 'sqs-jobs'),
-      ['console', '--port', '0', '--stack', STACK, '--read-only'],
-      { cwd: appDir, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
+    let child: ChildProcess | undefined;
     try {
-      const url = await waitFor(
-        'the packed console to print its URL',
-        async () => {
-          if (child.exitCode !== null) throw new Error(`console exited ${child.exitCode}: ${output}`);
-          return /^open: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/m.exec(output)?.[1];
-        },
-        { timeoutMs: 120_000, intervalMs: 200 },
+      const { url } = await spawnConsole(
+        path.join(appDir, 'node_modules', '.bin', 'sqs-jobs'),
+        ['console', '--port', '0', '--stack', STACK, '--read-only'],
+        { cwd: appDir, env: userEnv, started: (started) => (child = started) },
       );
       const overview = await fetch(url);
       const page = await overview.text();
@@ -622,7 +608,7 @@ describe('the packed library in a fresh CDK app on LocalStack', () => {
       expect(uplot.status).toBe(200);
       expect(bare.status).toBe(403);
     } finally {
-      child.kill('SIGINT');
+      child?.kill('SIGINT');
     }
   });
 
