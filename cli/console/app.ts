@@ -60,7 +60,7 @@ export interface ConsoleAppOptions {
   readonly refreshSeconds: number;
   /** Where it talks to, for the header. */
   readonly target: string;
-  /** DLQ messages shown per page. */
+  /** DLQ messages shown per page. @default 100 */
   readonly dlqLimit?: number;
   /** One line per change made and per unexpected error, for the terminal. @default - none */
   readonly log?: (line: string) => void;

@@ -21,8 +21,9 @@ export interface ConsoleOptions {
   readonly metricsNamespace: string;
   readonly refreshSeconds: number;
   readonly target: string;
+  /** DLQ messages shown per page. @default 100 */
   readonly dlqLimit?: number;
-  /** One line per change made and per unexpected error. */
+  /** One line per change made and per unexpected error. @default - none */
   readonly log?: (line: string) => void;
 }
 

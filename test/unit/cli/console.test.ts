@@ -5,6 +5,8 @@
  * input, the chart series' sources. The browser tests (test/integ/console.test.ts) drive the same
  * pages in Chromium against LocalStack.
  */
+
+import { type AddressInfo, createServer } from 'node:net';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
@@ -22,9 +24,10 @@ import { loadAssets } from '../../../cli/console/assets';
 import { gatherSeries, minutes } from '../../../cli/console/data';
 import { startConsole } from '../../../cli/console/server';
 import { StackContext } from '../../../cli/context';
+import { EXIT } from '../../../cli/errors';
 import { withDefaults } from '../../../cli/io';
 import { DEFAULT_STACK_NAME } from '../../../lambdas/shared/defaults';
-import { body, CONFIG, mocks, resetMocks, serviceError } from './support/harness';
+import { body, CONFIG, mocks, resetMocks, run, serviceError } from './support/harness';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const PORT = 4680;
@@ -411,5 +414,54 @@ describe('console server', () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe('console command', () => {
+  it('says which port it cannot listen on, and how to pick another', async () => {
+    // Prepare: the port is taken.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      // Act
+      const result = await run(['console', '--port', String(port)]);
+
+      // Assess
+      expect(result.code).toBe(EXIT.failure);
+      expect(result.stderr).toContain(`Cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(result.stderr).toContain('--port 0 for any free one');
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('refuses a refresh interval or a namespace outside what it allows, naming the flag', async () => {
+    const refresh = await run(['console', '--refresh', '1']);
+    const namespace = await run(['console', '--metrics-namespace', 'bad namespace!']);
+    expect(refresh.code).toBe(EXIT.usage);
+    expect(refresh.stderr).toContain("--refresh must be a whole number of seconds from 2 to 300; got '1'");
+    expect(namespace.code).toBe(EXIT.usage);
+    expect(namespace.stderr).toContain('--metrics-namespace must be a CloudWatch namespace');
+  });
+
+  it('prints its URL, serves until stopped, then says it stopped', async () => {
+    // Prepare
+    const stop = new AbortController();
+    let printed = '';
+
+    // Act: stop it as soon as it printed its URL.
+    const result = await run(['console', '--port', '0'], undefined, {
+      signal: stop.signal,
+      stdout: (text) => {
+        printed += text;
+        if (printed.includes('open: ')) stop.abort();
+      },
+    });
+
+    // Assess
+    expect(result.code).toBe(EXIT.ok);
+    expect(printed).toMatch(/^open: http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/m);
+    expect(result.stderr).toContain('console stopped');
   });
 });
