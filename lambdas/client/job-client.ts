@@ -187,6 +187,12 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   private readonly search: JobSearch;
   private readonly ledgerTtlSeconds: number;
   private readonly resendUnsentAfterSeconds: number;
+  /**
+   * Keyed items this client wrote but could neither send nor remove (job id → their `enqueuedAt`):
+   * nothing else holds their job, so this client's own next enqueue of the key takes them over
+   * instead of answering `duplicate`. Bounded; another process still waits for the resend rule.
+   */
+  private readonly unsentKeys = new Map<string, string>();
   private readonly backlog: BacklogGuard;
   private readonly maxMessageBytes: number;
   private readonly batchRetries: number;
@@ -1027,7 +1033,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
    */
   private async takeKey(job: Prepared): Promise<EnqueueResult | undefined> {
     if (job.keyed === undefined) return undefined;
-    const outcome: KeyedEnqueueOutcome = await this.ledger.enqueue({
+    const input = {
       jobId: job.jobId,
       type: job.type,
       lane: job.lane,
@@ -1035,7 +1041,30 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       tenant: job.tenant,
       group: job.memberOf,
       ...job.keyed,
-    });
+    };
+    let outcome: KeyedEnqueueOutcome = await this.putKey(job, input);
+    const held = this.unsentKeys.get(job.jobId);
+    if (held !== undefined) {
+      this.unsentKeys.delete(job.jobId);
+      if (
+        outcome.kind === 'duplicate' &&
+        outcome.existing.status === 'ENQUEUED' &&
+        outcome.existing.enqueuedAt === held &&
+        outcome.existing.payloadHash === job.keyed.payloadHash
+      ) {
+        // This client's own earlier enqueue of the key left its item unsent (its undo failed): no
+        // message carries the job, so remove that item and take the key for this enqueue. A
+        // removal that finds the item changed (a send did arrive and was claimed) keeps `duplicate`.
+        let removed: boolean;
+        try {
+          removed = await this.ledger.removeEnqueued(job.jobId, held);
+        } catch (error) {
+          this.rememberUnsent(job.jobId, held);
+          throw error;
+        }
+        if (removed) outcome = await this.putKey(job, input);
+      }
+    }
     if (outcome.kind !== 'duplicate') return undefined;
     const existing = outcome.existing;
     if (
@@ -1047,6 +1076,23 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     }
     if (job.debounce) return this.result(job, { status: 'debounced', existing });
     return this.result(job, { status: 'duplicate', existing });
+  }
+
+  /**
+   * The keyed ledger write. One that throws may still have been applied by an earlier try of the
+   * request (the SDK retries after a lost response): the item is removed again before the error is
+   * passed on, so a retry with the key is not answered `duplicate` by an item no message carries.
+   */
+  private async putKey(job: Prepared, input: Parameters<Ledger['enqueue']>[0]): Promise<KeyedEnqueueOutcome> {
+    try {
+      return await this.ledger.enqueue(input);
+    } catch (error) {
+      const undo = await this.undoKey(job);
+      if (!undo) throw error;
+      throw new EnqueueError(`Could not record the key of job ${job.jobId} (${job.type})${undo}`, {
+        cause: error,
+      });
+    }
   }
 
   private jobFor(type: string): AnyJob | undefined {
@@ -1205,10 +1251,19 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
       await this.ledger.removeEnqueued(job.jobId, job.enqueuedAt);
       return '';
     } catch (error) {
+      this.rememberUnsent(job.jobId, job.enqueuedAt);
       const { type, message } = describeError(error);
       const until = new Date(job.keyed.resendAfter).toISOString();
       return `; removing its ledger item also failed (${type}: ${message}), so its idempotency key stays taken until ${until}, when enqueueing it again sends the job`;
     }
+  }
+
+  private rememberUnsent(jobId: string, enqueuedAt: string): void {
+    this.unsentKeys.delete(jobId);
+    this.unsentKeys.set(jobId, enqueuedAt);
+    // The oldest first: a client whose every undo fails must not grow without bound.
+    if (this.unsentKeys.size > MAX_UNSENT_KEYS)
+      this.unsentKeys.delete(this.unsentKeys.keys().next().value as string);
   }
 
   private result(job: Prepared, extra: Omit<EnqueueResult, 'jobId' | 'type' | 'lane'>): EnqueueResult {
@@ -1226,6 +1281,8 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
 }
 
 const TEN_YEARS_SECONDS = 10 * 365 * 86400;
+/** Unsent keyed items a client remembers for its own retries (JobClient.unsentKeys). */
+const MAX_UNSENT_KEYS = 1000;
 
 /** Members a group sends at once (keyed writes in parallel, then batched sends). */
 const GROUP_ENQUEUE_CHUNK = 250;

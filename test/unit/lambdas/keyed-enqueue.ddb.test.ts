@@ -2,7 +2,7 @@
  * Idempotency keys name one business operation, end to end on a real DynamoDB engine: the
  * producer (JobClient) and the consumer share the ledger; SQS is mocked so every send is visible.
  */
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
@@ -152,5 +152,60 @@ describe('idempotency keys (producer + consumer on DynamoDB Local)', () => {
     expect(resent).toMatchObject({ status: 'enqueued', jobId: held.jobId });
     expect(emailsSent[userId]).toBe(1);
     expect(await client().getJob(held.jobId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+  });
+
+  it('a key write that was applied but answered with an error is removed again, so the retry sends the job: one email', async () => {
+    // Prepare: the ledger write lands, then its answer is lost and the SDK gives up (the item stays)
+    const send = dynamodb.send.bind(dynamodb);
+    let lostAnswers = 1;
+    vi.spyOn(dynamodb, 'send').mockImplementation((async (command: unknown) => {
+      const out = await send(command as never);
+      if (command instanceof PutItemCommand && lostAnswers-- > 0) throw new Error('socket hang up');
+      return out;
+    }) as typeof dynamodb.send);
+
+    // Act
+    const failed = await client()
+      .enqueue('send-welcome-email', { userId })
+      .catch((e: Error) => e);
+    vi.restoreAllMocks();
+    now += 1_000; // the application's retry, a moment later
+    const retried = await client().enqueue('send-welcome-email', { userId });
+    await deliverSent();
+
+    // Assess
+    expect((failed as Error).message).toBe('socket hang up');
+    expect(retried).toMatchObject({ status: 'enqueued' });
+    expect(emailsSent[userId]).toBe(1);
+    expect(await client().getJob(retried.jobId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+  });
+
+  it("the same client's retry takes over an item it could neither send nor remove; another client still sees a duplicate", async () => {
+    // Prepare: the send fails and so does the undo; the same client instance retries
+    sqs.on(SendMessageCommand).rejectsOnce(new Error('ECONNRESET')).resolves({ MessageId: 'm2' });
+    const send = dynamodb.send.bind(dynamodb);
+    vi.spyOn(dynamodb, 'send').mockImplementation(((command: unknown) => {
+      if (command instanceof DeleteItemCommand) return Promise.reject(new Error('ThrottlingException'));
+      return send(command as never);
+    }) as typeof dynamodb.send);
+    const producer = client();
+    const failed = await producer.enqueue('send-welcome-email', { userId }).catch((e: Error) => e);
+    vi.restoreAllMocks();
+    now += 1_000;
+
+    // Act
+    const elsewhere = await client().enqueue('send-welcome-email', { userId });
+    const retried = await producer.enqueue('send-welcome-email', { userId });
+    now += 1_000;
+    const again = await producer.enqueue('send-welcome-email', { userId });
+    await deliverSent();
+
+    // Assess
+    expect((failed as Error).message).toMatch(/removing its ledger item also failed/);
+    expect(elsewhere).toMatchObject({ status: 'duplicate', existing: { status: 'ENQUEUED' } });
+    expect(retried).toMatchObject({ status: 'enqueued', jobId: elsewhere.jobId });
+    expect(again).toMatchObject({ status: 'duplicate' });
+    expect(emailsSent[userId]).toBe(1);
+    expect(await client().getJob(retried.jobId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
   });
 });
