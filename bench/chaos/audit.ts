@@ -103,6 +103,19 @@ export interface ChaosAudit {
   readonly byKind: Readonly<Record<ChaosKind, KindSummary>>;
   /** Up to 20 job ids per problem, for following up. */
   readonly examples: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Lost and unexpected jobs (up to 20): what the producer, the ledger, the effects table and the
+   * DLQs each knew of it, so that a failed run explains itself without a second run.
+   */
+  readonly problems: readonly ProblemJob[];
+}
+
+export interface ProblemJob {
+  readonly problem: string;
+  readonly job: TrackedJob;
+  readonly ledger?: JobRecord;
+  readonly effect?: EffectCount;
+  readonly dlq: readonly DlqMessage[];
 }
 
 export function audit(input: AuditInput): ChaosAudit {
@@ -140,6 +153,7 @@ export function audit(input: AuditInput): ChaosAudit {
   let notInDlqButDead = 0;
   let unexpectedOutcome = 0;
   const latencies: number[] = [];
+  const problems: ProblemJob[] = [];
 
   for (const job of input.jobs) {
     const summary = byKind[job.kind];
@@ -168,6 +182,9 @@ export function audit(input: AuditInput): ChaosAudit {
       summary.lost++;
       note('lost', job.jobId);
     }
+    const problemOf = (problem: string) => {
+      if (problems.length < 20) problems.push({ problem, job, ledger: record, effect, dlq: inDlq });
+    };
     if (inDlq.length > 0 && status !== 'DEAD') {
       inDlqButNotDead++;
       note('inDlqButNotDead', job.jobId);
@@ -190,6 +207,9 @@ export function audit(input: AuditInput): ChaosAudit {
       unexpectedOutcome++;
       summary.unexpected++;
       note(`unexpected:${job.kind}`, job.jobId);
+      problemOf(status !== 'SUCCEEDED' && inDlq.length === 0 ? 'lost' : `unexpected:${job.kind}`);
+    } else if (status !== 'SUCCEEDED' && inDlq.length === 0) {
+      problemOf('lost');
     }
 
     const runs = effect?.runs ?? 0;
@@ -241,6 +261,7 @@ export function audit(input: AuditInput): ChaosAudit {
     },
     byKind,
     examples,
+    problems,
   };
 }
 

@@ -40,6 +40,8 @@ describe('chaos: every job accounted for under faults', () => {
   });
 
   it('loses no job and runs no strict job twice', () => {
+    // The lost jobs' records first: a failure then shows what the ledger, effects and DLQs knew.
+    expect(results.problems.filter((p) => p.problem === 'lost')).toEqual([]);
     expect(results.lost).toBe(0);
     expect(results.doubleRun).toBe(0);
     expect(results.examples.lost ?? []).toEqual([]);

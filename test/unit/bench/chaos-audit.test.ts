@@ -149,6 +149,7 @@ describe('audit', () => {
 
     // Assess
     expect(problems(result)).toEqual(CLEAN);
+    expect(result.problems).toEqual([]);
     expect(result.jobs).toBe(12);
     expect(result.succeeded).toBe(9);
     expect(result.dead).toBe(3);
@@ -185,6 +186,15 @@ describe('audit', () => {
     expect(result.byKind.succeed.lost).toBe(1);
     expect(result.examples.lost).toEqual(['s1']);
     expect(result.succeeded).toBe(8);
+    // What each source knew of it, for following up without a second run.
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        problem: 'lost',
+        job: expect.objectContaining({ jobId: 's1', kind: 'succeed' }),
+        ledger: { jobId: 's1', status: 'RUNNING', attempts: 1 },
+        dlq: [],
+      }),
+    ]);
   });
 
   it('counts a job with no ledger record and no DLQ message as lost', () => {
