@@ -504,7 +504,10 @@ class Producer {
         // faulted: next tick
       }
     }
-    return this.pendingDuplicates.length + this.pendingRestarts.length + fired.length;
+    // A duplicate whose job was never sent has no body to send again: it is not waited for (the
+    // audit reports that job as lost), so a lost job ends the drain as lost rather than timing it out.
+    const sendable = this.pendingDuplicates.filter((d) => this.duplicateBodies.has(d.jobId)).length;
+    return sendable + this.pendingRestarts.length + fired.length;
   }
 }
 
