@@ -177,14 +177,12 @@ export function audit(input: AuditInput): ChaosAudit {
         note('deadWithoutReason', job.jobId);
       }
     }
-    if (status !== 'SUCCEEDED' && inDlq.length === 0) {
+    const isLost = status !== 'SUCCEEDED' && inDlq.length === 0;
+    if (isLost) {
       lost++;
       summary.lost++;
       note('lost', job.jobId);
     }
-    const problemOf = (problem: string) => {
-      if (problems.length < 20) problems.push({ problem, job, ledger: record, effect, dlq: inDlq });
-    };
     if (inDlq.length > 0 && status !== 'DEAD') {
       inDlqButNotDead++;
       note('inDlqButNotDead', job.jobId);
@@ -207,9 +205,10 @@ export function audit(input: AuditInput): ChaosAudit {
       unexpectedOutcome++;
       summary.unexpected++;
       note(`unexpected:${job.kind}`, job.jobId);
-      problemOf(status !== 'SUCCEEDED' && inDlq.length === 0 ? 'lost' : `unexpected:${job.kind}`);
-    } else if (status !== 'SUCCEEDED' && inDlq.length === 0) {
-      problemOf('lost');
+    }
+    if ((isLost || unexpected) && problems.length < 20) {
+      const problem = isLost ? 'lost' : `unexpected:${job.kind}`;
+      problems.push({ problem, job, ledger: record, effect, dlq: inDlq });
     }
 
     const runs = effect?.runs ?? 0;

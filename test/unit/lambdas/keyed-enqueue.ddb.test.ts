@@ -61,6 +61,15 @@ async function deliverSent(): Promise<void> {
   }
 }
 
+/** Every DeleteItem (the producer's undo of its key) fails with `error` until the mocks are restored. */
+function failDeletes(error: Error): void {
+  const send = dynamodb.send.bind(dynamodb);
+  vi.spyOn(dynamodb, 'send').mockImplementation(((command: unknown) => {
+    if (command instanceof DeleteItemCommand) return Promise.reject(error);
+    return send(command as never);
+  }) as typeof dynamodb.send);
+}
+
 beforeAll(() => createLedgerTable(dynamodb, tableName));
 
 beforeEach(() => {
@@ -126,11 +135,7 @@ describe('idempotency keys (producer + consumer on DynamoDB Local)', () => {
   it('a producer that fails to send and to undo does not block the key: it says so, and the key sends again later, running once', async () => {
     // Prepare: the send fails (the request may still have reached SQS), and so does the undo
     sqs.on(SendMessageCommand).rejectsOnce(new Error('ECONNRESET')).resolves({ MessageId: 'm2' });
-    const send = dynamodb.send.bind(dynamodb);
-    vi.spyOn(dynamodb, 'send').mockImplementation(((command: unknown) => {
-      if (command instanceof DeleteItemCommand) return Promise.reject(new Error('AccessDeniedException'));
-      return send(command as never);
-    }) as typeof dynamodb.send);
+    failDeletes(new Error('AccessDeniedException'));
 
     // Act
     const failed = await client()
@@ -183,11 +188,7 @@ describe('idempotency keys (producer + consumer on DynamoDB Local)', () => {
   it("the same client's retry takes over an item it could neither send nor remove; another client still sees a duplicate", async () => {
     // Prepare: the send fails and so does the undo; the same client instance retries
     sqs.on(SendMessageCommand).rejectsOnce(new Error('ECONNRESET')).resolves({ MessageId: 'm2' });
-    const send = dynamodb.send.bind(dynamodb);
-    vi.spyOn(dynamodb, 'send').mockImplementation(((command: unknown) => {
-      if (command instanceof DeleteItemCommand) return Promise.reject(new Error('ThrottlingException'));
-      return send(command as never);
-    }) as typeof dynamodb.send);
+    failDeletes(new Error('ThrottlingException'));
     const producer = client();
     const failed = await producer.enqueue('send-welcome-email', { userId }).catch((e: Error) => e);
     vi.restoreAllMocks();
