@@ -209,4 +209,32 @@ describe('idempotency keys (producer + consumer on DynamoDB Local)', () => {
     expect(emailsSent[userId]).toBe(1);
     expect(await client().getJob(retried.jobId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
   });
+
+  it('a key write that landed behind an error, whose removal fails too, says so, and the same client takes the key over on its retry', async () => {
+    // Prepare: the PutItem lands but its answer is lost, and every DeleteItem fails meanwhile
+    const send = dynamodb.send.bind(dynamodb);
+    let lostAnswers = 1;
+    vi.spyOn(dynamodb, 'send').mockImplementation((async (command: unknown) => {
+      if (command instanceof DeleteItemCommand) throw new Error('ThrottlingException');
+      const out = await send(command as never);
+      if (command instanceof PutItemCommand && lostAnswers-- > 0) throw new Error('socket hang up');
+      return out;
+    }) as typeof dynamodb.send);
+    const producer = client();
+    const failed = await producer.enqueue('send-welcome-email', { userId }).catch((e: Error) => e);
+    vi.restoreAllMocks();
+    now += 1_000;
+
+    // Act
+    const retried = await producer.enqueue('send-welcome-email', { userId });
+    await deliverSent();
+
+    // Assess
+    expect(failed).toBeInstanceOf(EnqueueError);
+    expect((failed as Error).message).toMatch(
+      /^Could not record the key of job k-\S+ \(send-welcome-email\); removing its ledger item also failed \(Error: ThrottlingException\)/,
+    );
+    expect(retried).toMatchObject({ status: 'enqueued' });
+    expect(emailsSent[userId]).toBe(1);
+  });
 });
