@@ -11,12 +11,15 @@
  *
  * Batches of the three implementations are interleaved (rotating order) so machine noise hits all
  * alike. SQS calls the consumers would make (visibility changes, DLQ sends; none on this no-op
- * path) go to a stub middleware that answers without a network call and counts them. Log lines
+ * path) and EventBridge calls (the example stack's `high` lane publishes lifecycle events: one
+ * PutEvents per batch, a feature the Powertools consumer does not have) go to stub middlewares
+ * that answer without a network call and count them. Log lines
  * are serialized as in Lambda but written to a byte counter instead of the terminal.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -35,7 +38,7 @@ import {
   stubClient,
 } from './lib/ddb';
 import { lambdaContext, sqsEvent, sqsRecord } from './lib/lambda-event';
-import { percentile, round, seeded } from './lib/stats';
+import { median, percentile, round, seeded } from './lib/stats';
 
 export const DUPLICATE_RATES = [0, 0.01, 0.1] as const;
 export const IMPLEMENTATIONS = ['oursStrict', 'oursOptimistic', 'powertools'] as const;
@@ -50,6 +53,8 @@ export interface ScenarioResult {
   readonly p50BatchMs: number;
   readonly p99BatchMs: number;
   readonly meanBatchMs: number;
+  /** Node CPU (user + system, `process.cpuUsage`) spent inside this consumer's batches, per job. */
+  readonly cpuMsPerJob: number;
   readonly ddbCallsPerJob: number;
   readonly ddbCallsByCommand: Record<string, number>;
   /** Mean client-side latency per DynamoDB command, ms. */
@@ -59,6 +64,8 @@ export interface ScenarioResult {
   /** Of the write units, those estimated for failed conditional writes (DynamoDB Local reports none). */
   readonly failedConditionalWritesPerJob: number;
   readonly sqsCallsPerJob: number;
+  /** EventBridge PutEvents calls (lifecycle events), answered by a stub. */
+  readonly eventCallsPerJob: number;
   readonly logBytesPerJob: number;
   readonly batchItemFailures: number;
 }
@@ -71,6 +78,21 @@ export interface ConsumerOverheadResult {
   readonly lane: string;
   readonly env: Record<string, string>;
   readonly scenarios: ScenarioResult[];
+  /**
+   * With several runs (`measureConsumerOverheadRuns`): each run's ratios against Powertools per
+   * duplicate rate; `scenarios` then holds the median over the runs of each figure.
+   */
+  readonly runs?: readonly RunRatios[];
+}
+
+export interface RunRatios {
+  readonly duplicateRate: number;
+  /** p50 per batch / Powertools' p50, strict and optimistic. */
+  readonly strictP50Ratio: number;
+  readonly optimisticP50Ratio: number;
+  /** CPU ms per job / Powertools' CPU ms per job. */
+  readonly strictCpuRatio: number;
+  readonly optimisticCpuRatio: number;
 }
 
 const noop = async () => undefined;
@@ -96,6 +118,22 @@ function stubSqs(counter: { calls: number }): SQSClient {
   return client;
 }
 
+/** EventBridge client that answers every command locally (and counts them). */
+function stubEvents(counter: { calls: number }): EventBridgeClient {
+  const client = new EventBridgeClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  client.middlewareStack.add(
+    () => async () => {
+      counter.calls++;
+      return { output: { $metadata: {}, FailedEntryCount: 0 }, response: {} };
+    },
+    { step: 'initialize', name: 'benchEventsStub' },
+  );
+  return client;
+}
+
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 interface Impl {
@@ -103,6 +141,7 @@ interface Impl {
   readonly handler: Handler;
   readonly ddb: DdbCounter;
   readonly sqs: { calls: number };
+  readonly events: { calls: number };
   readonly jobType: string;
   readonly finished: string[];
   seq: number;
@@ -138,15 +177,20 @@ export async function measureConsumerOverhead(options: {
   const make = (
     name: Implementation,
     jobType: string,
-    handler: (ddb: DdbCounter, sqs: { calls: number }) => Handler,
+    handler: (ddb: DdbCounter, sqs: { calls: number }, events: { calls: number }) => Handler,
   ): Impl => {
     const ddb = newCounter();
     const sqs = { calls: 0 };
-    return { name, handler: handler(ddb, sqs), ddb, sqs, jobType, finished: [], seq: 0 };
+    const events = { calls: 0 };
+    return { name, handler: handler(ddb, sqs, events), ddb, sqs, events, jobType, finished: [], seq: 0 };
   };
   // Each of our modes gets its own container (clients, logger), as two Lambdas would.
-  const ours = (ddb: DdbCounter, sqs: { calls: number }) =>
-    createConsumerHandler(registry, { dynamodb: ddbClient(ddb), sqs: stubSqs(sqs) });
+  const ours = (ddb: DdbCounter, sqs: { calls: number }, events: { calls: number }) =>
+    createConsumerHandler(registry, {
+      dynamodb: ddbClient(ddb),
+      sqs: stubSqs(sqs),
+      eventBridge: stubEvents(events),
+    });
   const powertools = (ddb: DdbCounter): Handler => {
     const persistenceStore = new DynamoDBPersistenceLayer({
       tableName: powertoolsTable,
@@ -209,11 +253,13 @@ export async function measureConsumerOverhead(options: {
   const runBatch = async (impl: Impl, duplicateAt: boolean[]) => {
     const { event, ids, dups } = buildBatch(impl, duplicateAt);
     const context = lambdaContext(impl.name, fn.timeoutMs, fn.memoryMb);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const response = await impl.handler(event, context);
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     impl.finished.push(...ids);
-    return { ms, failures: response.batchItemFailures.length, dups };
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000, failures: response.batchItemFailures.length, dups };
   };
 
   const scenarios: ScenarioResult[] = [];
@@ -225,10 +271,14 @@ export async function measureConsumerOverhead(options: {
     for (const rate of options.duplicateRates ?? DUPLICATE_RATES) {
       const random = seeded(Math.round(rate * 1000) + 17);
       const times = new Map<Implementation, number[]>(impls.map((i) => [i.name, []]));
+      const cpuMs = new Map<Implementation, number>(impls.map((i) => [i.name, 0]));
       const failures = new Map<Implementation, number>(impls.map((i) => [i.name, 0]));
       const dupCount = new Map<Implementation, number>(impls.map((i) => [i.name, 0]));
       const before = new Map(
-        impls.map((i) => [i.name, { ddb: snapshot(i.ddb), sqs: i.sqs.calls, bytes: 0 }]),
+        impls.map((i) => [
+          i.name,
+          { ddb: snapshot(i.ddb), sqs: i.sqs.calls, events: i.events.calls, bytes: 0 },
+        ]),
       );
       const bytes = new Map<Implementation, number>(impls.map((i) => [i.name, 0]));
       for (let b = 0; b < options.batches; b++) {
@@ -240,6 +290,7 @@ export async function measureConsumerOverhead(options: {
           const r = await runBatch(impl, duplicateAt);
           bytes.set(impl.name, (bytes.get(impl.name) ?? 0) + stdoutBytes - bytesBefore);
           times.get(impl.name)?.push(r.ms);
+          cpuMs.set(impl.name, (cpuMs.get(impl.name) ?? 0) + r.cpuMs);
           failures.set(impl.name, (failures.get(impl.name) ?? 0) + r.failures);
           dupCount.set(impl.name, (dupCount.get(impl.name) ?? 0) + r.dups);
         }
@@ -257,6 +308,7 @@ export async function measureConsumerOverhead(options: {
           p50BatchMs: round(percentile(t, 50)),
           p99BatchMs: round(percentile(t, 99)),
           meanBatchMs: round(t.reduce((a, x) => a + x, 0) / t.length),
+          cpuMsPerJob: round((cpuMs.get(impl.name) ?? 0) / jobs, 4),
           ddbCallsPerJob: round(d.calls / jobs),
           ddbCallsByCommand: d.byCommand,
           ddbMeanMsByCommand: Object.fromEntries(
@@ -266,13 +318,17 @@ export async function measureConsumerOverhead(options: {
           readUnitsPerJob: round(d.readUnits / jobs),
           failedConditionalWritesPerJob: round(d.failedConditionalWrites / jobs),
           sqsCallsPerJob: round((impl.sqs.calls - (before.get(impl.name)?.sqs ?? 0)) / jobs),
+          eventCallsPerJob: round((impl.events.calls - (before.get(impl.name)?.events ?? 0)) / jobs),
           logBytesPerJob: round((bytes.get(impl.name) ?? 0) / jobs, 1),
           batchItemFailures: failures.get(impl.name) ?? 0,
         });
       }
       const line = scenarios
         .filter((s) => s.duplicateRate === rate)
-        .map((s) => `${s.implementation} p50 ${s.p50BatchMs.toFixed(2)} ms`)
+        .map(
+          (s) =>
+            `${s.implementation} p50 ${s.p50BatchMs.toFixed(2)} ms, cpu ${s.cpuMsPerJob.toFixed(3)} ms/job`,
+        )
         .join(', ');
       log(`duplicates ${rate * 100}%: ${line}`);
     }
@@ -288,4 +344,64 @@ export async function measureConsumerOverhead(options: {
     env,
     scenarios,
   };
+}
+
+/**
+ * Part 1 `runs` times in this process (fresh tables and consumers each time). Each row's figures
+ * are the median over the runs, so one lucky (or unlucky) run on a noisy machine decides nothing;
+ * `runs` keeps every run's ratios against Powertools.
+ */
+export async function measureConsumerOverheadRuns(
+  options: Parameters<typeof measureConsumerOverhead>[0] & { readonly runs: number },
+): Promise<ConsumerOverheadResult> {
+  const log = options.progress ?? (() => undefined);
+  const results: ConsumerOverheadResult[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    log(`run ${run} of ${options.runs}`);
+    results.push(await measureConsumerOverhead(options));
+  }
+  const runs = results.flatMap(runRatios);
+  for (const r of runs) {
+    log(
+      `ratios vs Powertools at ${r.duplicateRate * 100}% duplicates: p50 strict ${r.strictP50Ratio.toFixed(3)}, optimistic ${r.optimisticP50Ratio.toFixed(3)}; cpu/job strict ${r.strictCpuRatio.toFixed(3)}, optimistic ${r.optimisticCpuRatio.toFixed(3)}`,
+    );
+  }
+  const first = results[0];
+  const scenarios = first.scenarios.map((s) => {
+    const same = results.map(
+      (r) =>
+        r.scenarios.find(
+          (x) => x.implementation === s.implementation && x.duplicateRate === s.duplicateRate,
+        ) as ScenarioResult,
+    );
+    const med = (pick: (x: ScenarioResult) => number, digits = 3) => round(median(same.map(pick)), digits);
+    return {
+      ...s,
+      p50BatchMs: med((x) => x.p50BatchMs),
+      p99BatchMs: med((x) => x.p99BatchMs),
+      meanBatchMs: med((x) => x.meanBatchMs),
+      cpuMsPerJob: med((x) => x.cpuMsPerJob, 4),
+    };
+  });
+  return { ...first, scenarios, runs };
+}
+
+function runRatios(r: ConsumerOverheadResult): RunRatios[] {
+  const rates = [...new Set(r.scenarios.map((s) => s.duplicateRate))];
+  return rates.map((rate) => {
+    const get = (impl: Implementation) =>
+      r.scenarios.find((s) => s.implementation === impl && s.duplicateRate === rate);
+    const pt = get('powertools');
+    const ratio = (impl: Implementation, pick: (s: ScenarioResult) => number) => {
+      const s = get(impl);
+      return s && pt ? round(pick(s) / pick(pt)) : Number.NaN;
+    };
+    return {
+      duplicateRate: rate,
+      strictP50Ratio: ratio('oursStrict', (s) => s.p50BatchMs),
+      optimisticP50Ratio: ratio('oursOptimistic', (s) => s.p50BatchMs),
+      strictCpuRatio: ratio('oursStrict', (s) => s.cpuMsPerJob),
+      optimisticCpuRatio: ratio('oursOptimistic', (s) => s.cpuMsPerJob),
+    };
+  });
 }

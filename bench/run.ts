@@ -7,7 +7,10 @@
  * Env: DYNAMODB_ENDPOINT (required; scripts/bench.sh starts DynamoDB Local), BENCH_BATCHES (batches
  * per consumer scenario, default 200), BENCH_PROCESSES (fresh processes per cold-start variant,
  * default 30), BENCH_E2E_JOBS (default 300), BENCH_E2E_ROUNDS (default 2), BENCH_SKIP_E2E=1,
- * BENCH_ENQUEUE_JOBS (default 300), BENCH_WORK_DIR (scratch, default $TMPDIR/sqs-jobs-bench).
+ * BENCH_ENQUEUE_JOBS (default 300), BENCH_WORK_DIR (scratch, default $TMPDIR/sqs-jobs-bench),
+ * BENCH_CONSUMER_RUNS (runs of part 1, each row is their median; default 3), BENCH_ONLY=consumer
+ * (part 1 only: prints its ratios and writes $BENCH_WORK_DIR/consumer-overhead.json, leaves
+ * bench/results.* and the README alone).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,6 +20,7 @@ import { type ColdStartResult, measureColdStart } from './cold-start';
 import {
   type ConsumerOverheadResult,
   measureConsumerOverhead,
+  measureConsumerOverheadRuns,
   type ScenarioResult,
 } from './consumer-overhead';
 import { costReport, registryModes } from './cost';
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
   const endpoint = prepare();
   progress('synth')('synthesizing the example stack in-process (bundles the consumers with esbuild) ...');
   const template: CfnTemplate = synthExampleTemplate();
+  if (process.env.BENCH_ONLY === 'consumer') return consumerOnly(endpoint, template);
   const measured = await measureParts(endpoint, template);
   progress('5 cost')('cost model over the synthesized template');
   const cost = await costFigures(template, measured.consumer);
@@ -130,18 +135,36 @@ async function measureParts(endpoint: string, template: CfnTemplate): Promise<Me
   return { consumer, consumerCpu, coldStart, enqueue, e2e };
 }
 
+/** BENCH_ONLY=consumer: part 1 alone, its ratios on stderr and its figures in the scratch directory. */
+async function consumerOnly(endpoint: string, template: CfnTemplate): Promise<void> {
+  const { consumer, consumerCpu } = await measureConsumer(endpoint, template);
+  const out = path.join(WORK_DIR, 'consumer-overhead.json');
+  fs.writeFileSync(out, `${JSON.stringify({ consumer, consumerCpu }, null, 2)}\n`);
+  for (const s of consumer.scenarios) {
+    const pt = find(consumer, 'powertools', s.duplicateRate);
+    process.stderr.write(
+      `  ${s.implementation} ${s.duplicateRate * 100}%: p50 ${f(s.p50BatchMs)} ms (ratio ${f(s.p50BatchMs / (pt?.p50BatchMs ?? Number.NaN), 3)}), cpu ${f(s.cpuMsPerJob, 3)} ms/job (ratio ${f(s.cpuMsPerJob / (pt?.cpuMsPerJob ?? Number.NaN), 3)})\n`,
+    );
+  }
+  progress('done')(`wrote ${out}`);
+}
+
 /** Part 1 on DynamoDB Local, then the same consumers with DynamoDB stubbed out (CPU only). */
 async function measureConsumer(
   endpoint: string,
   template: CfnTemplate,
 ): Promise<{ consumer: ConsumerOverheadResult; consumerCpu: ConsumerOverheadResult }> {
   const batches = envInt('BENCH_BATCHES', 200);
-  progress('1 consumer')(`${batches} batches of 10 per scenario on DynamoDB Local (${endpoint})`);
-  const consumer = await measureConsumerOverhead({
+  const runs = envInt('BENCH_CONSUMER_RUNS', 3);
+  progress('1 consumer')(
+    `${batches} batches of 10 per scenario on DynamoDB Local (${endpoint}), ${runs} runs (median per row)`,
+  );
+  const consumer = await measureConsumerOverheadRuns({
     endpoint,
     template,
     batches,
     warmup: 20,
+    runs,
     progress: progress('1 consumer'),
   });
   progress('1 consumer')('CPU only: the same consumers with DynamoDB stubbed out');
@@ -432,6 +455,19 @@ function renderMarkdown(r: Results, goals: Goal[]): string {
       `| ${IMPL_LABEL[s.implementation]} | ${s.duplicateRate * 100} % | ${f(s.p50BatchMs)} | ${f(s.p99BatchMs)} | ${f(s.p50BatchMs / (pt?.p50BatchMs ?? Number.NaN))} | ${f(s.ddbCallsPerJob)} | ${f(s.writeUnitsPerJob)} | ${f(s.readUnitsPerJob)} | ${f(s.logBytesPerJob, 0)} |`,
     );
   }
+  if (c.runs && c.runs.length > 0) {
+    out.push(
+      '',
+      `Each row is the median of ${c.runs.length / new Set(c.runs.map((x) => x.duplicateRate)).size} runs. Per run, p50 ratio strict / optimistic vs Powertools (CPU ms per job ratio in brackets): ` +
+        c.runs
+          .map(
+            (x) =>
+              `${x.duplicateRate * 100} %: ${f(x.strictP50Ratio)} / ${f(x.optimisticP50Ratio)} (${f(x.strictCpuRatio)} / ${f(x.optimisticCpuRatio)})`,
+          )
+          .join('; ') +
+        '.',
+    );
+  }
   const cpu = r.consumerCpu;
   const cpuPt = find(cpu, 'powertools', 0);
   out.push(
@@ -450,7 +486,7 @@ function renderMarkdown(r: Results, goals: Goal[]): string {
         )
         .join('; ') +
       '. SQS calls the consumers make on this path (visibility changes, DLQ sends) go to a stub client: ' +
-      `${c.scenarios.reduce((a, s) => a + s.sqsCallsPerJob * s.jobs, 0)} were made. Log bytes are what each consumer writes to stdout (its Lambda log) per job.`,
+      `${c.scenarios.reduce((a, s) => a + s.sqsCallsPerJob * s.jobs, 0)} were made; EventBridge calls (our lifecycle events, one PutEvents per batch on the example stack) go to a stub too: ${c.scenarios.reduce((a, s) => a + (s.eventCallsPerJob ?? 0) * s.jobs, 0)}. Log bytes are what each consumer writes to stdout (its Lambda log) per job.`,
   );
 
   const cs = r.coldStart;
