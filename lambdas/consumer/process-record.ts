@@ -175,6 +175,7 @@ async function claimAndRun(
     Promise.resolve(outcome).then((o) => ({ outcome: o }));
   let owner: string | undefined;
   let takeover = false;
+  let historyLength: number | undefined;
   // `none` reads nothing before running: its handler sees the receive count as its attempt.
   let attempt = run.receives;
   if (job.idempotency === 'strict') {
@@ -189,6 +190,14 @@ async function claimAndRun(
       tenant: ids.tenant,
       debounceSeq: envelope.debounce?.seq,
       group: envelope.group?.id,
+      // No producer wrote an item for an unkeyed job, and its first receive finds none: the claim
+      // creates it with one PutItem (a redelivery of a finished job is still answered by that call).
+      fresh:
+        run.receives === 1 &&
+        envelope.key === undefined &&
+        envelope.debounce === undefined &&
+        envelope.group === undefined &&
+        envelope.chain === undefined,
     });
     if (claim.kind === 'finished') return done(duplicate(envelope, ids, deps));
     if (claim.kind === 'busy') return done(deferBehindLease(record, ids, claim.leaseRemainingMs, deps));
@@ -196,6 +205,7 @@ async function claimAndRun(
     if (claim.kind === 'superseded') return done(superseded(ids, claim.record));
     takeover = claim.takeover;
     attempt = claim.attempts;
+    historyLength = claim.historyLength;
   } else if (job.idempotency === 'optimistic') {
     const current = await deps.ledger.get(envelope.id);
     if (current?.status === 'SUCCEEDED') return done(duplicate(envelope, ids, deps));
@@ -242,7 +252,7 @@ async function claimAndRun(
           : (deps.cancelCheckIntervalMs ?? (job.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000),
     },
   );
-  const ran = { ...run, ids: { ...ids, attempt }, attempt, owner, startedAt, leaseMs };
+  const ran = { ...run, ids: { ...ids, attempt }, attempt, owner, startedAt, leaseMs, historyLength };
   if (result.ok) return done(succeed(ran, result, takeover ? { takeover: true } : undefined, deps));
   if (result.cancelled && !result.abandoned) return done(endCancelled(ran, result, deps));
   return { outcome: await fail(ran, result, deps), abandoned: result.abandoned !== undefined };
@@ -367,6 +377,8 @@ type Ran = JobRun & {
   readonly owner?: string;
   readonly startedAt: string;
   readonly leaseMs: number;
+  /** The history's length after the claim, when it told (strict): the SUCCEEDED write reads nothing back. */
+  readonly historyLength?: number;
 };
 
 async function succeed(
@@ -382,7 +394,15 @@ async function succeed(
   let write: (() => Promise<boolean>) | undefined;
   const member = { attempt: run.attempt };
   if (job.idempotency === 'strict' && owner !== undefined) {
-    write = () => deps.ledger.complete({ jobId: envelope.id, owner, ...stored, progress, ...member });
+    write = () =>
+      deps.ledger.complete({
+        jobId: envelope.id,
+        owner,
+        ...stored,
+        progress,
+        ...member,
+        historyLength: run.historyLength,
+      });
   } else if (
     job.idempotency === 'optimistic' ||
     run.receives > 1 ||

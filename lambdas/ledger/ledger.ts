@@ -57,6 +57,14 @@ export interface ClaimInput {
   readonly debounceSeq?: number;
   /** Group members: the group's id, kept on the item (the producer wrote it already). */
   readonly group?: string;
+  /**
+   * The caller expects no item yet (an unkeyed job's first delivery): the claim is one PutItem
+   * conditional on the item being absent, a smaller request than the UpdateItem. When an item is
+   * there after all, what it returns decides: a finished, cancelled or live-leased job is answered
+   * from it (still one call), any other state is claimed by the UpdateItem (a second call).
+   * Ignored for debounced jobs. @default false
+   */
+  readonly fresh?: boolean;
 }
 
 export type ClaimOutcome =
@@ -64,7 +72,13 @@ export type ClaimOutcome =
    * RUNNING under our lease. `attempts` counts this run; `takeover` when it replaced an expired
    * lease (false when only an SDK retry of an applied claim saw it, as that cannot tell).
    */
-  | { readonly kind: 'claimed'; readonly attempts: number; readonly takeover: boolean }
+  | {
+      readonly kind: 'claimed';
+      readonly attempts: number;
+      readonly takeover: boolean;
+      /** Entries in the item's history after the claim, when known: `complete` then reads nothing back. */
+      readonly historyLength?: number;
+    }
   /** SUCCEEDED already: acknowledge without running. */
   | { readonly kind: 'finished'; readonly record: JobRecord }
   /** RUNNING under a live lease elsewhere: retry later. */
@@ -170,7 +184,60 @@ export class Ledger {
 
   /** Strict mode, before the handler: ENQUEUED | FAILED | DEAD | absent | expired RUNNING → RUNNING. */
   async claim(input: ClaimInput): Promise<ClaimOutcome> {
+    if (input.fresh === true && input.debounceSeq === undefined) return this.claimNew(input);
     return this.claimAt(input, input.debounceSeq);
+  }
+
+  /** See `ClaimInput.fresh`: the whole RUNNING item in one PutItem, if no item exists. */
+  private async claimNew(input: ClaimInput): Promise<ClaimOutcome> {
+    const now = this.now();
+    const item: Item = {
+      [A.jobId]: { S: input.jobId },
+      [A.status]: { S: 'RUNNING' },
+      [A.leaseOwner]: { S: input.owner },
+      [A.leaseUntil]: { N: String(now + input.leaseMs) },
+      [A.attempts]: { N: '1' },
+      [A.startedAt]: { S: iso(now) },
+      [A.type]: { S: input.type },
+      [A.lane]: { S: input.lane },
+      [A.enqueuedAt]: { S: input.enqueuedAt },
+      [A.updatedAt]: { S: iso(now) },
+      [A.expiresAt]: { N: String(this.expiresAt(now)) },
+      [A.history]: { L: [{ S: encodeHistoryEntry('RUNNING', now) }] },
+    };
+    if (input.tenant !== undefined) item[A.tenant] = { S: input.tenant };
+    if (input.group !== undefined) item[A.group] = { S: input.group };
+    if (this.searchIndex) {
+      const keys = searchKeys(input.jobId, 'RUNNING', now);
+      item[A.statusKey] = { S: keys.statusKey };
+      item[A.statusAt] = { S: keys.statusAt };
+    }
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#jobId)',
+          ExpressionAttributeNames: { '#jobId': A.jobId },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'claimed', attempts: 1, takeover: false, historyLength: 1 };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const record = decodeRecord(error.Item as Item | undefined);
+      // What the UpdateItem's condition would refuse too (and answer the same way): no second call.
+      // Anything else (ENQUEUED by a producer, FAILED, DEAD, an expired lease, a cancel request)
+      // goes through the UpdateItem, whose condition decides atomically.
+      if (
+        record?.status === 'SUCCEEDED' ||
+        record?.status === 'CANCELLED' ||
+        (record?.status === 'RUNNING' && (record.leaseUntil ?? 0) >= now)
+      ) {
+        return this.refused(input, record, now, undefined);
+      }
+      return this.claimAt(input, input.debounceSeq);
+    }
   }
 
   /**
@@ -185,8 +252,10 @@ export class Ledger {
       .set(A.leaseUntil, N(now + input.leaseMs))
       .increment(A.attempts, 1)
       .set(A.startedAt, S(iso(now)))
-      .set(A.type, S(input.type))
-      .set(A.lane, S(input.lane))
+      // A job's type and lane never change: written where the item has none yet (the producer's
+      // item has both), not rewritten by every claim.
+      .setIfAbsent(A.type, S(input.type))
+      .setIfAbsent(A.lane, S(input.lane))
       .set(A.tenant, S(input.tenant))
       .set(A.group, S(input.group))
       .setIfAbsent(A.enqueuedAt, S(input.enqueuedAt));
@@ -213,45 +282,65 @@ export class Ledger {
           ConditionExpression: condition,
           ExpressionAttributeNames: u.names,
           ExpressionAttributeValues: u.values,
-          ReturnValues: 'ALL_OLD',
+          // Only what the claim needs back (old status, attempts, history), not the whole item.
+          ReturnValues: 'UPDATED_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      const old = decodeRecord(out.Attributes);
-      await this.trimHistory(input.jobId, (out.Attributes?.[A.history]?.L?.length ?? 0) + 1);
-      return { kind: 'claimed', attempts: (old?.attempts ?? 0) + 1, takeover: old?.status === 'RUNNING' };
+      const old = out.Attributes;
+      const historyLength = await this.trimHistory(input.jobId, (old?.[A.history]?.L?.length ?? 0) + 1);
+      return {
+        kind: 'claimed',
+        attempts: Number(old?.[A.attempts]?.N ?? '0') + 1,
+        takeover: old?.[A.status]?.S === 'RUNNING',
+        historyLength,
+      };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const record = decodeRecord(error.Item as Item | undefined);
-      if (record?.status === 'SUCCEEDED') return { kind: 'finished', record };
-      if (record?.status === 'CANCELLED') return { kind: 'cancelled', record };
-      if (
-        record?.cancelRequestedAt !== undefined &&
-        (record.status !== 'RUNNING' || (record.leaseUntil ?? 0) < now)
-      ) {
-        // Asked to stop while it ran, and that run is over (it failed, or its consumer died): it
-        // ends here, unrun.
-        await this.endCancelledRun(input.jobId, now);
-        return { kind: 'cancelled', record };
-      }
-      if (input.debounceSeq !== undefined && record?.debounce !== undefined) {
-        const latest = effectiveDebounceSeq(record.debounce);
-        if (latest !== input.debounceSeq) return { kind: 'superseded', record };
-        if (record.debounce.seq !== windowSeq) {
-          // Every later enqueue of the window failed to send: this one is the window's latest.
-          // Claim it under the stored number (the envelope's number stays checked against the
-          // failed ones; passing the stored number as the envelope's would let a failed one run).
-          return this.claimAt(input, record.debounce.seq);
-        }
-      }
-      // Our own lease (the owner token is unique to this execution): an SDK retry of a claim that
-      // was applied. That claim already counted the attempt; treating it as busy would defer the
-      // job behind its own lease and burn an attempt.
-      if (record?.status === 'RUNNING' && record.leaseOwner === input.owner) {
-        return { kind: 'claimed', attempts: record.attempts, takeover: false };
-      }
-      return { kind: 'busy', record, leaseRemainingMs: Math.max(0, (record?.leaseUntil ?? now) - now) };
+      return this.refused(input, decodeRecord(error.Item as Item | undefined), now, windowSeq);
     }
+  }
+
+  /** A claim whose condition failed, answered from the item the failure returned. */
+  private async refused(
+    input: ClaimInput,
+    record: JobRecord | undefined,
+    now: number,
+    windowSeq: number | undefined,
+  ): Promise<ClaimOutcome> {
+    if (record?.status === 'SUCCEEDED') return { kind: 'finished', record };
+    if (record?.status === 'CANCELLED') return { kind: 'cancelled', record };
+    if (
+      record?.cancelRequestedAt !== undefined &&
+      (record.status !== 'RUNNING' || (record.leaseUntil ?? 0) < now)
+    ) {
+      // Asked to stop while it ran, and that run is over (it failed, or its consumer died): it
+      // ends here, unrun.
+      await this.endCancelledRun(input.jobId, now);
+      return { kind: 'cancelled', record };
+    }
+    if (input.debounceSeq !== undefined && record?.debounce !== undefined) {
+      const latest = effectiveDebounceSeq(record.debounce);
+      if (latest !== input.debounceSeq) return { kind: 'superseded', record };
+      if (record.debounce.seq !== windowSeq) {
+        // Every later enqueue of the window failed to send: this one is the window's latest.
+        // Claim it under the stored number (the envelope's number stays checked against the
+        // failed ones; passing the stored number as the envelope's would let a failed one run).
+        return this.claimAt(input, record.debounce.seq);
+      }
+    }
+    // Our own lease (the owner token is unique to this execution): an SDK retry of a claim that
+    // was applied. That claim already counted the attempt; treating it as busy would defer the
+    // job behind its own lease and burn an attempt.
+    if (record?.status === 'RUNNING' && record.leaseOwner === input.owner) {
+      return {
+        kind: 'claimed',
+        attempts: record.attempts,
+        takeover: false,
+        historyLength: record.history?.length,
+      };
+    }
+    return { kind: 'busy', record, leaseRemainingMs: Math.max(0, (record?.leaseUntil ?? now) - now) };
   }
 
   /** Strict mode, after success: RUNNING (owned) → SUCCEEDED. False when the lease was lost. */
@@ -264,6 +353,11 @@ export class Ledger {
     readonly progress?: number | Record<string, unknown>;
     /** The run's attempt number (kept in the history). */
     readonly attempt?: number;
+    /**
+     * Entries in the history before this write (the claim's `historyLength`): the write then asks
+     * for nothing back to decide whether to trim. Unknown: it reads the new history back.
+     */
+    readonly historyLength?: number;
   }): Promise<boolean> {
     const now = this.now();
     const u = this.stamp(new Update(), now)
@@ -274,7 +368,7 @@ export class Ledger {
       .remove(A.leaseOwner, A.leaseUntil);
     this.transition(u, input.jobId, 'SUCCEEDED', now, input.attempt);
     setResultRef(u, input.resultRef);
-    return this.owned(input.jobId, input.owner, u);
+    return this.owned(input.jobId, input.owner, u, input.historyLength);
   }
 
   /** Strict mode, after failure: RUNNING (owned) → FAILED | DEAD. False when the lease was lost. */
@@ -737,8 +831,8 @@ export class Ledger {
    * down to LEDGER_LIMITS.historyEntries. Conditional on the length seen, so a concurrent append
    * is never the one dropped; a trim that loses that race is left to the next write.
    */
-  private async trimHistory(jobId: string, length: number): Promise<void> {
-    if (length <= HISTORY_TRIM_AT) return;
+  private async trimHistory(jobId: string, length: number): Promise<number | undefined> {
+    if (length <= HISTORY_TRIM_AT) return length;
     const drop = length - LEDGER_LIMITS.historyEntries;
     const paths = Array.from({ length: drop }, (_, i) => `#history[${i}]`);
     try {
@@ -752,10 +846,12 @@ export class Ledger {
           ExpressionAttributeValues: { ':length': { N: String(length) } },
         }),
       );
+      return LEDGER_LIMITS.historyEntries;
     } catch {
       // Best effort, after a write that landed: a trim that lost a race (the condition) or failed
       // (throttling) is left to the next write's trim; failing here would report the landed write
-      // as failed and have it retried.
+      // as failed and have it retried. The length is then unknown.
+      return undefined;
     }
   }
 
@@ -783,28 +879,33 @@ export class Ledger {
    * The owner-only write (complete, fail, extendLease, and abandon / progress in strict mode):
    * applied only while the job is RUNNING under `owner`'s lease. False when the lease was lost.
    */
-  private owned(jobId: string, owner: string, u: Update): Promise<boolean> {
+  private owned(jobId: string, owner: string, u: Update, historyLength?: number): Promise<boolean> {
     return this.conditional(
       jobId,
       u.value(':owner', { S: owner }).value(':running', { S: 'RUNNING' }),
       OWNED,
+      undefined,
+      historyLength,
     );
   }
 
   /**
    * One conditional UpdateItem: true when applied, false when its condition failed, unless
    * `applied` recognises the item the failure returns as this write's own (then true).
+   * `historyLength`: the history's length before an append, when the caller knows it (the owner of
+   * a lease does: nothing else appends while it holds it); otherwise the new history is read back.
    */
   private async conditional(
     jobId: string,
     u: Update,
     condition: string,
     applied?: (old: Item | undefined) => boolean,
+    historyLength?: number,
   ): Promise<boolean> {
     for (const name of ['leaseOwner', 'status', 'jobId']) {
       if (condition.includes(`#${name}`)) u.name(name);
     }
-    const appends = u.writes(A.history);
+    const appends = u.writes(A.history) && historyLength === undefined;
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
@@ -819,6 +920,8 @@ export class Ledger {
         }),
       );
       if (appends) await this.trimHistory(jobId, out.Attributes?.[A.history]?.L?.length ?? 0);
+      else if (historyLength !== undefined && u.writes(A.history))
+        await this.trimHistory(jobId, historyLength + 1);
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return applied?.(error.Item as Item) ?? false;

@@ -2,6 +2,7 @@ import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -21,6 +22,7 @@ import {
   DLQ_URL,
   envelopeBody,
   lambdaContext,
+  ledgerWrites,
   QUEUE_URL,
   quietTelemetry,
   record,
@@ -122,6 +124,7 @@ beforeEach(() => {
   ddb.reset();
   sqs.reset();
   ddb.on(UpdateItemCommand).resolves({});
+  ddb.on(PutItemCommand).resolves({});
   ddb.on(GetItemCommand).resolves({});
   sqs.on(ChangeMessageVisibilityCommand).resolves({});
   sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
@@ -142,8 +145,8 @@ describe('consumer: fault injection', () => {
   });
 
   it('does not run the handler and retries later when the claim is throttled', async () => {
-    // Prepare
-    ddb.on(UpdateItemCommand).rejects(throttled());
+    // Prepare: the claim of a first delivery is a PutItem
+    ddb.on(PutItemCommand).rejects(throttled());
 
     // Act
     const response = await handler()(
@@ -176,7 +179,7 @@ describe('consumer: fault injection', () => {
     // Prepare: a fixed clock, so the time the test takes cannot shorten the lease it reads.
     const now = Date.now();
     const leaseUntil = now + 42_000;
-    ddb.on(UpdateItemCommand).rejects(
+    ddb.on(PutItemCommand).rejects(
       new ConditionalCheckFailedException({
         message: 'conditional',
         $metadata: {},
@@ -368,7 +371,7 @@ describe('consumer: deadlines and heartbeat', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(seenSignals[0].aborted).toBe(true);
     expect((seenSignals[0].reason as Error).name).toBe('JobTimeoutError');
-    const failWrite = ddb.commandCalls(UpdateItemCommand)[1].args[0].input;
+    const failWrite = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
     expect(failWrite.ExpressionAttributeValues?.[':status']?.S).toBe('FAILED');
     expect(failWrite.ExpressionAttributeValues?.[':lastError']?.S).toMatch(/^JobTimeoutError: /);
   });
@@ -386,7 +389,7 @@ describe('consumer: deadlines and heartbeat', () => {
 
     // Assess 1: retried later, but the job stays RUNNING under a fresh lease (no FAILED write)
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
-    const abandon = ddb.commandCalls(UpdateItemCommand)[1].args[0].input;
+    const abandon = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
     expect(abandon.ExpressionAttributeValues?.[':status']).toBeUndefined();
     expect(abandon.ExpressionAttributeValues?.[':leaseUntil']?.N).toBeDefined();
     expect(abandon.ExpressionAttributeValues?.[':lastError']?.S).toMatch(/^JobTimeoutError: /);
@@ -435,7 +438,7 @@ describe('consumer: deadlines and heartbeat', () => {
 
     // Act: the next invocation arrives while it still runs; it finishes during the wait
     const second = consumer({ Records: [record('m2', envelopeBody('j2', 'entry', {}))] }, lambdaContext());
-    await vi.waitFor(() => expect(ddb.commandCalls(UpdateItemCommand).length).toBeGreaterThanOrEqual(2));
+    await vi.waitFor(() => expect(ledgerWrites(ddb).length).toBeGreaterThanOrEqual(2));
     releaseStubborn();
     const response = await second;
 
@@ -443,10 +446,7 @@ describe('consumer: deadlines and heartbeat', () => {
     expect(recycle).not.toHaveBeenCalled();
     expect(response.batchItemFailures).toEqual([]);
     expect(ran).toEqual(['j2']);
-    const writes = ddb.commandCalls(UpdateItemCommand).map((c) => ({
-      jobId: c.args[0].input.Key?.jobId?.S,
-      status: c.args[0].input.ExpressionAttributeValues?.[':status']?.S,
-    }));
+    const writes = ledgerWrites(ddb);
     const j1Done = writes.findIndex((w) => w.jobId === 'j1' && w.status === 'SUCCEEDED');
     const j2Claim = writes.findIndex((w) => w.jobId === 'j2' && w.status === 'RUNNING');
     expect(j1Done).toBeGreaterThanOrEqual(0);
@@ -486,8 +486,8 @@ describe('consumer: deadlines and heartbeat', () => {
 
 describe('consumer: the final SUCCEEDED write', () => {
   it('is retried when it is throttled, and the job runs once', async () => {
-    // Prepare: claim ok, then the SUCCEEDED write is throttled twice
-    ddb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
+    // Prepare: claim ok (a PutItem), then the SUCCEEDED write is throttled twice
+    ddb.on(UpdateItemCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
 
     // Act
     const response = await handler({}, { sleep: async () => undefined })(
@@ -498,15 +498,17 @@ describe('consumer: the final SUCCEEDED write', () => {
     // Assess
     expect(ran).toEqual(['j1']);
     expect(response.batchItemFailures).toEqual([]);
-    const statuses = ddb
-      .commandCalls(UpdateItemCommand)
-      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':status']?.S);
-    expect(statuses).toEqual(['RUNNING', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(ledgerWrites(ddb).map((w) => w.status)).toEqual([
+      'RUNNING',
+      'SUCCEEDED',
+      'SUCCEEDED',
+      'SUCCEEDED',
+    ]);
   });
 
   it('when it keeps failing, hands the finished run to the next consumer, which records it without running the job again', async () => {
-    // Prepare: claim ok, every later write throttled
-    ddb.on(UpdateItemCommand).resolvesOnce({}).rejects(throttled());
+    // Prepare: claim ok (a PutItem), every later write throttled
+    ddb.on(UpdateItemCommand).rejects(throttled());
 
     // Act 1
     const response = await handler({}, { sleep: async () => undefined })(
@@ -520,8 +522,7 @@ describe('consumer: the final SUCCEEDED write', () => {
     const sent = sqs.commandCalls(SendMessageCommand)[0].args[0].input;
     expect(sent.QueueUrl).toBe(QUEUE_URL);
     const completion = JSON.parse(sent.MessageBody ?? '{}');
-    const owner =
-      ddb.commandCalls(UpdateItemCommand)[0].args[0].input.ExpressionAttributeValues?.[':leaseOwner']?.S;
+    const owner = ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.leaseOwner?.S;
     expect(completion).toMatchObject({
       id: 'j1',
       type: 'entry',

@@ -108,7 +108,8 @@ describe('consumer on DynamoDB Local', () => {
   });
 
   it.each([
-    ['strict', ['UpdateItemCommand', 'UpdateItemCommand']],
+    // A new job's claim creates its item with one conditional PutItem.
+    ['strict', ['PutItemCommand', 'UpdateItemCommand']],
     ['optimistic', ['GetItemCommand', 'UpdateItemCommand']],
     ['none', []],
   ])('%s: ledger calls per successful new job', async (type, expected) => {

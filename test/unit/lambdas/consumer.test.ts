@@ -1,4 +1,9 @@
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,6 +17,7 @@ import {
   DLQ_URL,
   envelopeBody,
   lambdaContext,
+  ledgerWrites,
   QUEUE_URL,
   quietTelemetry,
   record,
@@ -65,8 +71,10 @@ describe('consumer: mixed batch', () => {
     ddb.reset();
     sqs.reset();
     ddb.on(UpdateItemCommand).resolves({ Attributes: {} });
+    ddb.on(PutItemCommand).resolves({});
+    // A first delivery's claim is a PutItem; it finds the finished job's item.
     ddb
-      .on(UpdateItemCommand, { Key: { jobId: { S: 'job-dup' } } })
+      .on(PutItemCommand, { Item: { jobId: { S: 'job-dup' } } })
       .rejects(
         conditionalFailure({ jobId: { S: 'job-dup' }, status: { S: 'SUCCEEDED' }, attempts: { N: '1' } }),
       );
@@ -146,13 +154,17 @@ describe('consumer: mixed batch', () => {
     );
 
     // Assess
-    const updates = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
-    const statusesFor = (jobId: string) =>
-      updates.filter((u) => u.Key?.jobId.S === jobId).map((u) => u.ExpressionAttributeValues?.[':status']?.S);
+    const writes = ledgerWrites(ddb);
+    const statusesFor = (jobId: string) => writes.filter((w) => w.jobId === jobId).map((w) => w.status);
     expect(statusesFor('job-ok')).toEqual(['RUNNING', 'SUCCEEDED']);
     expect(statusesFor('job-flaky')).toEqual(['RUNNING', 'FAILED']);
     expect(statusesFor('job-doomed')).toEqual(['RUNNING', 'DEAD']);
-    const complete = updates.find((u) => u.ExpressionAttributeValues?.[':status']?.S === 'SUCCEEDED');
+    // First deliveries: each claim creates the item with one conditional PutItem.
+    const claims = writes.filter((w) => w.status === 'RUNNING');
+    expect(claims.map((w) => [w.command, w.ConditionExpression])).toEqual(
+      claims.map(() => ['PutItem', 'attribute_not_exists(#jobId)']),
+    );
+    const complete = writes.find((w) => w.status === 'SUCCEEDED');
     expect(complete?.ExpressionAttributeValues?.[':result']).toEqual({ S: '{"doubled":4}' });
     expect(complete?.ConditionExpression).toBe('#leaseOwner = :owner AND #status = :running');
   });

@@ -7,6 +7,7 @@ import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -281,8 +282,26 @@ function outcomeLines(t: ReturnType<typeof quietTelemetry>) {
     .map((c) => c[1] as unknown as Record<string, unknown>);
 }
 
+/**
+ * The ledger's writes in order, update-shaped: a first delivery's claim is a PutItem, shown with
+ * its item's attributes as `:name` values and its item's key.
+ */
 function updates(): UpdateItemCommandInput[] {
-  return ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+  return ddb.calls().flatMap((c) => {
+    const command = c.args[0];
+    if (command instanceof UpdateItemCommand) return [command.input];
+    if (!(command instanceof PutItemCommand)) return [];
+    const item = command.input.Item ?? {};
+    return [
+      {
+        TableName: command.input.TableName,
+        Key: { jobId: item.jobId },
+        ConditionExpression: command.input.ConditionExpression,
+        ExpressionAttributeNames: command.input.ExpressionAttributeNames,
+        ExpressionAttributeValues: Object.fromEntries(Object.entries(item).map(([k, v]) => [`:${k}`, v])),
+      },
+    ];
+  });
 }
 
 function updatesFor(id: string): UpdateItemCommandInput[] {
@@ -311,6 +330,7 @@ beforeEach(() => {
   ddb.reset();
   sqs.reset();
   ddb.on(UpdateItemCommand).resolves({ Attributes: {} });
+  ddb.on(PutItemCommand).resolves({});
   ddb.on(GetItemCommand).resolves({});
   sqs.on(ChangeMessageVisibilityCommand).resolves({});
   sqs.on(SendMessageCommand).resolves({ MessageId: 'sent-1' });
@@ -319,8 +339,8 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('consumer: cancel', () => {
   it('acknowledges a delivery of a CANCELLED job unrun, counting JobCancelled', async () => {
-    // Prepare
-    ddb.on(UpdateItemCommand, { Key: { jobId: { S: 'job-c' } } }).rejects(
+    // Prepare: the claim (a first delivery's PutItem) finds the job CANCELLED
+    ddb.on(PutItemCommand, { Item: { jobId: { S: 'job-c' } } }).rejects(
       conditionalFailure({
         jobId: { S: 'job-c' },
         status: { S: 'CANCELLED' },
@@ -536,10 +556,7 @@ describe('consumer: cancel', () => {
   it('says so when the CANCELLED write finds the lease lost', async () => {
     // Prepare: the final owner-conditional write fails its condition
     ddb.on(GetItemCommand).resolves({ Item: { status: { S: 'RUNNING' }, cancelRequestedAt: { S: 'x' } } });
-    ddb
-      .on(UpdateItemCommand, { Key: { jobId: { S: 'job-ll' } } })
-      .resolvesOnce({ Attributes: {} })
-      .rejects(conditionalFailure(undefined));
+    ddb.on(UpdateItemCommand, { Key: { jobId: { S: 'job-ll' } } }).rejects(conditionalFailure(undefined));
     const { handler, t } = consumer();
 
     // Act

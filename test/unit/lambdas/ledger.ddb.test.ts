@@ -4,7 +4,9 @@
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { HISTORY_TRIM_AT } from '../../../lambdas/ledger/history';
 import { type KeyedEnqueueInput, Ledger } from '../../../lambdas/ledger/ledger';
+import { LEDGER_LIMITS } from '../../../lambdas/shared/contract';
 import { createLedgerTable } from './support/ledger-table';
 
 const endpoint = inject('dynamodbEndpoint') ?? process.env.DYNAMODB_ENDPOINT;
@@ -47,7 +49,7 @@ describe('strict: claim → complete', () => {
     const claim = await ledger.claim(claimInput('owner-a'));
 
     // Assess
-    expect(claim).toEqual({ kind: 'claimed', attempts: 1, takeover: false });
+    expect(claim).toMatchObject({ kind: 'claimed', attempts: 1, takeover: false });
     const record = await ledger.get(jobId);
     expect(record).toMatchObject({
       status: 'RUNNING',
@@ -121,7 +123,7 @@ describe('strict: claim → complete', () => {
     const ownerComplete = await ledger.complete({ jobId, owner: 'owner-b', result: 'fresh' });
 
     // Assess
-    expect(takeover).toEqual({ kind: 'claimed', attempts: 2, takeover: true });
+    expect(takeover).toMatchObject({ kind: 'claimed', attempts: 2, takeover: true });
     expect([staleComplete, staleFail, staleExtend]).toEqual([false, false, false]);
     expect(ownerComplete).toBe(true);
     expect(await ledger.get(jobId)).toMatchObject({ status: 'SUCCEEDED', result: 'fresh', attempts: 2 });
@@ -207,6 +209,171 @@ describe('strict: claim → complete', () => {
   });
 });
 
+describe('strict: the first delivery of a job claims with one PutItem (fresh)', () => {
+  /** Counts the commands a ledger sends, by name. */
+  const counting = () => {
+    const sent: string[] = [];
+    const inputs: Record<string, unknown>[] = [];
+    const spy = {
+      send: (command: Parameters<DynamoDBClient['send']>[0]) => {
+        sent.push(command.constructor.name);
+        inputs.push(command.input as Record<string, unknown>);
+        return client.send(command);
+      },
+    } as unknown as DynamoDBClient;
+    return { sent, inputs, ledger: new Ledger({ client: spy, tableName, ttlSeconds: 3600, now: () => now }) };
+  };
+  const fresh = (owner: string, leaseMs = 60_000) => ({ ...claimInput(owner, leaseMs), fresh: true });
+
+  it('creates the same RUNNING item as the UpdateItem claim, in one conditional PutItem', async () => {
+    // Prepare
+    const c = counting();
+    const viaUpdate = `${jobId}-update`;
+
+    // Act
+    const claim = await c.ledger.claim({ ...fresh('owner-a'), tenant: 'acme', group: 'g-1' });
+    await ledger.claim({ ...claimInput('owner-a'), jobId: viaUpdate, tenant: 'acme', group: 'g-1' });
+
+    // Assess
+    expect(claim).toEqual({ kind: 'claimed', attempts: 1, takeover: false, historyLength: 1 });
+    expect(c.sent).toEqual(['PutItemCommand']);
+    const { jobId: _a, ...put } = (await rawItem()) ?? {};
+    const update = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { jobId: { S: viaUpdate } }, ConsistentRead: true }),
+    );
+    const { jobId: _b, ...updated } = update.Item ?? {};
+    expect(put).toEqual(updated);
+    expect(await ledger.get(jobId)).toMatchObject({
+      status: 'RUNNING',
+      attempts: 1,
+      leaseOwner: 'owner-a',
+      tenant: 'acme',
+      history: [{ status: 'RUNNING', at: '2025-06-01T12:00:00.000Z', attempt: 1 }],
+    });
+  });
+
+  it('falls back to the UpdateItem claim when a producer wrote the item (ENQUEUED), keeping its fields', async () => {
+    // Prepare: a keyed enqueue wrote the item
+    await ledger.enqueue({
+      jobId,
+      type: 'resize',
+      lane: 'default',
+      enqueuedAt: '2025-06-01T11:59:00.000Z',
+      payloadHash: 'hash-a',
+      keyUntil: Math.floor(now / 1000) + 3600,
+      resendAfter: now + 900_000,
+    });
+    const c = counting();
+
+    // Act
+    const claim = await c.ledger.claim(fresh('owner-a'));
+
+    // Assess
+    expect(c.sent).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+    expect(claim).toEqual({ kind: 'claimed', attempts: 1, takeover: false, historyLength: 2 });
+    expect(await ledger.get(jobId)).toMatchObject({
+      status: 'RUNNING',
+      attempts: 1,
+      leaseOwner: 'owner-a',
+      payloadHash: 'hash-a',
+      enqueuedAt: '2025-06-01T11:59:00.000Z',
+      history: [{ status: 'ENQUEUED' }, { status: 'RUNNING', attempt: 1 }],
+    });
+  });
+
+  it('a redelivery of a FAILED job falls back to the UpdateItem claim and counts the attempt', async () => {
+    // Prepare
+    await ledger.claim(fresh('owner-a'));
+    await ledger.fail({ jobId, owner: 'owner-a', status: 'FAILED', error: new Error('flaky') });
+    const c = counting();
+
+    // Act
+    const claim = await c.ledger.claim(fresh('owner-b'));
+
+    // Assess
+    expect(c.sent).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+    expect(claim).toEqual({ kind: 'claimed', attempts: 2, takeover: false, historyLength: 3 });
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'RUNNING', attempts: 2, leaseOwner: 'owner-b' });
+  });
+
+  it('answers a duplicate of a finished job, a live lease elsewhere and a cancelled job from the PutItem alone', async () => {
+    // Prepare
+    const done = `${jobId}-done`;
+    const running = `${jobId}-running`;
+    const cancelled = `${jobId}-cancelled`;
+    await ledger.claim({ ...fresh('owner-a'), jobId: done });
+    await ledger.complete({ jobId: done, owner: 'owner-a', result: 1, historyLength: 1 });
+    await ledger.claim({ ...fresh('owner-a'), jobId: running });
+    await ledger.cancel(cancelled);
+    const c = counting();
+
+    // Act
+    const duplicate = await c.ledger.claim({ ...fresh('owner-b'), jobId: done });
+    const busy = await c.ledger.claim({ ...fresh('owner-b'), jobId: running });
+    const unrun = await c.ledger.claim({ ...fresh('owner-b'), jobId: cancelled });
+
+    // Assess
+    expect(c.sent).toEqual(['PutItemCommand', 'PutItemCommand', 'PutItemCommand']);
+    expect(duplicate).toMatchObject({ kind: 'finished', record: { status: 'SUCCEEDED', result: 1 } });
+    expect(busy).toMatchObject({ kind: 'busy', leaseRemainingMs: 60_000 });
+    expect(unrun).toMatchObject({ kind: 'cancelled', record: { status: 'CANCELLED' } });
+    expect((await ledger.get(running))?.leaseOwner).toBe('owner-a');
+  });
+
+  it('takes over an expired lease through the UpdateItem claim', async () => {
+    // Prepare
+    await ledger.claim(fresh('owner-a', 10_000));
+    now += 10_001;
+
+    // Act
+    const takeover = await ledger.claim(fresh('owner-b'));
+
+    // Assess
+    expect(takeover).toEqual({ kind: 'claimed', attempts: 2, takeover: true, historyLength: 2 });
+    expect((await ledger.get(jobId))?.leaseOwner).toBe('owner-b');
+  });
+
+  it('an SDK retry of an applied PutItem claim is still claimed, counting the attempt once', async () => {
+    // Prepare: the first try is applied
+    await ledger.claim(fresh('owner-a'));
+
+    // Act: the identical request again fails its condition against our own lease
+    const retried = await ledger.claim(fresh('owner-a'));
+
+    // Assess
+    expect(retried).toEqual({ kind: 'claimed', attempts: 1, takeover: false, historyLength: 1 });
+    expect(await ledger.get(jobId)).toMatchObject({ status: 'RUNNING', attempts: 1, leaseOwner: 'owner-a' });
+  });
+
+  it('complete with the claim’s history length reads nothing back, and still trims a long history', async () => {
+    // Prepare: eleven failed runs leave 1 + 2 × 11 = 23 entries, trimmed on the way
+    let historyLength: number | undefined;
+    for (let run = 1; run <= 12; run++) {
+      const claim = await ledger.claim(fresh(`owner-${run}`));
+      if (claim.kind !== 'claimed') throw new Error(claim.kind);
+      historyLength = claim.historyLength;
+      if (run < 12) await ledger.fail({ jobId, owner: `owner-${run}`, status: 'FAILED', error: 'x' });
+    }
+    const before = (await rawItem())?.history?.L?.length ?? 0;
+    const c = counting();
+
+    // Act
+    const done = await c.ledger.complete({ jobId, owner: 'owner-12', result: 1, historyLength });
+
+    // Assess: the SUCCEEDED write asked for nothing back; the history stays within its bound
+    expect(done).toBe(true);
+    expect(historyLength).toBe(before);
+    expect(c.inputs[0].ReturnValues).toBeUndefined();
+    const history = (await ledger.get(jobId))?.history ?? [];
+    expect(history.length).toBeLessThanOrEqual(HISTORY_TRIM_AT);
+    expect(history.at(-1)).toMatchObject({ status: 'SUCCEEDED', attempt: 12 });
+    if (before + 1 > HISTORY_TRIM_AT) {
+      expect(c.sent).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+      expect(history).toHaveLength(LEDGER_LIMITS.historyEntries);
+    }
+  });
+});
+
 describe('strict: a write the SDK retried after its first try was applied (response lost)', () => {
   it('a retried claim is still claimed, counting the attempt once', async () => {
     // Prepare: the first try is applied
@@ -216,7 +383,7 @@ describe('strict: a write the SDK retried after its first try was applied (respo
     const retried = await ledger.claim(claimInput('owner-a'));
 
     // Assess
-    expect(retried).toEqual({ kind: 'claimed', attempts: 1, takeover: false });
+    expect(retried).toMatchObject({ kind: 'claimed', attempts: 1, takeover: false });
     expect(await ledger.get(jobId)).toMatchObject({ status: 'RUNNING', attempts: 1, leaseOwner: 'owner-a' });
   });
 
@@ -231,7 +398,7 @@ describe('strict: a write the SDK retried after its first try was applied (respo
     const other = await ledger.claim(claimInput('owner-c'));
 
     // Assess
-    expect(retried).toEqual({ kind: 'claimed', attempts: 2, takeover: false });
+    expect(retried).toMatchObject({ kind: 'claimed', attempts: 2, takeover: false });
     expect(other.kind).toBe('busy');
   });
 });
@@ -342,7 +509,7 @@ describe('every other write, replayed by the SDK after it was applied', () => {
     // Assess
     expect(enqueued.kind).toBe('written');
     expect(undone).toBe(true);
-    expect(claimed).toEqual({ kind: 'claimed', attempts: 1, takeover: false });
+    expect(claimed).toMatchObject({ kind: 'claimed', attempts: 1, takeover: false });
     expect(await ledger.get(jobId)).toMatchObject({ status: 'RUNNING', attempts: 1, leaseOwner: 'owner-a' });
   });
 

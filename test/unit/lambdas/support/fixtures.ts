@@ -1,6 +1,8 @@
 /** Builders for SQS events, Lambda contexts, envelopes and a quiet logger / metrics pair. */
+
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { vi } from 'vitest';
 import { CONSUMER_ENV, ENVELOPE_VERSION } from '../../../../lambdas/shared/contract';
@@ -98,4 +100,52 @@ export function quietTelemetry() {
   });
   const outcomes = vi.spyOn(logger, 'info');
   return { logger, metrics, addMetric, addDimensions, outcomes };
+}
+
+/**
+ * The ledger writes a mocked DynamoDB client received, in order, as update-shaped inputs: a strict
+ * claim of a job's first delivery is a PutItem (its item's attributes appear as `:name` values,
+ * as an UpdateItem's would), every other write an UpdateItem.
+ */
+export interface LedgerWrite {
+  readonly jobId?: string;
+  readonly status?: string;
+  readonly command: 'PutItem' | 'UpdateItem';
+  readonly ExpressionAttributeValues: Record<string, AttributeValue>;
+  readonly ConditionExpression?: string;
+}
+
+export function ledgerWrites(ddb: { calls(): { args: unknown[] }[] }): LedgerWrite[] {
+  return ddb.calls().flatMap((call): LedgerWrite[] => {
+    const command = call.args[0] as { constructor: { name: string }; input: Record<string, unknown> };
+    const input = command.input as {
+      Key?: Record<string, AttributeValue>;
+      Item?: Record<string, AttributeValue>;
+      ExpressionAttributeValues?: Record<string, AttributeValue>;
+      ConditionExpression?: string;
+    };
+    if (command.constructor.name === 'PutItemCommand' && input.Item) {
+      const values = Object.fromEntries(Object.entries(input.Item).map(([k, v]) => [`:${k}`, v]));
+      return [
+        {
+          jobId: input.Item.jobId?.S,
+          status: input.Item.status?.S,
+          command: 'PutItem',
+          ExpressionAttributeValues: values,
+          ConditionExpression: input.ConditionExpression,
+        },
+      ];
+    }
+    if (command.constructor.name !== 'UpdateItemCommand') return [];
+    const values = input.ExpressionAttributeValues ?? {};
+    return [
+      {
+        jobId: input.Key?.jobId?.S,
+        status: values[':status']?.S,
+        command: 'UpdateItem',
+        ExpressionAttributeValues: values,
+        ConditionExpression: input.ConditionExpression,
+      },
+    ];
+  });
 }
