@@ -96,13 +96,18 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
     }));
   const progress = new ProgressWriter(input, deps, logger);
   const heartbeat = new Heartbeat(input, deps, logger, deadline);
+  // Whether the handler took its signal: only then can anything be listening for the abort below.
+  let signalTaken = false;
 
   const ctx: JobContext = {
     jobId: input.envelope.id,
     type: input.job.type,
     attempt: input.attempt,
     lane: input.lane,
-    signal: controller.signal,
+    get signal() {
+      signalTaken = true;
+      return controller.signal;
+    },
     get logger() {
       return logger();
     },
@@ -125,11 +130,13 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
   };
 
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new JobTimeoutError(input.timeoutMs);
-  const timedOut = new Promise<never>((_, reject) => {
+  // Built when the deadline passes, not for every run (an Error captures a stack trace).
+  let timeout: JobTimeoutError | undefined;
+  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => {
+      timeout = new JobTimeoutError(input.timeoutMs);
       controller.abort(timeout);
-      reject(timeout);
+      resolve(TIMED_OUT);
     }, input.timeoutMs);
   });
   heartbeat.start();
@@ -144,10 +151,8 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
       (error: unknown) => ({ ok: false as const, error }),
     );
   try {
-    let outcome = await Promise.race([running, timedOut]).catch((error: unknown) => {
-      if (error !== timeout) throw error;
-      return undefined;
-    });
+    const first = await Promise.race([running, timedOut]);
+    let outcome = first === TIMED_OUT ? undefined : first;
     if (outcome === undefined) {
       // Timed out: give the handler a moment to honour the signal, so its retry cannot overlap it.
       outcome = await settleWithin(running, deps.settleGraceMs ?? 1000);
@@ -187,9 +192,13 @@ export async function runHandler(input: RunInput, deps: RunDeps): Promise<RunRes
     clearTimeout(timer);
     heartbeat.stop();
     cancelWatch.stop();
-    if (!controller.signal.aborted) controller.abort(new Error('job finished'));
+    // Tells whatever the handler left listening on its signal that the run is over.
+    if (signalTaken && !controller.signal.aborted) controller.abort(new Error('job finished'));
   }
 }
+
+/** What the deadline's promise settles with (the handler's outcome is never this value). */
+const TIMED_OUT: unique symbol = Symbol('timed out');
 
 /** The promise's value if it settles within `ms`, else undefined. */
 async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
