@@ -97,5 +97,7 @@ export function quietTelemetry() {
     return metrics;
   });
   const outcomes = vi.spyOn(logger, 'info');
-  return { logger, metrics, addMetric, addDimensions, outcomes };
+  // Success and duplicate outcome lines are debug lines: `outcomes` sees them too, `debugs` alone.
+  const debugs = vi.spyOn(logger, 'debug').mockImplementation((...args) => logger.info(...args));
+  return { logger, metrics, addMetric, addDimensions, outcomes, debugs };
 }
