@@ -98,6 +98,8 @@ export function quietTelemetry() {
   });
   const outcomes = vi.spyOn(logger, 'info');
   // Success and duplicate outcome lines are debug lines: `outcomes` sees them too, `debugs` alone.
-  const debugs = vi.spyOn(logger, 'debug').mockImplementation((...args) => logger.info(...args));
+  const debugs = vi
+    .spyOn(logger, 'debug')
+    .mockImplementation((input, ...extra) => logger.info(input, ...extra));
   return { logger, metrics, addMetric, addDimensions, outcomes, debugs };
 }
