@@ -100,6 +100,6 @@ export function quietTelemetry() {
   // Success and duplicate outcome lines are debug lines: `outcomes` sees them too, `debugs` alone.
   const debugs = vi
     .spyOn(logger, 'debug')
-    .mockImplementation((input, ...extra) => logger.info(input, ...extra));
+    .mockImplementation((...args) => (logger.info as (...a: unknown[]) => void)(...args));
   return { logger, metrics, addMetric, addDimensions, outcomes, debugs };
 }
