@@ -137,6 +137,7 @@ export class JobQueueMonitoring extends Construct {
   /** The severity of each alarm in `alarms`, by the same key (route critical ones to a pager). */
   public readonly severities: ReadonlyMap<string, AlarmSeverity>;
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** The monitoring profile the alarms were chosen by. */
   public readonly profile: MonitoringProfile;
 
   private readonly alarmMap = new Map<string, cloudwatch.Alarm>();
