@@ -7,7 +7,8 @@
  * Env: DYNAMODB_ENDPOINT (required; scripts/bench.sh starts DynamoDB Local), BENCH_BATCHES (batches
  * per consumer scenario, default 200), BENCH_PROCESSES (fresh processes per cold-start variant,
  * default 30), BENCH_E2E_JOBS (default 300), BENCH_E2E_ROUNDS (default 2), BENCH_SKIP_E2E=1,
- * BENCH_ENQUEUE_JOBS (default 300), BENCH_WORK_DIR (scratch, default $TMPDIR/sqs-jobs-bench).
+ * BENCH_ENQUEUE_JOBS (default 300), BENCH_FEATURE_BATCHES (batches per part-6 scenario, default 20),
+ * BENCH_WORK_DIR (scratch, default $TMPDIR/sqs-jobs-bench).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
