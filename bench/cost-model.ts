@@ -26,6 +26,10 @@ export interface StackShape {
   /** Metrics the alarms evaluate (a metric-math alarm pays for each metric it reads). */
   readonly alarmMetrics: number;
   readonly dashboards: number;
+  /** The consumers emit per-job-type custom metrics (no consumer has POWERTOOLS_METRICS_DISABLED). */
+  readonly jobMetrics: boolean;
+  /** The consumers' POWERTOOLS_LOG_LEVEL (INFO when unset). */
+  readonly consumerLogLevel: string;
   readonly schedules: readonly { readonly expression: string; readonly firingsPerMonth: number }[];
   readonly ledger?: { readonly onDemand: boolean; readonly pitr: boolean; readonly ttlSeconds?: number };
 }
@@ -119,6 +123,18 @@ export interface MonthlyLine {
   readonly detail: string;
   readonly usd: number;
   readonly kind: 'per-job' | 'fixed';
+  /** Alarms, dashboards and custom metrics: what `monitoringProfile` decides. */
+  readonly monitoring?: boolean;
+}
+
+/** What the monitoring lines of a monthly bill add up to (alarms, dashboards, custom metrics). */
+export function monitoringMonthlyUSD(lines: readonly MonthlyLine[]): number {
+  return lines.filter((l) => l.monitoring).reduce((sum, l) => sum + l.usd, 0);
+}
+
+/** What the fixed lines of a monthly bill add up to (monitoring, idle polling, schedules). */
+export function fixedMonthlyUSD(lines: readonly MonthlyLine[]): number {
+  return lines.filter((l) => l.kind === 'fixed').reduce((sum, l) => sum + l.usd, 0);
 }
 
 export interface MonthlyOptions {
@@ -207,21 +223,24 @@ export function monthlyBreakdown(shape: StackShape, o: MonthlyOptions): MonthlyL
       detail: `${shape.alarms} alarms reading ${shape.alarmMetrics} metrics`,
       usd: shape.alarmMetrics * PRICES.cloudwatch.alarmMetricPerMonth,
       kind: 'fixed',
+      monitoring: true,
     },
     {
       item: 'CloudWatch dashboards',
       detail: `${shape.dashboards}`,
       usd: shape.dashboards * PRICES.cloudwatch.dashboardPerMonth,
       kind: 'fixed',
+      monitoring: true,
     },
   );
-  if (o.jobTypes !== undefined) {
+  if (o.jobTypes !== undefined && shape.jobMetrics) {
     const metrics = o.jobTypes * ASSUMPTIONS.metricsPerJobType;
     lines.push({
       item: 'Custom metrics (EMF)',
       detail: `${o.jobTypes} job types × ${ASSUMPTIONS.metricsPerJobType} metrics (upper bound: only emitted ones bill)`,
       usd: metrics * PRICES.cloudwatch.customMetricPerMonth,
       kind: 'fixed',
+      monitoring: true,
     });
   }
   const firings = shape.schedules.reduce((sum, s) => sum + s.firingsPerMonth, 0);
@@ -264,6 +283,8 @@ export function readStackShape(template: CfnTemplate): StackShape {
   const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const lanes: LaneShape[] = [];
   let ttlSeconds: number | undefined;
+  let jobMetrics = false;
+  let consumerLogLevel = 'INFO';
   for (const [id, fn] of byType('AWS::Lambda::Function')) {
     const p = fn.Properties ?? {};
     const env = ((p.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {}) as Record<
@@ -285,6 +306,8 @@ export function readStackShape(template: CfnTemplate): StackShape {
       architecture: archs[0] === 'arm64' ? 'arm64' : 'x86_64',
     });
     if (typeof env.JOBS_LEDGER_TTL_SECONDS === 'string') ttlSeconds = Number(env.JOBS_LEDGER_TTL_SECONDS);
+    if (env.POWERTOOLS_METRICS_DISABLED !== 'true') jobMetrics = true;
+    if (typeof env.POWERTOOLS_LOG_LEVEL === 'string') consumerLogLevel = env.POWERTOOLS_LOG_LEVEL;
   }
   const alarms = byType('AWS::CloudWatch::Alarm');
   const alarmMetrics = alarms.reduce((sum, [, a]) => {
@@ -304,6 +327,8 @@ export function readStackShape(template: CfnTemplate): StackShape {
     alarms: alarms.length,
     alarmMetrics,
     dashboards: byType('AWS::CloudWatch::Dashboard').length,
+    jobMetrics,
+    consumerLogLevel,
     schedules,
     ledger: table
       ? {

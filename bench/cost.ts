@@ -23,6 +23,7 @@ import {
   fmt,
   LEDGER_MODES,
   type LedgerMode,
+  monitoringMonthlyUSD,
   monthlyBreakdown,
   perMillionJobs,
   readStackShape,
@@ -229,6 +230,8 @@ function printReport(r: CostReport, args: Args): void {
     const fixed = m.monthly.filter((l) => l.kind === 'fixed').reduce((a, l) => a + l.usd, 0);
     out.push(
       `| **total** | per-job ${usd(perJob)} + fixed ${usd(fixed)} | **${usd(m.monthlyTotalUSD)}** |`,
+      '',
+      `Monitoring (alarms, dashboards, custom metrics): ${usd(monitoringMonthlyUSD(m.monthly))} a month; consumers log at ${s.consumerLogLevel}${s.jobMetrics ? '' : ', job metrics off'} (JobQueueProps.monitoringProfile, consumerLogLevel, jobMetrics).`,
       '',
     );
     const p = m.perMillion;

@@ -7,7 +7,8 @@
  * Env: DYNAMODB_ENDPOINT (required; scripts/bench.sh starts DynamoDB Local), BENCH_BATCHES (batches
  * per consumer scenario, default 200), BENCH_PROCESSES (fresh processes per cold-start variant,
  * default 30), BENCH_E2E_JOBS (default 300), BENCH_E2E_ROUNDS (default 2), BENCH_SKIP_E2E=1,
- * BENCH_ENQUEUE_JOBS (default 300), BENCH_WORK_DIR (scratch, default $TMPDIR/sqs-jobs-bench),
+ * BENCH_ENQUEUE_JOBS (default 300), BENCH_FEATURE_BATCHES (batches per part-6 scenario, default 20),
+ * BENCH_WORK_DIR (scratch, default $TMPDIR/sqs-jobs-bench),
  * BENCH_CONSUMER_RUNS (runs of part 1, each row is their median; default 3), BENCH_ONLY=consumer
  * (part 1 only: prints its ratios and writes $BENCH_WORK_DIR/consumer-overhead.json, leaves
  * bench/results.* and the README alone).
@@ -27,6 +28,12 @@ import { costReport, registryModes } from './cost';
 import { type CfnTemplate, logsPerMillionUSD, perMillionJobs, readStackShape } from './cost-model';
 import { type E2eResult, measureE2e } from './e2e';
 import { type EnqueueResult, measureEnqueue } from './enqueue';
+import {
+  type FeatureCostFigures,
+  type FeatureCostsResult,
+  featureCostFigures,
+  measureFeatureCosts,
+} from './feature-costs';
 import { README, RESULTS_JSON, RESULTS_MD, WORK_DIR } from './lib/paths';
 import { withBenchBlock } from './lib/readme-block';
 import { round } from './lib/stats';
@@ -87,11 +94,12 @@ async function main(): Promise<void> {
   const template: CfnTemplate = synthExampleTemplate();
   if (process.env.BENCH_ONLY === 'consumer') return consumerOnly(endpoint, template);
   const measured = await measureParts(endpoint, template);
+  const features = await measureFeatures(endpoint, template);
   progress('5 cost')('cost model over the synthesized template');
-  const cost = await costFigures(template, measured.consumer);
+  const cost = await costFigures(template, measured.consumer, features.figures.logBytesPerJob);
   const bundling = bundlingDefault(measured.coldStart);
-  const goals = goalsOf(measured, cost, bundling);
-  const results = resultsOf(goals, measured, cost, bundling);
+  const goals = [...goalsOf(measured, cost, bundling), ...featureGoalsOf(cost, features.figures)];
+  const results = { ...resultsOf(goals, measured, cost, bundling), featureCosts: features };
   writeOutputs(results, goals);
   printGoals(goals);
 }
@@ -203,11 +211,39 @@ interface CostFigures {
   readonly logsUSD: number;
 }
 
-/** Part 5: the cost model over the template, with the ledger units and log bytes measured in part 1. */
-async function costFigures(template: CfnTemplate, consumer: ConsumerOverheadResult): Promise<CostFigures> {
+/**
+ * Part 6: request units per ledger mode and feature, log bytes per job by log level, and the
+ * example stack's fixed monthly cost under each monitoring profile (a second, lean synth).
+ */
+async function measureFeatures(
+  endpoint: string,
+  template: CfnTemplate,
+): Promise<{ measured: FeatureCostsResult; figures: FeatureCostFigures }> {
+  progress('6 feature costs')('ledger features and log levels on DynamoDB Local; lean monitoring synth');
+  const measured = await measureFeatureCosts({
+    endpoint,
+    template,
+    batches: envInt('BENCH_FEATURE_BATCHES', 20),
+    progress: progress('6 feature costs'),
+  });
+  const lean = synthExampleTemplate(path.join(WORK_DIR, 'cdk.out.lean'), { monitoringProfile: 'lean' });
+  const modes = await registryModes(path.join(__dirname, '..', 'bin', 'jobs.ts'));
+  const figures = featureCostFigures(measured, { full: template, lean }, modes && Object.keys(modes).length);
+  return { measured, figures };
+}
+
+/**
+ * Part 5: the cost model over the template, with the ledger units measured in part 1 and the log
+ * bytes measured in part 6 (stdout and stderr, at the stack's log level; part 1's as a fallback).
+ */
+async function costFigures(
+  template: CfnTemplate,
+  consumer: ConsumerOverheadResult,
+  measuredLogBytes?: number,
+): Promise<CostFigures> {
   const strict0 = find(consumer, 'oursStrict', 0);
   const optimistic0 = find(consumer, 'oursOptimistic', 0);
-  const logBytes = strict0?.logBytesPerJob ?? 512;
+  const logBytes = measuredLogBytes ?? strict0?.logBytesPerJob ?? 512;
   const report = costReport(template, {
     jobsPerMonth: 1_000_000,
     modes: ['strict', 'optimistic', 'none'],
@@ -325,6 +361,40 @@ function goalsOf(m: Measured, cost: CostFigures, bundling: Bundling): Goal[] {
   ];
 }
 
+/** Issue 16 goals: cost per million with logs, and the monitoring bill of each profile. */
+function featureGoalsOf(cost: CostFigures, features: FeatureCostFigures): Goal[] {
+  return [
+    goal(
+      'costPerMillionStrictWithLogsUSD',
+      'USD per million jobs, strict, with the consumer logs at the default level (measured bytes)',
+      cost.costStrict + cost.logsUSD,
+      '<=',
+      1.5,
+    ),
+    goal(
+      'costPerMillionOptimisticWithLogsUSD',
+      'USD per million jobs, optimistic, with the consumer logs at the default level (measured bytes)',
+      cost.costOptimistic + cost.logsUSD,
+      '<=',
+      1.0,
+    ),
+    goal(
+      'leanMonitoringMonthlyUSD',
+      `USD per month of alarms, dashboards and custom metrics, example stack, monitoringProfile 'lean' (${features.alarms.lean} alarms)`,
+      features.monitoringMonthlyUSD.lean,
+      '<=',
+      5,
+    ),
+    goal(
+      'fullMonitoringMonthlyUSD',
+      `USD per month of alarms, dashboards and custom metrics, example stack, monitoringProfile 'full' (${features.alarms.full} alarms, custom metrics at their upper bound)`,
+      features.monitoringMonthlyUSD.full,
+      'report',
+      null,
+    ),
+  ];
+}
+
 /** What bench/results.json holds (its keys in this order). */
 function resultsOf(goals: Goal[], m: Measured, cost: CostFigures, bundling: Bundling) {
   const { oursExt, oursBun } = bundling;
@@ -402,6 +472,7 @@ interface Results {
     costPerMillionOptimisticWithLogsUSD: number;
     report: ReturnType<typeof costReport>;
   };
+  featureCosts?: { measured: FeatureCostsResult; figures: FeatureCostFigures };
 }
 
 const f = (n: number | undefined | null, digits = 2) =>
@@ -592,7 +663,28 @@ function renderMarkdown(r: Results, goals: Goal[]): string {
       `Fixed monthly costs of the example stack: ${fixedLines.map((l) => `${l.item.toLowerCase()} $${f(l.usd)} (${l.detail})`).join('; ')}.`,
     '',
   );
+  if (r.featureCosts) out.push(...renderFeatureCosts(r.featureCosts));
   return `${out.join('\n')}\n`;
+}
+
+/** Part 6 in results.md: how cost grows with volume, ledger mode and features. */
+function renderFeatureCosts({ measured, figures }: NonNullable<Results['featureCosts']>): string[] {
+  const level = (l: FeatureCostsResult['logBytes'][number]) =>
+    `${l.mode} ${l.logLevel}${l.jobMetrics ? '' : ' without job metrics'} ${f(l.logBytesPerJob, 0)} B`;
+  const history = measured.scenarios.find((s) => s.mode === 'strict' && s.feature === 'base');
+  return [
+    '## 6. How cost grows',
+    '',
+    `Request units per job measured on DynamoDB Local (ReturnConsumedCapacity, search index writes included) with the real consumer, ${measured.batchesPerScenario} batches of ${measured.batchSize} no-op jobs per row that succeed first time; limits with keys that do not contend (a refused or contended limit write costs one unit more). ` +
+      `The status history is always on: a strict job's finished item is ${history?.itemBytes ?? '–'} bytes, ${history?.historyBytes ?? '–'} of them history, so it stays one write unit. ` +
+      `"All in" adds CloudWatch Logs (${f(figures.logBytesPerJob, 0)} consumer bytes per job at the stack's log level, plus Lambda's own lines) and ledger storage with PITR. ` +
+      `Monthly bills add the fixed cost of the example stack: $${f(figures.fixedMonthlyUSD.full)} with \`monitoringProfile: 'full'\` (${figures.alarms.full} alarms, the dashboard, custom metrics at their upper bound) and $${f(figures.fixedMonthlyUSD.lean)} with \`'lean'\` (${figures.alarms.lean} alarms); both include SQS idle polling.`,
+    '',
+    ...figures.markdown,
+    '',
+    `Consumer log bytes per job: ${measured.logBytes.map(level).join('; ')} (DEBUG is what every job wrote before success lines moved to debug).`,
+    '',
+  ];
 }
 
 function updateReadme(md: string): void {

@@ -7,7 +7,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { JobQueue, LIFECYCLE_EVENTS } from '../lib';
+import { JobQueue, LIFECYCLE_EVENTS, type MonitoringProfile } from '../lib';
 import { registry } from './jobs';
 
 export interface ExampleJobsStackProps extends StackProps {
@@ -18,6 +18,13 @@ export interface ExampleJobsStackProps extends StackProps {
    * @default false
    */
   readonly destroyLedgerOnDelete?: boolean;
+
+  /**
+   * The JobQueue's `monitoringProfile` (the bench prices both).
+   *
+   * @default 'full'
+   */
+  readonly monitoringProfile?: MonitoringProfile;
 }
 
 export class ExampleJobsStack extends Stack {
@@ -54,6 +61,7 @@ export class ExampleJobsStack extends Stack {
       removalPolicy: props.destroyLedgerOnDelete ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       // Job Succeeded / Dead-Lettered / Cancelled events on the default event bus.
       lifecycleEvents: true,
+      monitoringProfile: props.monitoringProfile,
     });
     for (const lane of this.jobQueue.lanes.values()) sideEffects.grant(lane.consumer, 'dynamodb:UpdateItem');
     new CfnOutput(this, 'SideEffectsTable', {

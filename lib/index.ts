@@ -24,12 +24,20 @@ export type {
   JobQueueAttributes,
   JobScheduleOptions,
 } from './interfaces';
-export { type BackoffOptions, JobQueue, type JobQueueProps, type LifecycleEventsOptions } from './job-queue';
+export {
+  type BackoffOptions,
+  type ConsumerLogLevel,
+  JobQueue,
+  type JobQueueProps,
+  type LifecycleEventsOptions,
+} from './job-queue';
 export { JobQueueBase } from './job-queue-base';
 export {
+  type AlarmSeverity,
   type JobQueueAlarmOptions,
   JobQueueMonitoring,
   type JobQueueMonitoringProps,
+  type MonitoringProfile,
 } from './job-queue-monitoring';
 export { JobSchedule, type JobScheduleProps } from './job-schedule';
 export { JOB_SEARCH_INDEX } from './job-search-index';

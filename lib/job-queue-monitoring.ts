@@ -2,7 +2,12 @@
  * Alarms and the dashboard of a JobQueue, following the alerting table of the design docs:
  * queue depth for 5 minutes, oldest message age over the lane objective, any message in a DLQ,
  * DLQ growth over an hour, consumer errors/throttles, p99 duration over 2 × baseline, and
- * scheduler delivery failures.
+ * scheduler delivery failures. Each alarm has the severity of its row in that table.
+ *
+ * Two profiles: `full` (every alarm, the dashboard) and `lean` (the alerting table's rows only,
+ * no dashboard): CloudWatch bills $0.10 per alarm metric and $3 per dashboard each month, so the
+ * lean profile drops what only repeats another alarm. Composite alarms are not used: at $0.50 a
+ * month each they never cost less than the metric alarms they would combine (those still bill).
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -52,6 +57,16 @@ export interface JobQueueAlarmOptions {
   readonly durationP99Baseline?: Duration;
 }
 
+/** How much monitoring a JobQueue creates (`JobQueueProps.monitoringProfile`). */
+export type MonitoringProfile = 'full' | 'lean';
+export const MONITORING_PROFILES: readonly MonitoringProfile[] = ['full', 'lean'];
+
+/**
+ * An alarm's severity, from the design docs' alerting table: `critical` pages someone (jobs are
+ * being lost or piling up in a DLQ, consumers cannot run), `warning` can wait for working hours.
+ */
+export type AlarmSeverity = 'warning' | 'critical';
+
 export interface JobQueueMonitoringProps {
   /** The queue whose metrics (`metricQueueDepth` and siblings) the alarms and dashboard use. */
   readonly jobQueue: IJobQueue;
@@ -61,6 +76,14 @@ export interface JobQueueMonitoringProps {
   readonly alarms?: JobQueueAlarmOptions;
   readonly alarmTopic?: sns.ITopic;
   readonly dashboard: boolean;
+  /**
+   * `lean` keeps one alarm per row of the alerting table and per lane (depth, DLQ depth, DLQ
+   * growth, consumer errors and throttles, p99 duration) plus the schedule DLQ and lost schedule
+   * deliveries; `full` adds the oldest-message age per lane and every scheduler delivery metric.
+   *
+   * @default 'full'
+   */
+  readonly profile?: MonitoringProfile;
 }
 
 /** Job outcome metrics the runtime emits, in dashboard order. */
@@ -72,11 +95,30 @@ const JOB_OUTCOMES = [
   JOB_METRICS.names.duplicateSkipped,
 ];
 
-const SCHEDULER_ALARMS: { metric: string; what: string }[] = [
-  { metric: 'InvocationDroppedCount', what: 'dropped invocations (retries exhausted)' },
-  { metric: 'TargetErrorCount', what: 'failed deliveries to a lane' },
-  { metric: 'InvocationsSentToDeadLetterCount', what: 'invocations dead-lettered' },
-  { metric: 'InvocationsFailedToBeSentToDeadLetterCount', what: 'invocations lost (DLQ send failed)' },
+/**
+ * Scheduler delivery metrics. `lean` keeps only lost invocations: a failed delivery is retried and
+ * then dead-lettered, which the schedule DLQ alarm already catches.
+ */
+const SCHEDULER_ALARMS: { metric: string; what: string; severity: AlarmSeverity; lean: boolean }[] = [
+  {
+    metric: 'InvocationDroppedCount',
+    what: 'dropped invocations (retries exhausted)',
+    severity: 'critical',
+    lean: false,
+  },
+  { metric: 'TargetErrorCount', what: 'failed deliveries to a lane', severity: 'warning', lean: false },
+  {
+    metric: 'InvocationsSentToDeadLetterCount',
+    what: 'invocations dead-lettered',
+    severity: 'warning',
+    lean: false,
+  },
+  {
+    metric: 'InvocationsFailedToBeSentToDeadLetterCount',
+    what: 'invocations lost (DLQ send failed)',
+    severity: 'critical',
+    lean: true,
+  },
 ];
 
 /** Alarm thresholds with their defaults applied. */
@@ -92,16 +134,23 @@ export class JobQueueMonitoring extends Construct {
   public readonly alarmTopic: sns.ITopic;
   /** Every alarm created, keyed by a stable name like `high/dlq-depth`. */
   public readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** The severity of each alarm in `alarms`, by the same key (route critical ones to a pager). */
+  public readonly severities: ReadonlyMap<string, AlarmSeverity>;
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** The monitoring profile the alarms were chosen by. */
+  public readonly profile: MonitoringProfile;
 
   private readonly alarmMap = new Map<string, cloudwatch.Alarm>();
+  private readonly severityMap = new Map<string, AlarmSeverity>();
   private readonly action?: SnsAction;
 
   constructor(scope: Construct, id: string, props: JobQueueMonitoringProps) {
     super(scope, id);
     const thresholds = resolveThresholds(props);
+    this.profile = props.profile ?? 'full';
     this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
     this.alarms = this.alarmMap;
+    this.severities = this.severityMap;
     if (props.alarms?.enabled ?? true) {
       this.action = new SnsAction(this.alarmTopic);
       for (const lane of props.lanes) this.addLaneAlarms(props.jobQueue, lane, thresholds);
@@ -125,27 +174,30 @@ export class JobQueueMonitoring extends Construct {
   /** Depth, age, DLQ depth and growth, consumer errors, throttles and p99 duration. */
   private addLaneAlarms(jobQueue: IJobQueue, lane: IMonitoredJobLane, thresholds: Thresholds): void {
     const settings = lane;
-    this.alarm(`${lane.name}/depth`, {
+    this.alarm(`${lane.name}/depth`, 'warning', {
       metric: jobQueue.metricQueueDepth(lane.name),
       threshold: settings.depthAlarmThreshold,
       evaluationPeriods: 5,
       alarmDescription: `More than ${settings.depthAlarmThreshold} jobs waiting in the ${lane.name} lane for 5 minutes`,
     });
-    this.alarm(`${lane.name}/age`, {
-      metric: jobQueue.metricAgeOfOldestJob(lane.name),
-      threshold: settings.messageAgeObjective.toSeconds(),
-      evaluationPeriods: 3,
-      alarmDescription: `Oldest job in the ${lane.name} lane is older than its objective (${settings.messageAgeObjective.toHumanString()})`,
-    });
+    // Not a row of the alerting table: a lane past its age objective is usually deep too.
+    if (this.profile === 'full') {
+      this.alarm(`${lane.name}/age`, 'warning', {
+        metric: jobQueue.metricAgeOfOldestJob(lane.name),
+        threshold: settings.messageAgeObjective.toSeconds(),
+        evaluationPeriods: 3,
+        alarmDescription: `Oldest job in the ${lane.name} lane is older than its objective (${settings.messageAgeObjective.toHumanString()})`,
+      });
+    }
     // Visible count, not NumberOfMessagesSent: messages moved by redrive are never "sent".
-    this.alarm(`${lane.name}/dlq-depth`, {
+    this.alarm(`${lane.name}/dlq-depth`, 'warning', {
       metric: jobQueue.metricDeadLetterQueueDepth(lane.name),
       threshold: 0,
       evaluationPeriods: 1,
       alarmDescription: `Jobs are waiting in the ${lane.name} dead-letter queue`,
     });
     // DIFF of hourly maxima: how many more jobs sit in the DLQ than an hour before.
-    this.alarm(`${lane.name}/dlq-growth`, {
+    this.alarm(`${lane.name}/dlq-growth`, 'critical', {
       metric: new cloudwatch.MathExpression({
         expression: 'DIFF(dlq)',
         usingMetrics: { dlq: jobQueue.metricDeadLetterQueueDepth(lane.name, { period: Duration.hours(1) }) },
@@ -157,20 +209,21 @@ export class JobQueueMonitoring extends Construct {
       alarmDescription: `The ${lane.name} dead-letter queue grew by more than ${thresholds.dlqGrowthPerHour} jobs in an hour`,
     });
     const fiveMinutes = Duration.minutes(5);
-    this.alarm(`${lane.name}/consumer-errors`, {
+    // "Worker count dropped" in the alerting table: a consumer that crashes or is throttled runs nothing.
+    this.alarm(`${lane.name}/consumer-errors`, 'critical', {
       metric: lane.consumer.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
       threshold: thresholds.consumerErrors - 1,
       evaluationPeriods: 1,
       alarmDescription: `The ${lane.name} consumer crashed or timed out`,
     });
-    this.alarm(`${lane.name}/consumer-throttles`, {
+    this.alarm(`${lane.name}/consumer-throttles`, 'critical', {
       metric: lane.consumer.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
       threshold: thresholds.consumerThrottles - 1,
       evaluationPeriods: 1,
       alarmDescription: `The ${lane.name} consumer was throttled`,
     });
     const baseline = thresholds.durationP99Baseline;
-    this.alarm(`${lane.name}/duration-p99`, {
+    this.alarm(`${lane.name}/duration-p99`, 'warning', {
       metric: lane.consumer.metricDuration({ period: fiveMinutes, statistic: 'p99' }),
       threshold: 2 * baseline.toMilliseconds(),
       evaluationPeriods: 3,
@@ -180,15 +233,16 @@ export class JobQueueMonitoring extends Construct {
 
   /** Scheduler delivery failures in the queue's group, and anything in the schedule DLQ. */
   private addSchedulerAlarms(jobQueue: IJobQueue): void {
-    for (const { metric, what } of SCHEDULER_ALARMS) {
-      this.alarm(`scheduler/${metric}`, {
+    for (const { metric, what, severity, lean } of SCHEDULER_ALARMS) {
+      if (this.profile === 'lean' && !lean) continue;
+      this.alarm(`scheduler/${metric}`, severity, {
         metric: schedulerMetric(metric, jobQueue.scheduleGroup.scheduleGroupName),
         threshold: 0,
         evaluationPeriods: 1,
         alarmDescription: `EventBridge Scheduler: ${what} in this queue's schedule group`,
       });
     }
-    this.alarm('scheduler/dlq-depth', {
+    this.alarm('scheduler/dlq-depth', 'warning', {
       metric: jobQueue.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: 'Maximum',
@@ -201,10 +255,12 @@ export class JobQueueMonitoring extends Construct {
 
   private alarm(
     key: string,
+    severity: AlarmSeverity,
     props: Omit<cloudwatch.AlarmProps, 'comparisonOperator' | 'treatMissingData' | 'alarmName'>,
   ): void {
     const alarm = new cloudwatch.Alarm(this, key.replace(/\//g, '-'), {
       ...props,
+      alarmDescription: `[${severity}] ${props.alarmDescription ?? key}`,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
@@ -213,6 +269,7 @@ export class JobQueueMonitoring extends Construct {
       alarm.addOkAction(this.action);
     }
     this.alarmMap.set(key, alarm);
+    this.severityMap.set(key, severity);
   }
 }
 

@@ -42,7 +42,12 @@ import { DEFAULTS } from '../lambdas/shared/defaults';
 import { JobQueueConfigError } from './errors';
 import type { IJobLane, IJobQueue, IOwnedJobLane, JobLaneAttributes, JobQueueAttributes } from './interfaces';
 import { JobQueueBase } from './job-queue-base';
-import { type JobQueueAlarmOptions, JobQueueMonitoring } from './job-queue-monitoring';
+import {
+  type JobQueueAlarmOptions,
+  JobQueueMonitoring,
+  MONITORING_PROFILES,
+  type MonitoringProfile,
+} from './job-queue-monitoring';
 import { JOB_SEARCH_INDEX } from './job-search-index';
 import {
   DEFAULT_LANES,
@@ -60,7 +65,7 @@ import {
   queueEncryption,
 } from './private/job-lane';
 import { createResultsBucket } from './private/results-bucket';
-import { checkInt, checkSeconds } from './private/validate';
+import { checkInt, checkOneOf, checkSeconds } from './private/validate';
 
 /** Exponential backoff with full jitter between retries of a failed job. */
 export interface BackoffOptions {
@@ -248,11 +253,52 @@ export interface JobQueueProps {
   readonly alarmTopic?: sns.ITopic;
 
   /**
-   * Create the CloudWatch dashboard.
+   * Create the CloudWatch dashboard ($3 a month).
    *
-   * @default true
+   * @default - true with `monitoringProfile: 'full'`, false with `'lean'`
    */
   readonly dashboard?: boolean;
+
+  /**
+   * How much monitoring to pay for each month.
+   *
+   * - `'full'`: every alarm (per lane: depth, oldest-message age, DLQ depth, DLQ growth, consumer
+   *   errors, throttles, p99 duration; five scheduler delivery alarms), the dashboard, and the
+   *   consumers' per-job-type custom metrics (EMF).
+   * - `'lean'`: the design docs' alerting table and nothing more: per lane depth, DLQ depth, DLQ
+   *   growth, consumer errors, throttles and p99 duration, plus the schedule DLQ and lost
+   *   schedule deliveries; no dashboard; no custom metrics (nothing in the stack reads them: every
+   *   alarm reads SQS and Lambda metrics, which are free).
+   *
+   * Each alarm carries its severity (`monitoring.severities`, and `[critical]` / `[warning]` at the
+   * start of its description). `dashboard` and `jobMetrics` override the profile's choice.
+   * Cost at CloudWatch list prices (us-east-1): $0.10 per alarm metric, $3 per dashboard, $0.30
+   * per custom metric (job type × lane × metric name) a month; `npm run cost` prints the bill.
+   *
+   * @default 'full'
+   */
+  readonly monitoringProfile?: MonitoringProfile;
+
+  /**
+   * The consumers emit per-job-type metrics (JobSucceeded, JobFailed, JobDuration, ... in
+   * `metricsNamespace`, as EMF log documents) that the dashboard, `sqs-jobs console`'s charts and
+   * `metricJobsSucceeded()` and its siblings read. Each metric name × job type × lane (× tenant,
+   * for `tenantMetrics` jobs) that is emitted bills as a custom metric, $0.30 a month.
+   *
+   * @default - true with `monitoringProfile: 'full'`, false with `'lean'`
+   */
+  readonly jobMetrics?: boolean;
+
+  /**
+   * The consumers' log level (POWERTOOLS_LOG_LEVEL): `DEBUG`, `INFO`, `WARN` or `ERROR`. Each
+   * job's outcome line is written at debug when it succeeded or was a duplicate, at info when it
+   * was acknowledged unrun (cancelled, superseded, limited), at warn when it will be retried or
+   * was deferred and at error when it was dead-lettered or lost. `DEBUG` adds one line of about
+   * 290 bytes per successful job: $0.14 per million jobs of CloudWatch Logs ingestion.
+   *
+   * @default 'INFO'
+   */
+  readonly consumerLogLevel?: ConsumerLogLevel;
 
   /**
    * CloudWatch namespace of the job metrics the consumers emit.
@@ -331,6 +377,10 @@ export interface JobQueueProps {
   readonly lifecycleEvents?: boolean | LifecycleEventsOptions;
 }
 
+/** A consumer log level (`JobQueueProps.consumerLogLevel`). */
+export type ConsumerLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+const CONSUMER_LOG_LEVELS: readonly ConsumerLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
 /** Where lifecycle events go (`JobQueueProps.lifecycleEvents`). */
 export interface LifecycleEventsOptions {
   /**
@@ -348,6 +398,8 @@ const MAX_CONSUMER_TIMEOUT_SECONDS = 900;
 interface ResolvedJobQueueProps extends ConsumerSettings {
   readonly lanes: ResolvedLane[];
   readonly defaultLane: string;
+  readonly monitoringProfile: MonitoringProfile;
+  readonly dashboard: boolean;
 }
 
 export class JobQueue extends JobQueueBase {
@@ -471,7 +523,8 @@ export class JobQueue extends JobQueueBase {
       consumerTimeout: resolved.consumerTimeout,
       alarms: props.alarms,
       alarmTopic: props.alarmTopic,
-      dashboard: props.dashboard ?? true,
+      dashboard: resolved.dashboard,
+      profile: resolved.monitoringProfile,
     });
     this.config = this.publishConfig(resolved.ledgerTtl);
   }
@@ -498,7 +551,13 @@ export class JobQueue extends JobQueueBase {
   ): Map<string, JobLane> {
     const serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
     const lanes = new Map<string, JobLane>();
-    const { lanes: _lanes, defaultLane: _defaultLane, ...settings } = resolved;
+    const {
+      lanes: _lanes,
+      defaultLane: _defaultLane,
+      monitoringProfile: _profile,
+      dashboard: _dashboard,
+      ...settings
+    } = resolved;
     for (const lane of resolved.lanes) {
       const jobLane = new JobLane(this, `Lane-${lane.name}`, {
         ...settings,
@@ -665,9 +724,19 @@ function resolveProps(props: JobQueueProps): ResolvedJobQueueProps {
   const horizon = Math.max(...lanes.map((lane) => retryHorizonSeconds(lane.maxAttempts - 1, backoff)));
   checkSeconds('ledgerTtl', ledgerTtl, Math.max(horizon, 3600), 365 * 24 * 3600);
 
+  const monitoringProfile = props.monitoringProfile ?? 'full';
+  checkOneOf('monitoringProfile', monitoringProfile, MONITORING_PROFILES);
+  const consumerLogLevel = props.consumerLogLevel ?? 'INFO';
+  checkOneOf('consumerLogLevel', consumerLogLevel, CONSUMER_LOG_LEVELS);
+  const full = monitoringProfile === 'full';
+
   return {
     lanes,
     defaultLane,
+    monitoringProfile,
+    dashboard: props.dashboard ?? full,
+    jobMetrics: props.jobMetrics ?? full,
+    consumerLogLevel,
     consumerTimeout,
     memorySize,
     batchParallelism,

@@ -1,7 +1,9 @@
 /**
- * Per-job outcome logs and per-batch metrics. Metrics are aggregated by (job type, lane) and
- * flushed once per batch: one EMF document per type instead of one per job; job types with
- * `tenantMetrics` get one more per (type, tenant), with the Tenant dimension.
+ * Per-job outcome logs and per-batch metrics. Successes and duplicates log at debug, the rest at
+ * info (acknowledged unrun), warn (retried, deferred) or error (dead-lettered, lost). Metrics are
+ * aggregated by (job type, lane) and flushed once per batch: one EMF document per type instead of
+ * one per job; job types with `tenantMetrics` get one more per (type, tenant), with the Tenant
+ * dimension.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -81,9 +83,11 @@ export class BatchTelemetry {
       error: outcome.error,
       ...outcome.detail,
     };
-    if (
-      outcome.status === 'SUCCEEDED' ||
-      outcome.status === 'DUPLICATE' ||
+    // The happy path is most lines and most of the log bill: debug (the consumerLogLevel prop,
+    // POWERTOOLS_LOG_LEVEL, decides whether it is written). Everything else stays visible at INFO.
+    if (outcome.status === 'SUCCEEDED' || outcome.status === 'DUPLICATE')
+      this.logger.debug('job outcome', line);
+    else if (
       outcome.status === 'COMPLETION_RECORDED' ||
       outcome.status === 'CANCELLED' ||
       outcome.status === 'SUPERSEDED' ||

@@ -28,6 +28,10 @@ export interface ConsumerSettings {
   /** Applied to the lane queue and its DLQ (see JobQueueProps.removalPolicy). */
   readonly removalPolicy: RemovalPolicy;
   readonly metricsNamespace: string;
+  /** The consumers emit per-job-type EMF metrics (JobQueueProps.jobMetrics). */
+  readonly jobMetrics: boolean;
+  /** POWERTOOLS_LOG_LEVEL of the consumers (JobQueueProps.consumerLogLevel). */
+  readonly consumerLogLevel: string;
 }
 
 /** What every lane shares: the consumer's code and runtime settings. */
@@ -152,6 +156,9 @@ export class JobLane extends Construct implements IMonitoredJobLane {
         ...(props.searchIndex ? { [CONSUMER_ENV.searchIndex]: '1' } : {}),
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+        POWERTOOLS_LOG_LEVEL: props.consumerLogLevel,
+        // Powertools Metrics then writes no EMF documents (no custom metrics, fewer log bytes).
+        ...(props.jobMetrics ? {} : { POWERTOOLS_METRICS_DISABLED: 'true' }),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -20,3 +20,11 @@ export function checkSeconds(prop: string, value: Duration, minSeconds: number, 
     );
   }
 }
+
+/** Throws unless `value` is one of `allowed` (compared exactly); unresolved tokens pass. */
+export function checkOneOf<T extends string>(prop: string, value: T, allowed: readonly T[]): void {
+  if (Token.isUnresolved(value)) return;
+  if (!allowed.includes(value)) {
+    throw new JobQueueConfigError(prop, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+}

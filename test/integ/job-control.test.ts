@@ -135,7 +135,7 @@ describe('tenants', () => {
     }
   });
 
-  it('runs each tenant’s jobs with the tenant in the ledger, the handler, every outcome line and per-tenant metrics', async () => {
+  it('runs each tenant’s jobs with the tenant in the ledger, the handler and per-tenant metrics', async () => {
     const tenants = [`a-${run}`, `b-${run}`];
     const jobs = await Promise.all(
       tenants.flatMap((tenant) => [1, 2].map(() => stack.client.enqueue('sync-account', { tenant }))),
@@ -149,14 +149,14 @@ describe('tenants', () => {
     );
     for (const tenant of tenants) {
       // Per-tenant accounting: the EMF documents with the Tenant dimension count this tenant's jobs.
+      // (Success outcome lines are debug lines, not written at the stack's default INFO level; the
+      // tenant on every outcome line is a unit test: test/unit/lambdas/job-control.test.ts.)
       const counted = await waitFor(`per-tenant metrics of ${tenant}`, async () => {
         const lines = await consumerLogLines(logs, consumer(), tenant);
         const emf = lines.filter((l) => l._aws !== undefined && l.Tenant === tenant);
         const succeeded = emf.reduce((sum, l) => sum + Number(l.JobSucceeded ?? 0), 0);
-        const outcomes = lines.filter((l) => l.message === 'job outcome' && l.status === 'SUCCEEDED');
-        return succeeded === 2 && outcomes.length === 2 ? { emf, outcomes } : undefined;
+        return succeeded === 2 ? { emf } : undefined;
       });
-      expect(counted.outcomes.every((l) => l.tenant === tenant && l.type === 'sync-account')).toBe(true);
       const dimensions = (counted.emf[0]._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] })
         .CloudWatchMetrics[0].Dimensions;
       expect(dimensions).toEqual([['JobType', 'Lane', 'Tenant']]);

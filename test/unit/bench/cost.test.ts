@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   type CfnTemplate,
   firingsPerMonth,
+  fixedMonthlyUSD,
   ledgerUnitsPerJob,
+  monitoringMonthlyUSD,
   monthlyBreakdown,
   perMillionJobs,
   readStackShape,
@@ -157,6 +159,40 @@ describe('reading a synthesized template', () => {
     expect(line('CloudWatch alarms')).toBeCloseTo(0.3, 10);
     expect(line('CloudWatch dashboards')).toBe(3);
     expect(line('DynamoDB ledger (strict)')).toBe(0);
+  });
+
+  it('reads the log level and whether the consumers emit job metrics', () => {
+    // Act
+    const shape = readStackShape(template);
+    const disabled = structuredClone(template);
+    for (const id of ['Fn', 'FifoFn']) {
+      const vars = (
+        disabled.Resources[id].Properties as { Environment: { Variables: Record<string, unknown> } }
+      ).Environment.Variables;
+      vars.POWERTOOLS_METRICS_DISABLED = 'true';
+      vars.POWERTOOLS_LOG_LEVEL = 'WARN';
+    }
+
+    // Assess
+    expect(shape).toMatchObject({ jobMetrics: true, consumerLogLevel: 'INFO' });
+    expect(readStackShape(disabled)).toMatchObject({ jobMetrics: false, consumerLogLevel: 'WARN' });
+  });
+
+  it('bills custom metrics only when the consumers emit them, and sums monitoring and fixed lines', () => {
+    // Prepare
+    const shape = readStackShape(template);
+    const options = { jobsPerMonth: 0, mode: 'strict' as const, jobTypes: 5 };
+
+    // Act
+    const on = monthlyBreakdown(shape, options);
+    const off = monthlyBreakdown({ ...shape, jobMetrics: false }, options);
+
+    // Assess: 3 alarm metrics × $0.10 + $3 dashboard + 5 types × 6 metrics × $0.30
+    expect(monitoringMonthlyUSD(on)).toBeCloseTo(0.3 + 3 + 9, 10);
+    expect(monitoringMonthlyUSD(off)).toBeCloseTo(0.3 + 3, 10);
+    expect(off.find((l) => l.item.startsWith('Custom metrics'))).toBeUndefined();
+    const idle = on.find((l) => l.item === 'SQS idle long polling')?.usd ?? Number.NaN;
+    expect(fixedMonthlyUSD(on)).toBeCloseTo(idle + 0.3 + 3 + 9 + (730 / 1e6) * 1, 10);
   });
 
   it('counts schedule firings per month', () => {

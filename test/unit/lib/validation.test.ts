@@ -113,6 +113,21 @@ describe('JobQueue props', () => {
       { alarms: { durationP99Baseline: Duration.minutes(5) } },
       /alarms\.durationP99Baseline must be between 0\.001 and 60 seconds/,
     ],
+    [
+      'unknown monitoring profile',
+      { monitoringProfile: 'minimal' as never },
+      /monitoringProfile must be one of 'full', 'lean'; got "minimal"/,
+    ],
+    [
+      'lower-case log level',
+      { consumerLogLevel: 'debug' as never },
+      /consumerLogLevel must be one of 'DEBUG', 'INFO', 'WARN', 'ERROR'; got "debug"/,
+    ],
+    [
+      'log level Powertools knows but the construct does not offer',
+      { consumerLogLevel: 'TRACE' as never },
+      /consumerLogLevel must be one of 'DEBUG', 'INFO', 'WARN', 'ERROR'; got "TRACE"/,
+    ],
   ];
 
   it.each(cases)('rejects %s', (_name, props, message) => {

@@ -99,7 +99,11 @@ export function quietTelemetry() {
     return metrics;
   });
   const outcomes = vi.spyOn(logger, 'info');
-  return { logger, metrics, addMetric, addDimensions, outcomes };
+  // Success and duplicate outcome lines are debug lines: `outcomes` sees them too, `debugs` alone.
+  const debugs = vi
+    .spyOn(logger, 'debug')
+    .mockImplementation((...args) => (logger.info as (...a: unknown[]) => void)(...args));
+  return { logger, metrics, addMetric, addDimensions, outcomes, debugs };
 }
 
 /**
