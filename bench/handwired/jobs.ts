@@ -13,7 +13,7 @@ import { z } from 'zod';
 export const IDEMPOTENCY_TABLE_ENV = 'IDEMPOTENCY_TABLE';
 
 /** The job's type in our registry. */
-export const NOOP_TYPE = 'bench-noop';
+export const NOOP_TYPE = 'bench-noop' as const;
 
 /** Both paths validate the same payload: a run tag (one per round) and the job's number in it. */
 export const noopSchema = z.object({ run: z.string().min(1).max(64), n: z.number().int().min(0) });
