@@ -34,7 +34,12 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { type AttributeValue, BatchGetItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  DynamoDBClient,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   GetEventSourceMappingCommand,
   LambdaClient,
@@ -55,7 +60,7 @@ import { Ledger } from '../lambdas/ledger/ledger';
 import { readEnvelope } from '../lambdas/shared/envelope';
 import { NOOP_TYPE, type NoopResult, noopJob, noopSchema } from './handwired/jobs';
 import { benchRegistry } from './handwired/registry';
-import { E2E_SETTINGS, HANDWIRED_OUTPUTS } from './handwired/stack';
+import { E2E_SETTINGS, HANDWIRED_OUTPUTS } from './handwired/settings';
 import { median, percentile, round } from './lib/stats';
 
 export const PATHS = ['ours', 'handWired', 'floor'] as const;
@@ -140,6 +145,8 @@ export interface RoundObservation {
   readonly finished: number;
   readonly drained: boolean;
   readonly drainTimeoutSeconds?: number;
+  /** Longest stretch the queue's depth stood still above zero during the drain, seconds. */
+  readonly stillSeconds?: number;
   /** Jobs whose ledger item counts more than one attempt (ours and the floor). */
   readonly retried?: number;
   readonly dlqMessages: number;
@@ -151,12 +158,18 @@ export interface RoundObservation {
   readonly newProcesses?: number;
 }
 
+/** A drain whose queue depth stands still longer than this has a stalled batch. */
+export const STALL_SECONDS = 5;
+
 /** Why a round does not count (empty: it counts). */
 export function taintReasons(o: RoundObservation): string[] {
   const reasons: string[] = [];
   if (!o.drained) {
+    reasons.push(`the queue did not drain${o.drainTimeoutSeconds ? ` in ${o.drainTimeoutSeconds} s` : ''}`);
+  }
+  if ((o.stillSeconds ?? 0) > STALL_SECONDS) {
     reasons.push(
-      `the queue did not drain${o.drainTimeoutSeconds ? ` in ${o.drainTimeoutSeconds} s` : ''}`,
+      `the queue depth stood still for ${Math.round(o.stillSeconds ?? 0)} s (messages received but not run: a batch waited out its visibility timeout)`,
     );
   }
   if (o.finished < o.jobs) reasons.push(`only ${o.finished}/${o.jobs} jobs verified finished`);
@@ -164,13 +177,17 @@ export function taintReasons(o: RoundObservation): string[] {
   if (o.dlqMessages > 0) reasons.push(`${o.dlqMessages} message(s) in the DLQ`);
   if (o.executorFailures.length > 0) {
     const first = o.executorFailures[0].replace(/\s+/g, ' ').slice(0, 200);
-    reasons.push(`${o.executorFailures.length} executor failure line(s) in the LocalStack log, first: ${first}`);
+    reasons.push(
+      `${o.executorFailures.length} executor failure line(s) in the LocalStack log, first: ${first}`,
+    );
   }
   if ((o.exitedProcesses ?? 0) > 0) {
     reasons.push(`${o.exitedProcesses} consumer process(es) exited during the round (their CPU is lost)`);
   }
   if ((o.newProcesses ?? 0) > 0) {
-    reasons.push(`${o.newProcesses} consumer process(es) started during the round (a cold init in the figures)`);
+    reasons.push(
+      `${o.newProcesses} consumer process(es) started during the round (a cold init in the figures)`,
+    );
   }
   return reasons;
 }
@@ -310,7 +327,10 @@ export async function measureE2e(options: E2eOptions): Promise<E2eResult> {
     log('LocalStack: up.sh (reuses one that answers) ...');
     lease = await withTimeout(helpers.localstack.useLocalstack(), 300_000, 'LocalStack start');
   } catch (error) {
-    return { measured: false, reason: `LocalStack did not start: ${(error as Error).message.split('\n')[0]}` };
+    return {
+      measured: false,
+      reason: `LocalStack did not start: ${(error as Error).message.split('\n')[0]}`,
+    };
   }
   const endpoint = lease.endpoint;
   const stackName = process.env.BENCH_STACK ?? 'SqsJobsBenchE2e';
@@ -335,7 +355,12 @@ export async function measureE2e(options: E2eOptions): Promise<E2eResult> {
     await warmUp(rig, log);
     const perRound = await measureRounds(rig, options, log);
     const latencyRate = options.latencyRate ?? 40;
-    const latencyMs = await measureLatency(rig, options.latencyJobs ?? Math.min(options.jobs, 200), latencyRate, log);
+    const latencyMs = await measureLatency(
+      rig,
+      options.latencyJobs ?? Math.min(options.jobs, 200),
+      latencyRate,
+      log,
+    );
     await setMappings(rig, { ours: true, handWired: true });
     return {
       measured: true,
@@ -487,6 +512,35 @@ async function waitDrained(rig: Rig, queueUrl: string, timeoutMs = rig.drainTime
   return true;
 }
 
+interface Drain {
+  readonly drained: boolean;
+  readonly seconds: number;
+  /** Longest time the queue's depth stood still above zero (a batch waiting out its visibility timeout). */
+  readonly longestStillMs: number;
+}
+
+/** Times a drain from now until the queue is empty, watching for a depth that stands still. */
+async function timeDrain(rig: Rig, queueUrl: string): Promise<Drain> {
+  const t0 = performance.now();
+  const deadline = Date.now() + rig.drainTimeoutMs;
+  let last = -1;
+  let lastChange = t0;
+  let longestStillMs = 0;
+  for (;;) {
+    const d = await depth(rig, queueUrl);
+    const now = performance.now();
+    if (d !== last) {
+      last = d;
+      lastChange = now;
+    } else {
+      longestStillMs = Math.max(longestStillMs, now - lastChange);
+    }
+    if (d === 0) return { drained: true, seconds: (now - t0) / 1000, longestStillMs };
+    if (Date.now() > deadline) return { drained: false, seconds: (now - t0) / 1000, longestStillMs };
+    await sleep(50);
+  }
+}
+
 async function purge(rig: Rig, queueUrl: string): Promise<void> {
   await rig.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
 }
@@ -514,9 +568,11 @@ async function enqueueHandWired(rig: Rig, run: string, from: number, n: number):
       MessageBody: JSON.stringify({ id: randomUUID(), payload: { run, n: from + i + k } }),
     }));
     batches.push(
-      rig.sqs.send(new SendMessageBatchCommand({ QueueUrl: rig.handWired.queueUrl, Entries: entries })).then((out) => {
-        if ((out.Failed ?? []).length > 0) throw new Error(`${out.Failed?.length} hand-wired sends failed`);
-      }),
+      rig.sqs
+        .send(new SendMessageBatchCommand({ QueueUrl: rig.handWired.queueUrl, Entries: entries }))
+        .then((out) => {
+          if ((out.Failed ?? []).length > 0) throw new Error(`${out.Failed?.length} hand-wired sends failed`);
+        }),
     );
     if (batches.length >= 8) await Promise.all(batches.splice(0));
   }
@@ -574,7 +630,10 @@ function parseResult(json: string | undefined): NoopResult | undefined {
 }
 
 /** COMPLETED idempotency records of run `run` (their data is the no-op job's result, a map). */
-async function checkIdempotency(rig: Rig, run: string): Promise<{ completed: number; doneAt: Map<number, number> }> {
+async function checkIdempotency(
+  rig: Rig,
+  run: string,
+): Promise<{ completed: number; doneAt: Map<number, number> }> {
   const doneAt = new Map<number, number>();
   let completed = 0;
   let start: Record<string, AttributeValue> | undefined;
@@ -723,7 +782,9 @@ async function warmUp(rig: Rig, log: Log): Promise<void> {
       ours: processCpu(rig.ours.functionName).size,
       handWired: processCpu(rig.handWired.functionName).size,
     };
-    log(`warm-up ${i + 1}: ${counts.ours} process(es) of ours, ${counts.handWired} hand-wired (want ${want} each)`);
+    log(
+      `warm-up ${i + 1}: ${counts.ours} process(es) of ours, ${counts.handWired} hand-wired (want ${want} each)`,
+    );
     if (counts.ours >= want && counts.handWired >= want && i >= 1) return;
   }
   log(`warm-up: proceeding with ${counts.ours} and ${counts.handWired} processes`);
@@ -751,7 +812,13 @@ async function measureRounds(rig: Rig, options: E2eOptions, log: Log): Promise<P
   return all;
 }
 
-async function timeRound(rig: Rig, name: PathName, roundNo: number, attempt: number, jobs: number): Promise<PathRound> {
+async function timeRound(
+  rig: Rig,
+  name: PathName,
+  roundNo: number,
+  attempt: number,
+  jobs: number,
+): Promise<PathRound> {
   const run = `${name}-${roundNo}-${attempt}-${randomUUID().slice(0, 8)}`;
   // Every mapping is off while the jobs are sent; only the measured path's is enabled (the floor uses none).
   await setMappings(rig, { ours: false, handWired: false });
@@ -765,15 +832,14 @@ async function timeRound(rig: Rig, name: PathName, roundNo: number, attempt: num
   const logFrom = logSize(rig.logFile);
   const cpuBefore = name === 'floor' ? undefined : processCpu(fn.functionName);
   const selfBefore = process.cpuUsage();
-  const t0 = performance.now();
-  let drained: boolean;
+  let drain: Drain;
   if (name === 'floor') {
-    drained = await runFloor(rig, jobs, rig.drainTimeoutMs);
+    drain = { ...(await runFloor(rig, jobs, rig.drainTimeoutMs)), longestStillMs: 0 };
   } else {
     await setMapping(rig, fn, true);
-    drained = await waitDrained(rig, fn.queueUrl);
+    drain = await timeDrain(rig, fn.queueUrl);
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const { drained, seconds } = drain;
   const self = process.cpuUsage(selfBefore);
   const cpuAfter = name === 'floor' ? undefined : processCpu(fn.functionName);
   if (name !== 'floor') await setMapping(rig, fn, false);
@@ -798,6 +864,7 @@ async function timeRound(rig: Rig, name: PathName, roundNo: number, attempt: num
     finished,
     drained,
     drainTimeoutSeconds: rig.drainTimeoutMs / 1000,
+    stillSeconds: drain.longestStillMs / 1000,
     retried,
     dlqMessages,
     executorFailures: failures,
@@ -829,10 +896,13 @@ async function runFloor(
   jobs: number,
   timeoutMs: number,
   onDone?: (n: number, doneAt: number) => void,
-): Promise<boolean> {
-  const abort = new AbortController();
+): Promise<{ drained: boolean; seconds: number }> {
+  const started = performance.now();
   const deadline = Date.now() + timeoutMs;
   let done = 0;
+  let finishedAt: number | undefined;
+  // Receives are never aborted: an abandoned long poll would still take messages on the server
+  // (LocalStack answers a closed connection) and hide them for a whole visibility timeout.
   const receive = () =>
     rig.sqs
       .send(
@@ -841,13 +911,8 @@ async function runFloor(
           MaxNumberOfMessages: 10,
           WaitTimeSeconds: 1,
         }),
-        { abortSignal: abort.signal },
       )
-      .then((out) => out.Messages ?? [])
-      .catch((error: Error) => {
-        if (abort.signal.aborted) return [] as Message[];
-        throw error;
-      });
+      .then((out) => out.Messages ?? []);
   const runJob = async (message: Message) => {
     const read = readEnvelope(message.Body ?? '');
     if (!read.ok) throw read.error;
@@ -871,6 +936,7 @@ async function runFloor(
     let next = receive();
     while (done < jobs && Date.now() < deadline) {
       const messages = await next;
+      // Pipelined: the next receive is in flight while this batch runs.
       next = done < jobs ? receive() : Promise.resolve([]);
       if (messages.length === 0) continue;
       await Promise.all(messages.map(runJob));
@@ -881,16 +947,13 @@ async function runFloor(
         }),
       );
       done += messages.length;
-      // The other workers' receives wait up to WaitTimeSeconds on an empty queue: end them now.
-      if (done >= jobs) abort.abort();
+      if (done >= jobs) finishedAt ??= performance.now();
     }
+    // The clock has stopped; the receive still in flight ends empty within WaitTimeSeconds.
+    await next;
   };
-  try {
-    await Promise.all(Array.from({ length: E2E_SETTINGS.maxConcurrency }, worker));
-  } finally {
-    abort.abort();
-  }
-  return done >= jobs;
+  await Promise.all(Array.from({ length: E2E_SETTINGS.maxConcurrency }, worker));
+  return { drained: done >= jobs, seconds: ((finishedAt ?? performance.now()) - started) / 1000 };
 }
 
 // --- latency -------------------------------------------------------------------------------------
@@ -913,7 +976,8 @@ async function measureLatency(
     await setMappings(rig, { ours: name === 'ours', handWired: name === 'handWired' });
     const sentAt = new Map<number, number>();
     const floorDone = new Map<number, number>();
-    const floor = name === 'floor' ? runFloor(rig, jobs, rig.drainTimeoutMs, (n, at) => floorDone.set(n, at)) : undefined;
+    const floor =
+      name === 'floor' ? runFloor(rig, jobs, rig.drainTimeoutMs, (n, at) => floorDone.set(n, at)) : undefined;
     const ids: string[] = [];
     const t0 = Date.now();
     for (let sent = 0, tick = 0; sent < jobs; tick++) {
@@ -926,7 +990,7 @@ async function measureLatency(
       else ids.push(...(await enqueueOurs(rig, run, sent, n)));
       sent += n;
     }
-    const drained = floor ? await floor : await waitDrained(rig, fn.queueUrl);
+    const drained = floor ? (await floor).drained : await waitDrained(rig, fn.queueUrl);
     const doneAt =
       name === 'floor'
         ? floorDone

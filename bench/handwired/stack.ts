@@ -21,23 +21,7 @@ import { JobQueue } from '../../lib';
 import { DEFAULT_CONSUMER_RUNTIME, esbuildTarget } from '../../lib/private/job-lane';
 import { IDEMPOTENCY_TABLE_ENV } from './jobs';
 import { benchRegistry } from './registry';
-
-/** What both consumers share. */
-export const E2E_SETTINGS = {
-  lane: 'high',
-  memoryMb: 256,
-  batchSize: 10,
-  maxConcurrency: 4,
-  timeoutSeconds: 10,
-} as const;
-
-/** Stack output names of the hand-wired side. */
-export const HANDWIRED_OUTPUTS = {
-  queueUrl: 'HandWiredQueueUrl',
-  dlqUrl: 'HandWiredDlqUrl',
-  functionName: 'HandWiredFunctionName',
-  idempotencyTable: 'HandWiredIdempotencyTable',
-} as const;
+import { E2E_SETTINGS, HANDWIRED_OUTPUTS } from './settings';
 
 export class HandWiredComparisonStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps = {}) {
