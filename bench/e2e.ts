@@ -32,7 +32,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   type AttributeValue,
@@ -81,6 +81,11 @@ export interface PathRound {
    * workers (floor) during the drain; null when it could not be read.
    */
   readonly cpuMsPerJob: number | null;
+  /**
+   * CPU ms per job of LocalStack itself (its process and helpers such as DynamoDB Local, not the
+   * function processes) during the drain; null when it could not be read.
+   */
+  readonly emulatorCpuMsPerJob?: number | null;
   /** Consumer processes that served the round (ours, handWired). */
   readonly processes?: number;
   /** Why the round does not count; empty when it counts. */
@@ -98,6 +103,8 @@ export interface PathSummary {
   readonly jobsPerSecond: number | null;
   /** Median CPU ms per job of the clean rounds. */
   readonly cpuMsPerJob: number | null;
+  /** Median CPU ms per job LocalStack spent in the clean rounds. */
+  readonly emulatorCpuMsPerJob: number | null;
   readonly cleanRounds: number;
   readonly taintedRounds: number;
 }
@@ -223,13 +230,18 @@ export function summarize(rounds: readonly PathRound[]): E2eSummary {
       const mine = rounds.filter((r) => r.path === name);
       const clean = mine.filter((r) => r.taint.length === 0);
       const cpu = clean.flatMap((r) => (r.cpuMsPerJob === null ? [] : [r.cpuMsPerJob]));
+      const emulator = clean.flatMap((r) =>
+        r.emulatorCpuMsPerJob === null || r.emulatorCpuMsPerJob === undefined ? [] : [r.emulatorCpuMsPerJob],
+      );
       const jobsPerSecond = medianOrNull(clean.map((r) => r.jobsPerSecond));
       const cpuMsPerJob = medianOrNull(cpu);
+      const emulatorCpuMsPerJob = medianOrNull(emulator);
       return [
         name,
         {
           jobsPerSecond: jobsPerSecond === null ? null : round(jobsPerSecond, 1),
           cpuMsPerJob: cpuMsPerJob === null ? null : round(cpuMsPerJob, 2),
+          emulatorCpuMsPerJob: emulatorCpuMsPerJob === null ? null : round(emulatorCpuMsPerJob, 2),
           cleanRounds: clean.length,
           taintedRounds: mine.length - clean.length,
         },
@@ -271,7 +283,10 @@ export interface E2eOptions {
   readonly drainTimeoutMs: number;
   /** Tries per round before it is reported tainted for good. @default 3 */
   readonly maxTries?: number;
-  /** Send rate of the latency phase, jobs/s. @default 40 */
+  /**
+   * Send rate of the latency phase, jobs/s: below what every path drains here (about 35-50 jobs/s
+   * on two cores), so the figure is the path's latency, not a growing backlog. @default 20
+   */
   readonly latencyRate?: number;
   /** Jobs per path in the latency phase. @default min(jobs, 200) */
   readonly latencyJobs?: number;
@@ -354,7 +369,7 @@ export async function measureE2e(options: E2eOptions): Promise<E2eResult> {
     const rig = await makeRig(helpers, endpoint, stackName, options.drainTimeoutMs);
     await warmUp(rig, log);
     const perRound = await measureRounds(rig, options, log);
-    const latencyRate = options.latencyRate ?? 40;
+    const latencyRate = options.latencyRate ?? 20;
     const latencyMs = await measureLatency(
       rig,
       options.latencyJobs ?? Math.min(options.jobs, 200),
@@ -415,6 +430,8 @@ interface Rig {
   readonly ddb: DynamoDBClient;
   readonly drainTimeoutMs: number;
   readonly logFile: string;
+  /** LocalStack's process, when this machine runs it (host mode). */
+  readonly localstackPid?: number;
 }
 
 async function makeRig(
@@ -462,6 +479,7 @@ async function makeRig(
     ddb,
     drainTimeoutMs,
     logFile: localstackLogFile(helpers),
+    localstackPid: helpers.localstack.readLocalstackState()?.pid,
   };
 }
 
@@ -696,16 +714,56 @@ function processCpu(functionName: string): Map<number, number> {
   }
   const cpu = new Map<number, number>();
   for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[0] is field 3 (state): utime is field 14, stime 15
-      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS);
-    } catch {
-      // exited between pgrep and the read
-    }
+    const ms = processCpuMs(pid); // undefined: exited between pgrep and the read
+    if (ms !== undefined) cpu.set(pid, ms);
   }
   return cpu;
+}
+
+/** CPU ms of one process (utime + stime, all its threads), or undefined when it is gone. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields[0] is field 3 (state): utime is field 14, stime 15
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU ms of LocalStack: its process and every descendant (DynamoDB Local's JVM) except the
+ * Lambda function processes, which are measured per path. Undefined without a LocalStack pid.
+ */
+function emulatorCpuMs(localstackPid: number | undefined): number | undefined {
+  if (!localstackPid) return undefined;
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone
+    }
+  }
+  let total = 0;
+  const todo = [localstackPid];
+  while (todo.length > 0) {
+    const pid = todo.pop() as number;
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmdline.includes('--function=')) continue;
+    total += processCpuMs(pid) ?? 0;
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }
 
 function cpuDelta(
@@ -801,8 +859,9 @@ async function measureRounds(rig: Rig, options: E2eOptions, log: Log): Promise<P
         const result = await timeRound(rig, name, r + 1, attempt, options.jobs);
         all.push(result);
         const cpu = result.cpuMsPerJob === null ? '?' : result.cpuMsPerJob.toFixed(2);
+        const emulator = result.emulatorCpuMsPerJob?.toFixed(2) ?? '?';
         log(
-          `round ${r + 1}/${options.rounds} ${name}${attempt > 1 ? ` (try ${attempt})` : ''}: ${result.jobsPerSecond} jobs/s, ${cpu} CPU ms/job` +
+          `round ${r + 1}/${options.rounds} ${name}${attempt > 1 ? ` (try ${attempt})` : ''}: ${result.jobsPerSecond} jobs/s, ${cpu} CPU ms/job (LocalStack ${emulator})` +
             (result.taint.length > 0 ? ` — TAINTED: ${result.taint.join('; ')}` : ''),
         );
         if (result.taint.length === 0) break;
@@ -832,6 +891,7 @@ async function timeRound(
   const logFrom = logSize(rig.logFile);
   const cpuBefore = name === 'floor' ? undefined : processCpu(fn.functionName);
   const selfBefore = process.cpuUsage();
+  const emulatorBefore = emulatorCpuMs(rig.localstackPid);
   let drain: Drain;
   if (name === 'floor') {
     drain = { ...(await runFloor(rig, jobs, rig.drainTimeoutMs)), longestStillMs: 0 };
@@ -841,6 +901,7 @@ async function timeRound(
   }
   const { drained, seconds } = drain;
   const self = process.cpuUsage(selfBefore);
+  const emulatorAfter = emulatorCpuMs(rig.localstackPid);
   const cpuAfter = name === 'floor' ? undefined : processCpu(fn.functionName);
   if (name !== 'floor') await setMapping(rig, fn, false);
   // Give an invocation that failed at the very end the time to reach the log.
@@ -880,6 +941,10 @@ async function timeRound(
     seconds: round(seconds, 2),
     jobsPerSecond: round(jobs / seconds, 1),
     cpuMsPerJob: round(cpuMs / jobs, 2),
+    emulatorCpuMsPerJob:
+      emulatorBefore === undefined || emulatorAfter === undefined
+        ? null
+        : round((emulatorAfter - emulatorBefore) / jobs, 2),
     ...(delta ? { processes: delta.processes } : {}),
     taint,
   };

@@ -426,17 +426,17 @@ function renderE2e(e: E2eResult): string[] {
   const out = [
     `One stack (\`${e.stackName}\`, deployed from \`bench/handwired\` with cdklocal) holds our JobQueue's \`${e.lane}\` lane and a hand-wired consumer side by side: same memory, timeout, batch size (10), maximum concurrency (${e.concurrency}), redrive and no-op job. ` +
       `Each round sends ${e.jobs} jobs to one path with every other event source mapping disabled, then clocks from enabling its mapping (the floor: starting ${e.concurrency} workers) until its queue is empty; every job is then checked finished (ledger SUCCEEDED / Powertools idempotency record COMPLETED). ` +
-      `${e.rounds} rounds in rotating order after a warm-up that starts every execution environment; medians of the clean rounds. CPU is utime + stime of the consumer processes (LocalStack's host executor runs each execution environment as a process; the floor: the bench process). ` +
+      `${e.rounds} rounds in rotating order after a warm-up that starts every execution environment; medians of the clean rounds. CPU is utime + stime of the consumer processes (LocalStack's host executor runs each execution environment as a process; the floor: the bench process), and separately of LocalStack itself (its gateway, event source pollers and DynamoDB Local), which all paths share on this machine. ` +
       'LocalStack figures are not AWS figures: read the ratios.',
     '',
-    '| path | jobs/s | CPU ms/job | clean rounds | tainted | latency p50 / p99 (ms) |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| path | jobs/s | CPU ms/job | LocalStack CPU ms/job | clean rounds | tainted | latency p50 / p99 (ms) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const name of ['ours', 'handWired', 'floor'] as const) {
     const p = e.paths[name];
     const l = e.latencyMs?.[name];
     out.push(
-      `| ${E2E_PATH_LABEL[name]} | ${f(p.jobsPerSecond, 1)} | ${f(p.cpuMsPerJob)} | ${p.cleanRounds} | ${p.taintedRounds} | ${l ? `${l.p50} / ${l.p99}` : '–'} |`,
+      `| ${E2E_PATH_LABEL[name]} | ${f(p.jobsPerSecond, 1)} | ${f(p.cpuMsPerJob)} | ${f(p.emulatorCpuMsPerJob)} | ${p.cleanRounds} | ${p.taintedRounds} | ${l ? `${l.p50} / ${l.p99}` : '–'} |`,
     );
   }
   const ratios = e.ratios;

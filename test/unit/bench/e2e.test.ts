@@ -28,6 +28,7 @@ function pathRound(
   cpuMsPerJob: number | null,
   taint: string[] = [],
   round = 1,
+  emulatorCpuMsPerJob: number | null = null,
 ): PathRound {
   return {
     path,
@@ -37,6 +38,7 @@ function pathRound(
     seconds: 300 / jobsPerSecond,
     jobsPerSecond,
     cpuMsPerJob,
+    emulatorCpuMsPerJob,
     taint,
   };
 }
@@ -114,9 +116,9 @@ describe('executorFailureLines', () => {
 describe('summarize', () => {
   it('takes the median of the clean rounds per path and divides ours by the others', () => {
     const rounds = [
-      pathRound('ours', 40, 6, [], 1),
-      pathRound('ours', 50, 5, [], 2),
-      pathRound('ours', 45, 7, [], 3),
+      pathRound('ours', 40, 6, [], 1, 20),
+      pathRound('ours', 50, 5, [], 2, 22),
+      pathRound('ours', 45, 7, [], 3, 21),
       pathRound('handWired', 40, 8, [], 1),
       pathRound('handWired', 44, 4, [], 2),
       pathRound('handWired', 42, 6, [], 3),
@@ -125,7 +127,13 @@ describe('summarize', () => {
       pathRound('floor', 80, 3, [], 3),
     ];
     const s = summarize(rounds);
-    expect(s.paths.ours).toEqual({ jobsPerSecond: 45, cpuMsPerJob: 6, cleanRounds: 3, taintedRounds: 0 });
+    expect(s.paths.ours).toEqual({
+      jobsPerSecond: 45,
+      cpuMsPerJob: 6,
+      emulatorCpuMsPerJob: 21,
+      cleanRounds: 3,
+      taintedRounds: 0,
+    });
     expect(s.paths.handWired.jobsPerSecond).toBe(42);
     expect(s.paths.handWired.cpuMsPerJob).toBe(6);
     expect(s.paths.floor.jobsPerSecond).toBe(90);
@@ -143,10 +151,17 @@ describe('summarize', () => {
       pathRound('floor', 100, 2),
     ];
     const s = summarize(rounds);
-    expect(s.paths.ours).toEqual({ jobsPerSecond: 40, cpuMsPerJob: 6, cleanRounds: 1, taintedRounds: 1 });
+    expect(s.paths.ours).toEqual({
+      jobsPerSecond: 40,
+      cpuMsPerJob: 6,
+      emulatorCpuMsPerJob: null,
+      cleanRounds: 1,
+      taintedRounds: 1,
+    });
     expect(s.paths.handWired).toEqual({
       jobsPerSecond: 50,
       cpuMsPerJob: 5,
+      emulatorCpuMsPerJob: null,
       cleanRounds: 1,
       taintedRounds: 1,
     });
@@ -159,6 +174,7 @@ describe('summarize', () => {
     expect(s.paths.handWired).toEqual({
       jobsPerSecond: null,
       cpuMsPerJob: null,
+      emulatorCpuMsPerJob: null,
       cleanRounds: 0,
       taintedRounds: 1,
     });
