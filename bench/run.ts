@@ -445,13 +445,13 @@ function renderE2e(e: E2eResult): string[] {
     `Ours / hand-wired: **${f(ratios?.throughputVsHandWired)}×** the jobs/s at **${f(ratios?.cpuPerJobVsHandWired)}×** the CPU per job; ours / floor: ${f(ratios?.throughputVsFloor)}× the jobs/s. ` +
       `Latency: ${e.latencyRate} jobs/s sent for each path in turn with it running, from the send call to the \`doneAt\` the no-op job returned. The part took ${f(e.partSeconds, 0)} s (deploy ${f(e.deploySeconds, 0)} s).`,
     '',
-    '| round | path | jobs/s | CPU ms/job | counted |',
-    '|---:|---|---:|---:|---|',
+    '| round | path | jobs/s | CPU ms/job | LocalStack CPU ms/job | counted |',
+    '|---:|---|---:|---:|---:|---|',
   );
   for (const r of e.perRound ?? []) {
     const counted = r.taint.length === 0 ? 'yes' : `no: ${r.taint.join('; ').replace(/\|/g, '\\|')}`;
     out.push(
-      `| ${r.round}${r.attempt > 1 ? ` (try ${r.attempt})` : ''} | ${r.path} | ${f(r.jobsPerSecond, 1)} | ${f(r.cpuMsPerJob)} | ${counted} |`,
+      `| ${r.round}${r.attempt > 1 ? ` (try ${r.attempt})` : ''} | ${r.path} | ${f(r.jobsPerSecond, 1)} | ${f(r.cpuMsPerJob)} | ${f(r.emulatorCpuMsPerJob)} | ${counted} |`,
     );
   }
   return out;
