@@ -167,7 +167,7 @@ export function monthlyBreakdown(shape: StackShape, o: MonthlyOptions): MonthlyL
     ledgerItemBytes: o.ledgerItemBytes,
   });
   const itemBytes = o.ledgerItemBytes ?? ASSUMPTIONS.ledgerItemBytes;
-  const logBytes = o.logBytesPerJob ?? ASSUMPTIONS.logBytesPerJob;
+  const logBytes = o.logBytesPerJob ?? defaultLogBytesPerJob(shape);
   const lines: MonthlyLine[] = [
     {
       item: 'SQS requests',
@@ -251,6 +251,13 @@ export function monthlyBreakdown(shape: StackShape, o: MonthlyOptions): MonthlyL
     kind: 'fixed',
   });
   return lines;
+}
+
+/** Log bytes per job the stack's consumers write on the happy path, from their log level and metrics. */
+export function defaultLogBytesPerJob(shape: Pick<StackShape, 'consumerLogLevel' | 'jobMetrics'>): number {
+  const bytes = ASSUMPTIONS.logBytesPerJobByLevel;
+  if (shape.consumerLogLevel === 'DEBUG') return bytes.debug;
+  return shape.jobMetrics ? bytes.infoWithMetrics : bytes.infoWithoutMetrics;
 }
 
 function pickLane(shape: StackShape, name?: string): LaneShape {

@@ -12,7 +12,8 @@
  *   --batch-ms MS        billed consumer duration per batch (default 100)
  *   --job-bytes B        message size (default 1024)
  *   --item-bytes B       ledger item size (default 400)
- *   --log-bytes B        consumer log bytes per job (default 512)
+ *   --log-bytes B        consumer log bytes per job (default: by the consumers' log level and job
+ *                        metrics in the template, ASSUMPTIONS.logBytesPerJobByLevel)
  *   --single-sends       the producer calls enqueue per job instead of enqueueBatch
  *   --json               print JSON instead of tables
  */

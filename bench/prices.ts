@@ -70,6 +70,12 @@ export const ASSUMPTIONS = {
   ledgerItemBytes: 400,
   /** Consumer log bytes per job (ANCHORS.md: ~0.5 KB); the bench replaces it with the measured figure. `--log-bytes` */
   logBytesPerJob: 512,
+  /**
+   * Consumer log bytes per job that succeeds, by what the template says (bench part 6 measured
+   * 294 at DEBUG, 31 at INFO: the batch's EMF document, 0 at INFO without job metrics); used when
+   * no `--log-bytes` is given. WARN and ERROR write what INFO does on the happy path.
+   */
+  logBytesPerJobByLevel: { debug: 300, infoWithMetrics: 31, infoWithoutMetrics: 0 },
   /** Lambda platform lines (START/END/REPORT) per invocation, bytes. */
   platformLogBytesPerInvocation: 350,
   /**

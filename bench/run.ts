@@ -713,7 +713,7 @@ function renderMarkdown(r: Results, goals: Goal[]): string {
   const fixedLines = Object.values(rep.modes)[0]?.monthly.filter((l) => l.kind === 'fixed') ?? [];
   out.push(
     '',
-    `Logs: the consumer wrote ${f(k.logBytesPerJobMeasured, 0)} bytes per job in part 1, plus Lambda's own lines per invocation: $${f(k.logsPerMillionUSD, 3)} per million jobs. ` +
+    `Logs: the consumer wrote ${f(k.logBytesPerJobMeasured, 0)} bytes per job at the stack's log level (part 6), plus Lambda's own lines per invocation: $${f(k.logsPerMillionUSD, 3)} per million jobs. ` +
       `Fixed monthly costs of the example stack: ${fixedLines.map((l) => `${l.item.toLowerCase()} $${f(l.usd)} (${l.detail})`).join('; ')}.`,
     '',
   );

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type CfnTemplate,
+  defaultLogBytesPerJob,
   firingsPerMonth,
   fixedMonthlyUSD,
   ledgerUnitsPerJob,
@@ -193,6 +194,15 @@ describe('reading a synthesized template', () => {
     expect(off.find((l) => l.item.startsWith('Custom metrics'))).toBeUndefined();
     const idle = on.find((l) => l.item === 'SQS idle long polling')?.usd ?? Number.NaN;
     expect(fixedMonthlyUSD(on)).toBeCloseTo(idle + 0.3 + 3 + 9 + (730 / 1e6) * 1, 10);
+  });
+
+  it('takes the log bytes per job from the consumers’ log level and job metrics', () => {
+    // Act / Assess
+    expect(defaultLogBytesPerJob({ consumerLogLevel: 'DEBUG', jobMetrics: true })).toBe(300);
+    expect(defaultLogBytesPerJob({ consumerLogLevel: 'INFO', jobMetrics: true })).toBe(31);
+    expect(defaultLogBytesPerJob({ consumerLogLevel: 'WARN', jobMetrics: false })).toBe(0);
+    const lines = monthlyBreakdown(readStackShape(template), { jobsPerMonth: 1e6, mode: 'strict' });
+    expect(lines.find((l) => l.item === 'CloudWatch Logs')?.detail).toMatch(/^31 B\/job/);
   });
 
   it('counts schedule firings per month', () => {
