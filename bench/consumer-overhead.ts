@@ -19,6 +19,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -134,7 +135,7 @@ function stubEvents(counter: { calls: number }): EventBridgeClient {
   return client;
 }
 
-type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+export type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 interface Impl {
   readonly name: Implementation;
@@ -145,6 +146,36 @@ interface Impl {
   readonly jobType: string;
   readonly finished: string[];
   seq: number;
+}
+
+/** Our consumer as the bench runs it: SQS and EventBridge stubbed (and counted). */
+export function oursConsumer(
+  dynamodb: DynamoDBClient,
+  sqs: { calls: number },
+  events: { calls: number },
+): Handler {
+  return createConsumerHandler(registry, {
+    dynamodb,
+    sqs: stubSqs(sqs),
+    eventBridge: stubEvents(events),
+  });
+}
+
+/** What a Powertools user writes: idempotency (DynamoDB) around a record handler, in a batch processor. */
+export function powertoolsConsumer(dynamodb: DynamoDBClient, tableName: string): Handler {
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb });
+  const config = new IdempotencyConfig({ eventKeyJmesPath: 'powertools_json(body).id' });
+  const processor = new BatchProcessor(EventType.SQS);
+  // Parse the body, run the job.
+  const recordHandler = async (record: SQSRecord) => {
+    JSON.parse(record.body);
+    return noop();
+  };
+  const idempotent = makeIdempotent(recordHandler, { persistenceStore, config });
+  return async (event, context) => {
+    config.registerLambdaContext(context);
+    return processPartialResponse(event, idempotent, processor, { context });
+  };
 }
 
 export async function measureConsumerOverhead(options: {
@@ -186,29 +217,8 @@ export async function measureConsumerOverhead(options: {
   };
   // Each of our modes gets its own container (clients, logger), as two Lambdas would.
   const ours = (ddb: DdbCounter, sqs: { calls: number }, events: { calls: number }) =>
-    createConsumerHandler(registry, {
-      dynamodb: ddbClient(ddb),
-      sqs: stubSqs(sqs),
-      eventBridge: stubEvents(events),
-    });
-  const powertools = (ddb: DdbCounter): Handler => {
-    const persistenceStore = new DynamoDBPersistenceLayer({
-      tableName: powertoolsTable,
-      awsSdkV3Client: ddbClient(ddb),
-    });
-    const config = new IdempotencyConfig({ eventKeyJmesPath: 'powertools_json(body).id' });
-    const processor = new BatchProcessor(EventType.SQS);
-    // What a Powertools user writes: parse the body, run the job.
-    const recordHandler = async (record: SQSRecord) => {
-      JSON.parse(record.body);
-      return noop();
-    };
-    const idempotent = makeIdempotent(recordHandler, { persistenceStore, config });
-    return async (event, context) => {
-      config.registerLambdaContext(context);
-      return processPartialResponse(event, idempotent, processor, { context });
-    };
-  };
+    oursConsumer(ddbClient(ddb), sqs, events);
+  const powertools = (ddb: DdbCounter): Handler => powertoolsConsumer(ddbClient(ddb), powertoolsTable);
   const impls: Impl[] = [
     make('oursStrict', 'noop-strict', ours),
     make('oursOptimistic', 'noop-optimistic', ours),

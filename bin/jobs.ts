@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJob, defineRegistry, groupSummarySchema, PermanentJobError } from '../lambdas/jobs';
 
 const sleep = (ms: number, signal: AbortSignal) =>

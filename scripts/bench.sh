@@ -3,6 +3,7 @@
 # own DynamoDB Local on a free port (stopped again at the end), uses or starts LocalStack for the
 # end-to-end part, and writes bench/results.json, bench/results.md and the README's bench block.
 # Env knobs are listed at the top of bench/run.ts (BENCH_SKIP_E2E=1 skips the LocalStack part).
+# An argument runs another bench script with the same setup (npm run bench:profile: bench/profile.ts).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -20,7 +21,7 @@ export DYNAMODB_ENDPOINT
 trap 'bash scripts/dynamodb-local.sh stop "$port" >/dev/null 2>&1 || true' EXIT
 
 status=0
-node "$root/node_modules/tsx/dist/cli.mjs" bench/run.ts || status=$?
+node "$root/node_modules/tsx/dist/cli.mjs" "${1:-bench/run.ts}" || status=$?
 # keep the generated files in the repo's format (npm run lint checks bench/)
 "$root/node_modules/.bin/biome" format --write bench/results.json bench/results.md >/dev/null 2>&1 || true
 log "finished in $((SECONDS - t0)) s (exit $status)"

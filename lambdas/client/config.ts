@@ -1,6 +1,6 @@
 /** Parsing the JobQueue config output (JobQueueConfig in contract.ts) with field-naming errors. */
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONFIG_OUTPUT_DESCRIPTION, type JobQueueConfig } from '../shared/contract';
 import { ConfigError } from '../shared/errors';
 

@@ -1,6 +1,6 @@
 /** Consumer configuration from the environment variables the JobQueue construct sets (CONSUMER_ENV). */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BackoffOptions, MAX_BACKOFF_SECONDS } from '../shared/backoff';
 import { intRangeText, isIntInRange } from '../shared/checks';
 import { CONSUMER_ENV } from '../shared/contract';

@@ -83,13 +83,17 @@ export function recordTransition(
     readonly nowMs: number;
     readonly attempt?: number;
     readonly searchIndex: boolean;
+    /** The item has a history (the writer holds the lease of the claim that wrote it): append directly. */
+    readonly historyExists?: boolean;
   },
 ): Update {
-  u.set(
-    A.history,
-    { L: [{ S: encodeHistoryEntry(change.status, change.nowMs, change.attempt) }] },
-    `list_append(if_not_exists(#${A.history}, :emptyList), :${A.history})`,
-  ).value(':emptyList', { L: [] });
+  const entry = { L: [{ S: encodeHistoryEntry(change.status, change.nowMs, change.attempt) }] };
+  if (change.historyExists) u.set(A.history, entry, `list_append(#${A.history}, :${A.history})`);
+  else
+    u.set(A.history, entry, `list_append(if_not_exists(#${A.history}, :emptyList), :${A.history})`).value(
+      ':emptyList',
+      { L: [] },
+    );
   if (change.searchIndex) {
     const keys = searchKeys(change.jobId, change.status, change.nowMs);
     u.set(A.statusKey, { S: keys.statusKey }).set(A.statusAt, { S: keys.statusAt });

@@ -366,7 +366,7 @@ export class Ledger {
       .set(A.result, S(encodeResult(input.result)))
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
-    this.transition(u, input.jobId, 'SUCCEEDED', now, input.attempt);
+    this.transition(u, input.jobId, 'SUCCEEDED', now, input.attempt, input.historyLength !== undefined);
     setResultRef(u, input.resultRef);
     return this.owned(input.jobId, input.owner, u, input.historyLength);
   }
@@ -810,8 +810,22 @@ export class Ledger {
   }
 
   /** The history entry and search index keys of a status change (see history.ts). */
-  private transition(u: Update, jobId: string, status: JobStatus, now: number, attempt?: number): Update {
-    return recordTransition(u, { jobId, status, nowMs: now, attempt, searchIndex: this.searchIndex });
+  private transition(
+    u: Update,
+    jobId: string,
+    status: JobStatus,
+    now: number,
+    attempt?: number,
+    historyExists?: boolean,
+  ): Update {
+    return recordTransition(u, {
+      jobId,
+      status,
+      nowMs: now,
+      attempt,
+      searchIndex: this.searchIndex,
+      historyExists,
+    });
   }
 
   /** What a producer's ENQUEUED item carries besides the job's fields: history, index keys, group. */

@@ -1,5 +1,5 @@
 /** `defineJob` and `defineRegistry`: validated at definition time, so mistakes fail at cold start. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { MAX_BACKOFF_SECONDS } from '../shared/backoff';
 import { intRangeText, isIntInRange, isJobType, JOB_TYPE_RULE } from '../shared/checks';
 import {

@@ -1,5 +1,5 @@
 /** The schema of what a group's callback receives under `group` (see `enqueueGroup`). */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Put it in a callback job's schema: `schema: z.object({ group: groupSummarySchema, ... })`.

@@ -1,6 +1,6 @@
 /** Types of the job registry: a job's payload type flows from its schema to producer and handler. */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { BackoffOptions } from '../shared/backoff';
 
 /**

@@ -1,0 +1,175 @@
+/**
+ * `npm run bench:profile`: where a consumer's CPU goes on the no-op path, so what is left of part
+ * 1's overhead can be explained (and checked again after a change). Runs part 1's consumers
+ * (bench/consumer-overhead.ts: ours strict and Powertools idempotency + batch) on batches of 10
+ * new no-op jobs against DynamoDB Local (DYNAMODB_ENDPOINT; `stub` takes the database out), with
+ * the V8 CPU profiler on for the measured batches only (not the warm-up), and prints each one's
+ * CPU per job, its CPU by area (AWS SDK, Powertools, zod, our runtime, Node, GC) and its top
+ * functions by self time. The .cpuprofile files are written to the scratch directory (open them
+ * in Chrome DevTools or speedscope).
+ *
+ * Env: DYNAMODB_ENDPOINT (set by scripts/bench.sh), BENCH_PROFILE_BATCHES (default 300),
+ * BENCH_PROFILE_TOP (functions listed, default 15), BENCH_WORK_DIR.
+ */
+import * as fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import * as path from 'node:path';
+import { createEnvelope } from '../lambdas/shared/envelope';
+import { type Handler, oursConsumer, powertoolsConsumer } from './consumer-overhead';
+import { consumerFunction } from './lib/consumer-env';
+import { countedClient, newCounter, recreateTable, stubClient } from './lib/ddb';
+import { lambdaContext, sqsEvent, sqsRecord } from './lib/lambda-event';
+import { WORK_DIR } from './lib/paths';
+import { synthExampleTemplate } from './lib/synth';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { functionName: string; url: string; lineNumber: number };
+  readonly children?: number[];
+}
+interface CpuProfile {
+  readonly nodes: ProfileNode[];
+  readonly samples: number[];
+  readonly timeDeltas: number[];
+}
+
+const envInt = (name: string, fallback: number) => {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v > 0 ? v : fallback;
+};
+
+/** Which part of the stack a function belongs to. */
+export function areaOf(url: string, functionName: string): string {
+  if (functionName === '(garbage collector)') return 'GC';
+  if (functionName === '(program)' || functionName === '(idle)') return 'V8 / idle';
+  // The inspector call that stops the profiler (collecting the profile): not the consumer's.
+  if (functionName === 'dispatch' && url === '') return 'profiler';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  if (pkg?.startsWith('@aws-sdk/') || pkg?.startsWith('@smithy/')) return 'AWS SDK';
+  if (pkg?.startsWith('@aws-lambda-powertools/'))
+    return pkg.replace('@aws-lambda-powertools/', 'powertools ');
+  if (pkg) return pkg;
+  if (url.includes('/lambdas/')) return `sqs-jobs ${url.split('/lambdas/')[1].split('/')[0]}`;
+  if (url.includes('/bench/')) return 'bench harness';
+  if (url.startsWith('node:') || url === '') return 'Node / native';
+  return 'other';
+}
+
+/** Self time per function and per area, ms, from a V8 CPU profile. */
+export function selfTimes(profile: CpuProfile): {
+  readonly totalMs: number;
+  readonly byFunction: { name: string; area: string; ms: number }[];
+  readonly byArea: { area: string; ms: number }[];
+} {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const perNode = new Map<number, number>();
+  profile.samples.forEach((id, i) => {
+    perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  const fns = new Map<string, { name: string; area: string; ms: number }>();
+  const areas = new Map<string, number>();
+  let totalMs = 0;
+  for (const [id, ms] of perNode) {
+    const frame = (nodes.get(id) as ProfileNode).callFrame;
+    const area = areaOf(frame.url, frame.functionName);
+    totalMs += ms;
+    areas.set(area, (areas.get(area) ?? 0) + ms);
+    const file = frame.url.replace(/^.*\/(node_modules|lambdas|bench)\//, '$1/');
+    const name = `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
+    const entry = fns.get(name) ?? { name, area, ms: 0 };
+    entry.ms += ms;
+    fns.set(name, entry);
+  }
+  return {
+    totalMs,
+    byFunction: [...fns.values()].sort((a, b) => b.ms - a.ms),
+    byArea: [...areas.entries()].map(([area, ms]) => ({ area, ms })).sort((a, b) => b.ms - a.ms),
+  };
+}
+
+/** Areas left out of the per-job figures: idle time and the profiler's own work. */
+const SKIPPED = new Set(['V8 / idle', 'profiler']);
+
+async function main(): Promise<void> {
+  const endpoint = process.env.DYNAMODB_ENDPOINT ?? 'stub';
+  const batches = envInt('BENCH_PROFILE_BATCHES', 300);
+  const top = envInt('BENCH_PROFILE_TOP', 15);
+  const out = (line = '') => process.stderr.write(`${line}\n`);
+  process.env.AWS_REGION ??= 'us-east-1';
+  const template = synthExampleTemplate();
+  const fn = consumerFunction(template, 'high', { tableName: 'profile-ledger' });
+  const { NODE_OPTIONS: _nodeOptions, ...env } = fn.env;
+  Object.assign(process.env, env);
+  const client = () =>
+    endpoint === 'stub' ? stubClient(newCounter()) : countedClient(endpoint, newCounter());
+  if (endpoint !== 'stub') {
+    await recreateTable(client(), 'profile-ledger', 'jobId');
+    await recreateTable(client(), 'profile-powertools', 'id');
+  }
+  const consumers: { name: string; type: string; handler: Handler }[] = [
+    { name: 'ours-strict', type: 'noop-strict', handler: oursConsumer(client(), { calls: 0 }, { calls: 0 }) },
+    { name: 'powertools', type: 'noop', handler: powertoolsConsumer(client(), 'profile-powertools') },
+  ];
+
+  // Log lines are produced as in Lambda, not printed.
+  const realWrite = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((_chunk: unknown, ...rest: unknown[]) => {
+    (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+    return true;
+  }) as typeof process.stdout.write;
+
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  let seq = 0;
+  const batch = async (c: (typeof consumers)[number]) => {
+    const records = Array.from({ length: 10 }, () => {
+      const id = `${c.name}-${seq++}`;
+      return sqsRecord(`m-${id}`, JSON.stringify(createEnvelope({ id, type: c.type, payload: { n: seq } })));
+    });
+    await c.handler(sqsEvent(records), lambdaContext(c.name, fn.timeoutMs, fn.memoryMb));
+  };
+  try {
+    out(`profiling ${batches} batches of 10 new no-op jobs per consumer (DynamoDB: ${endpoint})`);
+    for (const c of consumers) {
+      for (let i = 0; i < 50; i++) await batch(c);
+      const cpu0 = process.cpuUsage();
+      await session.post('Profiler.start');
+      for (let i = 0; i < batches; i++) await batch(c);
+      const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
+      const cpu = process.cpuUsage(cpu0);
+      const file = path.join(WORK_DIR, `consumer-${c.name}.cpuprofile`);
+      fs.mkdirSync(WORK_DIR, { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(profile));
+      const jobs = batches * 10;
+      const t = selfTimes(profile);
+      const busy = t.byArea.filter((a) => !SKIPPED.has(a.area)).reduce((sum, a) => sum + a.ms, 0);
+      out();
+      out(
+        `== ${c.name}: ${((cpu.user + cpu.system) / 1000 / jobs).toFixed(3)} ms CPU per job (process.cpuUsage), ` +
+          `${(busy / jobs).toFixed(3)} ms sampled on the main thread per job; profile: ${file}`,
+      );
+      out('   by area (self time per job):');
+      for (const a of t.byArea) {
+        if (SKIPPED.has(a.area)) continue;
+        out(`     ${(a.ms / jobs).toFixed(4).padStart(8)} ms  ${a.area}`);
+      }
+      out(`   top ${top} functions (self time per job):`);
+      for (const f of t.byFunction.filter((x) => !SKIPPED.has(x.area)).slice(0, top)) {
+        out(`     ${(f.ms / jobs).toFixed(4).padStart(8)} ms  ${f.name}  [${f.area}]`);
+      }
+    }
+  } finally {
+    process.stdout.write = realWrite;
+    session.disconnect();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`[bench:profile] failed: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  },
+);
