@@ -30,7 +30,7 @@ import { LEDGER_ATTR as A, type JobRecord, type JobStatus, LEDGER_LIMITS } from 
 import { decodeRecord, encodeError, encodeProgress, encodeResult, type Item } from './codec';
 import { encodeHistoryEntry, HISTORY_TRIM_AT, recordTransition, searchKeys } from './history';
 import { setResultRef } from './result-ref';
-import { N, S, Update } from './update';
+import { compactPlaceholders, N, S, Update } from './update';
 
 export interface LedgerOptions {
   readonly client: DynamoDBClient;
@@ -275,17 +275,19 @@ export class Ledger {
     }
     try {
       const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: key(input.jobId),
-          UpdateExpression: u.expression(),
-          ConditionExpression: condition,
-          ExpressionAttributeNames: u.names,
-          ExpressionAttributeValues: u.values,
-          // Only what the claim needs back (old status, attempts, history), not the whole item.
-          ReturnValues: 'UPDATED_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        new UpdateItemCommand(
+          compactPlaceholders({
+            TableName: this.tableName,
+            Key: key(input.jobId),
+            UpdateExpression: u.expression(),
+            ConditionExpression: condition,
+            ExpressionAttributeNames: u.names,
+            ExpressionAttributeValues: u.values,
+            // Only what the claim needs back (old status, attempts, history), not the whole item.
+            ReturnValues: 'UPDATED_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       const old = out.Attributes;
       const historyLength = await this.trimHistory(input.jobId, (old?.[A.history]?.L?.length ?? 0) + 1);
@@ -922,16 +924,18 @@ export class Ledger {
     const appends = u.writes(A.history) && historyLength === undefined;
     try {
       const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: key(jobId),
-          UpdateExpression: u.expression(),
-          ConditionExpression: condition,
-          ExpressionAttributeNames: u.names,
-          ExpressionAttributeValues: u.values,
-          ...(appends ? { ReturnValues: 'UPDATED_NEW' as const } : {}),
-          ...(applied ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
-        }),
+        new UpdateItemCommand(
+          compactPlaceholders({
+            TableName: this.tableName,
+            Key: key(jobId),
+            UpdateExpression: u.expression(),
+            ConditionExpression: condition,
+            ExpressionAttributeNames: u.names,
+            ExpressionAttributeValues: u.values,
+            ...(appends ? { ReturnValues: 'UPDATED_NEW' as const } : {}),
+            ...(applied ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
+          }),
+        ),
       );
       if (appends) await this.trimHistory(jobId, out.Attributes?.[A.history]?.L?.length ?? 0);
       else if (historyLength !== undefined && u.writes(A.history))

@@ -63,3 +63,43 @@ export const S = (value: string | undefined): AttributeValue | undefined =>
   value === undefined ? undefined : { S: value };
 export const N = (value: number | undefined): AttributeValue | undefined =>
   value === undefined ? undefined : { N: String(value) };
+
+/** The expression parts of an UpdateItem (or PutItem / DeleteItem) request. */
+export interface ExpressionRequest {
+  UpdateExpression?: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
+}
+
+const NAME_PLACEHOLDER = /#[A-Za-z0-9_]+/g;
+
+/**
+ * The same request with its attribute-name placeholders shortened to `#0`, `#1`, ...: the readable
+ * ones (`#leaseOwner`, `#outcomeWriteId`) cost bytes on every hot-path write (each appears in the
+ * name map and in the expressions) and DynamoDB's time to parse them. Tokens not in the map are
+ * left alone; the attribute names and the value placeholders are unchanged.
+ */
+export function compactPlaceholders<T extends ExpressionRequest>(request: T): T {
+  const names = request.ExpressionAttributeNames;
+  if (names === undefined) return request;
+  const renamed = new Map<string, string>();
+  const shortNames: Record<string, string> = {};
+  for (const [placeholder, name] of Object.entries(names)) {
+    const short = `#${renamed.size}`;
+    renamed.set(placeholder, short);
+    shortNames[short] = name;
+  }
+  const rewrite = (expression: string | undefined) =>
+    expression?.replace(NAME_PLACEHOLDER, (token) => renamed.get(token) ?? token);
+  return {
+    ...request,
+    ...(request.UpdateExpression === undefined
+      ? {}
+      : { UpdateExpression: rewrite(request.UpdateExpression) }),
+    ...(request.ConditionExpression === undefined
+      ? {}
+      : { ConditionExpression: rewrite(request.ConditionExpression) }),
+    ExpressionAttributeNames: shortNames,
+  };
+}

@@ -21,6 +21,7 @@ import { defineJob, defineRegistry } from '../../../lambdas/registry';
 import { jobIdForKey } from '../../../lambdas/shared/envelope';
 import { ConfigError, EnqueueError } from '../../../lambdas/shared/errors';
 import { testClientConfig } from './support/client-config';
+import { readable } from './support/fixtures';
 
 const sqs = mockClient(SQSClient);
 const ddb = mockClient(DynamoDBClient);
@@ -91,7 +92,7 @@ function bodyOf(input: { MessageBody?: string }) {
 }
 
 function updates(): UpdateItemCommandInput[] {
-  return ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+  return ddb.commandCalls(UpdateItemCommand).map((c) => readable(c.args[0].input));
 }
 
 function thrown(act: () => unknown): Promise<Error> {

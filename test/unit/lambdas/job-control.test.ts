@@ -29,6 +29,7 @@ import {
   lambdaContext,
   QUEUE_URL,
   quietTelemetry,
+  readable,
   record,
 } from './support/fixtures';
 
@@ -289,7 +290,7 @@ function outcomeLines(t: ReturnType<typeof quietTelemetry>) {
 function updates(): UpdateItemCommandInput[] {
   return ddb.calls().flatMap((c) => {
     const command = c.args[0];
-    if (command instanceof UpdateItemCommand) return [command.input];
+    if (command instanceof UpdateItemCommand) return [readable(command.input)];
     if (!(command instanceof PutItemCommand)) return [];
     const item = command.input.Item ?? {};
     return [
@@ -1158,7 +1159,7 @@ describe('consumer: debounce', () => {
     expect(claim.ConditionExpression).toContain(
       '(attribute_not_exists(#jobId) OR #debounceSeq = :debounceSeq)',
     );
-    expect(claim.ExpressionAttributeNames?.['#debounceSeq']).toBe('debounceSeq');
+    expect(Object.values(claim.ExpressionAttributeNames ?? {})).toContain('debounceSeq');
     expect(claim.ExpressionAttributeValues?.[':debounceSeq']).toEqual({ N: '2' });
     expect(ran).toEqual(['job-d']);
   });

@@ -28,7 +28,14 @@ import {
   RESULT_OBJECTS,
 } from '../../../lambdas/shared/contract';
 import { PermanentJobError } from '../../../lambdas/shared/errors';
-import { consumerEnv, envelopeBody, lambdaContext, quietTelemetry, record } from './support/fixtures';
+import {
+  consumerEnv,
+  envelopeBody,
+  lambdaContext,
+  quietTelemetry,
+  readable,
+  record,
+} from './support/fixtures';
 
 const ddb = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
@@ -99,7 +106,7 @@ function handler(env: Record<string, string> = {}, logger = quietTelemetry().log
 function succeededWrite(): UpdateItemCommandInput {
   const write = ddb
     .commandCalls(UpdateItemCommand)
-    .map((c) => c.args[0].input)
+    .map((c) => readable(c.args[0].input))
     .find((input) => input.ExpressionAttributeValues?.[':status']?.S === 'SUCCEEDED');
   if (!write) throw new Error('no SUCCEEDED write');
   return write;

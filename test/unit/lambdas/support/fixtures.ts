@@ -148,8 +148,32 @@ export function ledgerWrites(ddb: { calls(): { args: unknown[] }[] }): LedgerWri
         status: values[':status']?.S,
         command: 'UpdateItem',
         ExpressionAttributeValues: values,
-        ConditionExpression: input.ConditionExpression,
+        ConditionExpression: readable(input as { ConditionExpression?: string }).ConditionExpression,
       },
     ];
   });
+}
+
+/**
+ * An UpdateItem input with its short name placeholders (`#0`, `#1`: the ledger's hot-path writes
+ * shorten them, see `compactPlaceholders`) written back as `#<attribute name>`, so tests read the
+ * expressions as the code builds them.
+ */
+export function readable<
+  T extends {
+    UpdateExpression?: string;
+    ConditionExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+  },
+>(input: T): T {
+  const names = input.ExpressionAttributeNames ?? {};
+  const expand = (expression: string | undefined) =>
+    expression?.replace(/#[A-Za-z0-9_]+/g, (token) =>
+      /^#\d+$/.test(token) && names[token] ? `#${names[token]}` : token,
+    );
+  return {
+    ...input,
+    UpdateExpression: expand(input.UpdateExpression),
+    ConditionExpression: expand(input.ConditionExpression),
+  };
 }
