@@ -4,16 +4,17 @@
  * pattern (0 %, 1 %, 10 % of messages re-deliver a job that already finished).
  *
  * - ours: `createConsumerHandler(registry)` with the `high` lane's environment from the synthesized
- *   example stack; one no-op job type per ledger mode (strict, optimistic).
+ *   example stack, less the two features the example opts into and Powertools does not do (the
+ *   search index and lifecycle events: `defaultLaneEnv`, as a default `JobQueue` lane has it; part
+ *   6 prices them); one no-op job type per ledger mode (strict, optimistic).
  * - Powertools: `processPartialResponse` + `BatchProcessor(SQS)` around a record handler wrapped by
  *   `makeIdempotent` with the `DynamoDBPersistenceLayer`, keyed on the job id in the body
  *   (`powertools_json(body).id`), so a re-delivered job is a duplicate for both.
  *
  * Batches of the three implementations are interleaved (rotating order) so machine noise hits all
  * alike. SQS calls the consumers would make (visibility changes, DLQ sends; none on this no-op
- * path) and EventBridge calls (the example stack's `high` lane publishes lifecycle events: one
- * PutEvents per batch, a feature the Powertools consumer does not have) go to stub middlewares
- * that answer without a network call and count them. Log lines
+ * path) and EventBridge calls (none with lifecycle events off) go to stub middlewares that answer
+ * without a network call and count them. Log lines
  * are serialized as in Lambda but written to a byte counter instead of the terminal.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
@@ -28,7 +29,7 @@ import { createConsumerHandler } from '../lambdas/consumer';
 import { defineJob, defineRegistry } from '../lambdas/registry';
 import { createEnvelope } from '../lambdas/shared/envelope';
 import type { CfnTemplate } from './cost-model';
-import { consumerFunction } from './lib/consumer-env';
+import { consumerFunction, defaultLaneEnv } from './lib/consumer-env';
 import {
   countedClient,
   type DdbCounter,
@@ -194,7 +195,7 @@ export async function measureConsumerOverhead(options: {
   const powertoolsTable = 'bench-powertools-idempotency';
   const fn = consumerFunction(options.template, lane, { tableName: ledgerTable });
   const { NODE_OPTIONS: _nodeOptions, ...env } = fn.env;
-  Object.assign(process.env, env);
+  Object.assign(process.env, defaultLaneEnv(env));
 
   const stub = options.endpoint === 'stub';
   const ddbClient = (counter: DdbCounter) =>

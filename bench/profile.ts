@@ -16,7 +16,7 @@ import { Session } from 'node:inspector/promises';
 import * as path from 'node:path';
 import { createEnvelope } from '../lambdas/shared/envelope';
 import { type Handler, oursConsumer, powertoolsConsumer } from './consumer-overhead';
-import { consumerFunction } from './lib/consumer-env';
+import { consumerFunction, defaultLaneEnv } from './lib/consumer-env';
 import { countedClient, newCounter, recreateTable, stubClient } from './lib/ddb';
 import { lambdaContext, sqsEvent, sqsRecord } from './lib/lambda-event';
 import { WORK_DIR } from './lib/paths';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const template = synthExampleTemplate();
   const fn = consumerFunction(template, 'high', { tableName: 'profile-ledger' });
   const { NODE_OPTIONS: _nodeOptions, ...env } = fn.env;
-  Object.assign(process.env, env);
+  Object.assign(process.env, defaultLaneEnv(env));
   const client = () =>
     endpoint === 'stub' ? stubClient(newCounter()) : countedClient(endpoint, newCounter());
   if (endpoint !== 'stub') {

@@ -2,6 +2,7 @@
  * A lane consumer's environment exactly as the synthesized template gives it to the Lambda, with
  * the CloudFormation references resolved to bench stand-ins, plus the variables Lambda itself sets.
  */
+import { CONSUMER_ENV } from '../../lambdas/shared/contract';
 import type { CfnTemplate } from '../cost-model';
 
 export interface ConsumerFunction {
@@ -46,4 +47,16 @@ export function consumerFunction(
     AWS_LAMBDA_LOG_STREAM_NAME: 'bench',
   });
   return { env, timeoutMs: Number(p.Timeout ?? 3) * 1000, memoryMb };
+}
+
+/**
+ * The lane's environment as a `JobQueue` lane has it by default: without the search index and the
+ * lifecycle events the example stack opts into (`jobSearch`, `lifecycleEvents`). Part 1 compares
+ * our consumer with Powertools doing the same work, and Powertools does neither; part 6 prices
+ * both features. Also removed from `process.env`, where an earlier part may have set them.
+ */
+export function defaultLaneEnv(env: Record<string, string>): Record<string, string> {
+  const optIn: readonly string[] = [CONSUMER_ENV.searchIndex, CONSUMER_ENV.eventBus];
+  for (const name of optIn) delete process.env[name];
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !optIn.includes(name)));
 }
