@@ -1,5 +1,6 @@
 /**
- * The example stack deployed on LocalStack, for integration tests and the end-to-end benchmark.
+ * The example stack deployed on LocalStack, for integration tests (the end-to-end benchmark deploys
+ * its own app, bench/handwired, through `deployExampleStack({ appDir })`).
  *
  * `deployedStack()` deploys once per process (memoized) unless the integ globalSetup already did
  * (it sets SQS_JOBS_DEPLOYED_STACK), then returns the stack's JobQueue config and SDK clients
