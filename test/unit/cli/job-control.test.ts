@@ -9,6 +9,7 @@ import { EXIT } from '../../../cli/errors';
 import { rateState } from '../../../cli/limits';
 import { limitItemId } from '../../../lambdas/ledger/limits';
 import { jobIdForKey } from '../../../lambdas/shared/envelope';
+import { readable } from '../lambdas/support/fixtures';
 import { CONFIG, mocks, resetMocks, run } from './support/harness';
 
 beforeEach(resetMocks);
@@ -98,7 +99,7 @@ describe('cancel', () => {
     expect(text.code).toBe(EXIT.ok);
     expect(text.stdout).toMatch(/^Job j2 is running: asked to stop\. .*within one heartbeat/);
     expect(text.stdout).toMatch(/^status {2}RUNNING$/m);
-    const requests = mocks.ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    const requests = mocks.ddb.commandCalls(UpdateItemCommand).map((c) => readable(c.args[0].input));
     expect(requests[1].ConditionExpression).toBe('#status = :running');
     expect(requests[1].UpdateExpression).toMatch(/cancelRequestedAt/);
     expect(mocks.scheduler.commandCalls(DeleteScheduleCommand)).toHaveLength(0);
