@@ -176,6 +176,7 @@ async function claimAndRun(
   let owner: string | undefined;
   let takeover = false;
   let historyLength: number | undefined;
+  let created: boolean | undefined;
   // `none` reads nothing before running: its handler sees the receive count as its attempt.
   let attempt = run.receives;
   if (job.idempotency === 'strict') {
@@ -206,6 +207,7 @@ async function claimAndRun(
     takeover = claim.takeover;
     attempt = claim.attempts;
     historyLength = claim.historyLength;
+    created = claim.created;
   } else if (job.idempotency === 'optimistic') {
     const current = await deps.ledger.get(envelope.id);
     if (current?.status === 'SUCCEEDED') return done(duplicate(envelope, ids, deps));
@@ -252,7 +254,16 @@ async function claimAndRun(
           : (deps.cancelCheckIntervalMs ?? (job.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000),
     },
   );
-  const ran = { ...run, ids: { ...ids, attempt }, attempt, owner, startedAt, leaseMs, historyLength };
+  const ran = {
+    ...run,
+    ids: { ...ids, attempt },
+    attempt,
+    owner,
+    startedAt,
+    leaseMs,
+    historyLength,
+    created,
+  };
   if (result.ok) return done(succeed(ran, result, takeover ? { takeover: true } : undefined, deps));
   if (result.cancelled && !result.abandoned) return done(endCancelled(ran, result, deps));
   return { outcome: await fail(ran, result, deps), abandoned: result.abandoned !== undefined };
@@ -379,6 +390,8 @@ type Ran = JobRun & {
   readonly leaseMs: number;
   /** The history's length after the claim, when it told (strict): the SUCCEEDED write reads nothing back. */
   readonly historyLength?: number;
+  /** The claim created the ledger item (strict, first delivery of an unkeyed job). */
+  readonly created?: boolean;
 };
 
 async function succeed(
@@ -402,6 +415,7 @@ async function succeed(
         progress,
         ...member,
         historyLength: run.historyLength,
+        created: run.created,
       });
   } else if (
     job.idempotency === 'optimistic' ||

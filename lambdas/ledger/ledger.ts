@@ -78,6 +78,8 @@ export type ClaimOutcome =
       readonly takeover: boolean;
       /** Entries in the item's history after the claim, when known: `complete` then reads nothing back. */
       readonly historyLength?: number;
+      /** This claim created the item (a `fresh` claim's PutItem): it has no earlier run's attributes. */
+      readonly created?: boolean;
     }
   /** SUCCEEDED already: acknowledge without running. */
   | { readonly kind: 'finished'; readonly record: JobRecord }
@@ -222,7 +224,7 @@ export class Ledger {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { kind: 'claimed', attempts: 1, takeover: false, historyLength: 1 };
+      return { kind: 'claimed', attempts: 1, takeover: false, historyLength: 1, created: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const record = decodeRecord(error.Item as Item | undefined);
@@ -360,16 +362,22 @@ export class Ledger {
      * for nothing back to decide whether to trim. Unknown: it reads the new history back.
      */
     readonly historyLength?: number;
+    /**
+     * The claim created the item (`ClaimOutcome.created`): no earlier run can have left a
+     * `resultRef` on it, so the write does not remove one.
+     */
+    readonly created?: boolean;
   }): Promise<boolean> {
     const now = this.now();
     const u = this.stamp(new Update(), now)
       .set(A.status, S('SUCCEEDED'))
-      .set(A.finishedAt, S(iso(now)))
+      // The same instant as updatedAt: its value is sent once.
+      .setSameAs(A.finishedAt, A.updatedAt)
       .set(A.result, S(encodeResult(input.result)))
       .set(A.progress, input.progress === undefined ? undefined : encodeProgress(input.progress))
       .remove(A.leaseOwner, A.leaseUntil);
     this.transition(u, input.jobId, 'SUCCEEDED', now, input.attempt, input.historyLength !== undefined);
-    setResultRef(u, input.resultRef);
+    if (input.resultRef !== undefined || input.created !== true) setResultRef(u, input.resultRef);
     return this.owned(input.jobId, input.owner, u, input.historyLength);
   }
 

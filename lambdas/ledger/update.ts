@@ -16,6 +16,14 @@ export class Update {
     return this;
   }
 
+  /** `SET #name = :other`: the value another `set` of this update registered (one value sent once). */
+  setSameAs(name: string, other: string): this {
+    if (this.values[`:${other}`] === undefined) throw new Error(`no value :${other} to reuse for ${name}`);
+    this.names[`#${name}`] = name;
+    this.sets.push(`#${name} = :${other}`);
+    return this;
+  }
+
   /** `SET #name = :name` only where the item has no `name` yet (keeps the first value). */
   setIfAbsent(name: string, value: AttributeValue | undefined): this {
     return this.set(name, value, `if_not_exists(#${name}, :${name})`);

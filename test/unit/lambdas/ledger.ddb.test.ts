@@ -7,6 +7,7 @@ import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { HISTORY_TRIM_AT } from '../../../lambdas/ledger/history';
 import { type KeyedEnqueueInput, Ledger } from '../../../lambdas/ledger/ledger';
 import { LEDGER_LIMITS } from '../../../lambdas/shared/contract';
+import { readable } from './support/fixtures';
 import { createLedgerTable } from './support/ledger-table';
 
 const endpoint = inject('dynamodbEndpoint') ?? process.env.DYNAMODB_ENDPOINT;
@@ -235,7 +236,7 @@ describe('strict: the first delivery of a job claims with one PutItem (fresh)', 
     await ledger.claim({ ...claimInput('owner-a'), jobId: viaUpdate, tenant: 'acme', group: 'g-1' });
 
     // Assess
-    expect(claim).toEqual({ kind: 'claimed', attempts: 1, takeover: false, historyLength: 1 });
+    expect(claim).toEqual({ kind: 'claimed', attempts: 1, takeover: false, historyLength: 1, created: true });
     expect(c.sent).toEqual(['PutItemCommand']);
     const { jobId: _a, ...put } = (await rawItem()) ?? {};
     const update = await client.send(
@@ -250,6 +251,41 @@ describe('strict: the first delivery of a job claims with one PutItem (fresh)', 
       tenant: 'acme',
       history: [{ status: 'RUNNING', at: '2025-06-01T12:00:00.000Z', attempt: 1 }],
     });
+  });
+
+  it('completing an item the claim created removes no resultRef and sends finishedAt and updatedAt as one value', async () => {
+    // Prepare
+    const c = counting();
+    const claim = await c.ledger.claim(fresh('owner-a'));
+    const created = claim.kind === 'claimed' ? claim : undefined;
+
+    // Act
+    const completed = await c.ledger.complete({
+      jobId,
+      owner: 'owner-a',
+      result: { rows: 3 },
+      attempt: 1,
+      historyLength: created?.historyLength,
+      created: created?.created,
+    });
+
+    // Assess
+    expect(completed).toBe(true);
+    const update = readable(
+      c.inputs[1] as { UpdateExpression?: string; ExpressionAttributeNames?: Record<string, string> },
+    );
+    expect(Object.values(update.ExpressionAttributeNames ?? {})).not.toContain('resultRef');
+    expect(update.UpdateExpression).toContain('#finishedAt = :updatedAt');
+    expect(await ledger.get(jobId)).toMatchObject({
+      status: 'SUCCEEDED',
+      result: { rows: 3 },
+      finishedAt: '2025-06-01T12:00:00.000Z',
+      updatedAt: '2025-06-01T12:00:00.000Z',
+      history: [{ status: 'RUNNING' }, { status: 'SUCCEEDED', attempt: 1 }],
+    });
+    const item = await rawItem();
+    expect(item?.leaseOwner).toBeUndefined();
+    expect(item?.resultRef).toBeUndefined();
   });
 
   it('falls back to the UpdateItem claim when a producer wrote the item (ENQUEUED), keeping its fields', async () => {

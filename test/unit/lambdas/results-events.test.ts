@@ -143,10 +143,10 @@ describe('results over the ledger limit', () => {
     },
   );
 
-  it('keeps a small result inline, writes nothing to S3 and removes a stale reference', async () => {
-    // Act
+  it('keeps a small result inline, writes nothing to S3 and, on a redelivery, removes a stale reference', async () => {
+    // Act: a redelivery claims an item an earlier run may have left a reference on
     await handler()(
-      { Records: [record('m1', envelopeBody('job-1', 'big', { bytes: 10 }))] },
+      { Records: [record('m1', envelopeBody('job-1', 'big', { bytes: 10 }), { receiveCount: 2 })] },
       lambdaContext(),
     );
 
@@ -155,6 +155,19 @@ describe('results over the ledger limit', () => {
     const write = succeededWrite();
     expect(JSON.parse(String(write.ExpressionAttributeValues?.[':result']?.S))).toEqual(sized(10));
     expect(write.UpdateExpression).toMatch(/REMOVE .*#resultRef/);
+  });
+
+  it('on a first delivery, whose claim created the item, removes no reference (there can be none)', async () => {
+    // Act
+    await handler()(
+      { Records: [record('m1', envelopeBody('job-1', 'big', { bytes: 10 }))] },
+      lambdaContext(),
+    );
+
+    // Assess
+    const write = succeededWrite();
+    expect(JSON.parse(String(write.ExpressionAttributeValues?.[':result']?.S))).toEqual(sized(10));
+    expect(write.UpdateExpression).not.toMatch(/resultRef/);
   });
 
   it('notes a result over the S3 cap instead of storing it', async () => {
