@@ -59,6 +59,7 @@ import {
 } from '../shared/errors';
 import { payloadHash } from '../shared/payload-hash';
 import { createS3Client } from '../shared/s3-client';
+import { SDK_CLIENT_DEFAULTS } from '../shared/sdk-clients';
 import { BacklogGuard } from './backlog';
 import { parseJobQueueConfig, readStackConfig } from './config';
 import { ResultReader } from './results';
@@ -205,7 +206,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
   constructor(config: JobQueueConfig, options: JobClientOptions<R> = {}) {
     this.config = config;
     this.registry = options.registry;
-    this.sqs = options.sqs ?? new SQSClient({});
+    this.sqs = options.sqs ?? new SQSClient({ ...SDK_CLIENT_DEFAULTS });
     this.scheduler = options.scheduler ?? new SchedulerClient({});
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -229,7 +230,7 @@ export class JobClient<R extends JobRegistry = JobRegistry> {
     );
     this.batchRetries = intOption('batchRetries', options.batchRetries ?? 3, 0, 10);
     const backlogCacheMs = intOption('backlogCacheMs', options.backlogCacheMs ?? 5000, 0, 3_600_000);
-    const dynamodb = options.dynamodb ?? new DynamoDBClient({});
+    const dynamodb = options.dynamodb ?? new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS });
     this.search = new JobSearch({
       client: dynamodb,
       tableName: config.tableName,

@@ -20,6 +20,7 @@ import type { Random } from '../shared/backoff';
 import { JOB_METRICS } from '../shared/contract';
 import { describeError } from '../shared/errors';
 import { createS3Client } from '../shared/s3-client';
+import { SDK_CLIENT_DEFAULTS } from '../shared/sdk-clients';
 import { mapWithConcurrency } from './concurrency';
 import { type ConsumerConfig, readConsumerConfig } from './config';
 import { LifecycleEvents } from './lifecycle-events';
@@ -90,8 +91,8 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
   const logger =
     options.logger ?? new Logger({ serviceName: 'sqs-jobs', persistentKeys: { lane: config.lane } });
   const metrics = options.metrics ?? defaultMetrics(env);
-  const sqsClient = options.sqs ?? new SQSClient({});
-  const dynamodb = options.dynamodb ?? new DynamoDBClient({});
+  const sqsClient = options.sqs ?? new SQSClient({ ...SDK_CLIENT_DEFAULTS });
+  const dynamodb = options.dynamodb ?? new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS });
   const ledger = new Ledger({
     client: dynamodb,
     tableName: config.tableName,
@@ -152,7 +153,7 @@ export function createConsumerHandler(registry: JobRegistry, options: ConsumerOp
     config.eventBus === undefined
       ? undefined
       : new LifecycleEvents({
-          eventBridge: options.eventBridge ?? new EventBridgeClient({}),
+          eventBridge: options.eventBridge ?? new EventBridgeClient({ ...SDK_CLIENT_DEFAULTS }),
           eventBus: config.eventBus,
           lane: config.lane,
           logger,
