@@ -58,6 +58,7 @@ import {
 import { JobClient } from '../lambdas/client';
 import { Ledger } from '../lambdas/ledger/ledger';
 import { readEnvelope } from '../lambdas/shared/envelope';
+import { SDK_CLIENT_DEFAULTS } from '../lambdas/shared/sdk-clients';
 import { NOOP_TYPE, type NoopResult, noopJob, noopSchema } from './handwired/jobs';
 import { benchRegistry } from './handwired/registry';
 import { E2E_SETTINGS, HANDWIRED_OUTPUTS } from './handwired/settings';
@@ -456,7 +457,8 @@ async function makeRig(
     return uuid;
   };
   const handWiredFunction = output(HANDWIRED_OUTPUTS.functionName);
-  const ddb = new DynamoDBClient({});
+  // The floor's ledger writes and receives use the runtime's client settings, as our consumer does.
+  const ddb = new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS });
   return {
     ours: {
       queueUrl: lane.queueUrl,
@@ -474,7 +476,7 @@ async function makeRig(
     idempotencyTable: output(HANDWIRED_OUTPUTS.idempotencyTable),
     client,
     ledger: new Ledger({ client: ddb, tableName: client.config.tableName, ttlSeconds: 86_400 }),
-    sqs: new SQSClient({}),
+    sqs: new SQSClient({ ...SDK_CLIENT_DEFAULTS }),
     lambda,
     ddb,
     drainTimeoutMs,

@@ -12,6 +12,7 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
+  type DynamoDBClientConfig,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 
@@ -80,8 +81,13 @@ function valueBytes(v: AttributeValue): number {
   return 0;
 }
 
-export function countedClient(endpoint: string, counter: DdbCounter): DynamoDBClient {
+export function countedClient(
+  endpoint: string,
+  counter: DdbCounter,
+  config: DynamoDBClientConfig = {},
+): DynamoDBClient {
   const client = new DynamoDBClient({
+    ...config,
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
