@@ -32,13 +32,18 @@ import { BatchTelemetry } from './telemetry';
 export interface ConsumerOptions {
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** @default - a new SQSClient (region and endpoint from the environment) */
+  /**
+   * Clients passed in are used as given. The ones the consumer makes resolve each command's
+   * middleware stack once (`cacheMiddleware`, see lambdas/shared/sdk-clients.ts): worth setting on
+   * a client you pass in too, unless you add middleware to it after its first call.
+   * @default - a new SQSClient (region and endpoint from the environment, `cacheMiddleware`)
+   */
   readonly sqs?: SQSClient;
-  /** @default - a new DynamoDBClient */
+  /** @default - a new DynamoDBClient (`cacheMiddleware`) */
   readonly dynamodb?: DynamoDBClient;
-  /** Writes results over the ledger's inline limit (with a results bucket). @default - a new S3Client */
+  /** Writes results over the ledger's inline limit (with a results bucket). @default - a new S3Client (`cacheMiddleware`) */
   readonly s3?: S3Client;
-  /** Sends lifecycle events (with an event bus). @default - a new EventBridgeClient */
+  /** Sends lifecycle events (with an event bus). @default - a new EventBridgeClient (`cacheMiddleware`) */
   readonly eventBridge?: EventBridgeClient;
   /** @default - a Powertools Logger with serviceName 'sqs-jobs' */
   readonly logger?: Logger;
