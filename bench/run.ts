@@ -7,11 +7,11 @@
  * Env: DYNAMODB_ENDPOINT (required; scripts/bench.sh starts DynamoDB Local), BENCH_BATCHES (batches
  * per consumer scenario, default 200), BENCH_PROCESSES (fresh processes per cold-start variant,
  * default 30), BENCH_E2E_JOBS (jobs per path per end-to-end round, default 300), BENCH_E2E_ROUNDS
- * (end-to-end rounds of ours, hand-wired and the floor, default 3), BENCH_STACK (the end-to-end
+ * (end-to-end rounds of ours, hand-wired and the floor, default 5), BENCH_STACK (the end-to-end
  * comparison stack's name, default SqsJobsBenchE2e), BENCH_SKIP_E2E=1,
  * BENCH_ENQUEUE_JOBS (default 300), BENCH_FEATURE_BATCHES (batches per part-6 scenario, default 20),
  * BENCH_WORK_DIR (scratch, default $TMPDIR/sqs-jobs-bench),
- * BENCH_CONSUMER_RUNS (runs of part 1, each row is their median; default 3), BENCH_ONLY=consumer
+ * BENCH_CONSUMER_RUNS (runs of part 1, each row is their median; default 5), BENCH_ONLY=consumer
  * (part 1 only: prints its ratios and writes $BENCH_WORK_DIR/consumer-overhead.json, leaves
  * bench/results.* and the README alone).
  */
@@ -228,7 +228,7 @@ async function measureEndToEnd(): Promise<E2eResult> {
   progress('3 e2e')('end to end on LocalStack');
   const e2e = await measureE2e({
     jobs: envInt('BENCH_E2E_JOBS', 300),
-    rounds: envInt('BENCH_E2E_ROUNDS', 3),
+    rounds: envInt('BENCH_E2E_ROUNDS', 5),
     deployTimeoutMs: 420_000,
     drainTimeoutMs: 180_000,
     progress: progress('3 e2e'),
