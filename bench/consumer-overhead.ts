@@ -9,9 +9,12 @@
  *   6 prices them); one no-op job type per ledger mode (strict, optimistic).
  * - Powertools: `processPartialResponse` + `BatchProcessor(SQS)` around a record handler wrapped by
  *   `makeIdempotent` with the `DynamoDBPersistenceLayer`, keyed on the job id in the body
- *   (`powertools_json(body).id`), so a re-delivered job is a duplicate for both.
+ *   (`powertools_json(body).id`), so a re-delivered job is a duplicate for both. Its client has the SDK's defaults, as
+ *   `makeIdempotent` builds one when given none; ours has the runtime's (SDK_CLIENT_DEFAULTS).
+ * - Powertools on our client settings (`powertoolsSameClient`): the same, its client built with the
+ *   runtime's SDK_CLIENT_DEFAULTS as ours is, so the client's share of the difference shows.
  *
- * Batches of the three implementations are interleaved (rotating order) so machine noise hits all
+ * Batches of the implementations are interleaved (rotating order) so machine noise hits all
  * alike. SQS calls the consumers would make (visibility changes, DLQ sends; none on this no-op
  * path) and EventBridge calls (none with lifecycle events off) go to stub middlewares that answer
  * without a network call and count them. Log lines
@@ -419,7 +422,7 @@ export async function measureConsumerOverheadRuns(
 
 /**
  * Per duplicate rate, the median over the runs of each run's ratios against Powertools: the ratio
- * is taken within a run (the three consumers interleaved batch by batch on the same engine), so
+ * is taken within a run (the consumers interleaved batch by batch on the same engine), so
  * drift between runs (JIT, table size, machine load) cancels out instead of being divided in.
  * Without `runs` (one run), that run's ratios.
  */

@@ -3,7 +3,8 @@
  * 1's overhead can be explained (and checked again after a change). Runs part 1's consumers
  * (bench/consumer-overhead.ts: ours strict and Powertools idempotency + batch) on batches of 10
  * new no-op jobs against DynamoDB Local (DYNAMODB_ENDPOINT; `stub` takes the database out), with
- * the V8 CPU profiler on for the measured batches only (not the warm-up), and prints each one's
+ * the V8 CPU profiler on for the measured batches only (not the warm-up; in alternating blocks,
+ * A B then B A, so neither always runs first), and prints each one's
  * CPU per job, its CPU by area (AWS SDK, Powertools, zod, our runtime, Node, GC) and its top
  * functions by self time. The .cpuprofile files are written to the scratch directory (open them
  * in Chrome DevTools or speedscope).
@@ -139,34 +140,56 @@ async function main(): Promise<void> {
   };
   try {
     out(`profiling ${batches} batches of 10 new no-op jobs per consumer (DynamoDB: ${endpoint})`);
-    // Warm both first, interleaved (DynamoDB Local's JIT and the SDK's connections too), so the
-    // consumer profiled first does not pay for warming the engine the second one then enjoys.
+    // Warm both first, interleaved (DynamoDB Local's JIT and the SDK's connections too). Then
+    // profile in alternating blocks (A B, B A, ...): whichever consumer runs a block first pays
+    // more (sockets and engine threads waking up), so one long block each would bias the figures.
     for (let i = 0; i < 100; i++) for (const c of consumers) await batch(c);
+    const blocks = 6;
+    const perBlock = Math.max(1, Math.round(batches / blocks));
+    const totals = new Map(
+      consumers.map((c) => [
+        c.name,
+        { cpuMs: 0, areas: new Map<string, number>(), fns: new Map<string, { area: string; ms: number }>() },
+      ]),
+    );
+    for (let block = 0; block < blocks; block++) {
+      for (const c of block % 2 === 0 ? consumers : [...consumers].reverse()) {
+        const total = totals.get(c.name) as NonNullable<ReturnType<typeof totals.get>>;
+        const cpu0 = process.cpuUsage();
+        await session.post('Profiler.start');
+        for (let i = 0; i < perBlock; i++) await batch(c);
+        const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
+        const cpu = process.cpuUsage(cpu0);
+        total.cpuMs += (cpu.user + cpu.system) / 1000;
+        fs.mkdirSync(WORK_DIR, { recursive: true });
+        if (block === 0)
+          fs.writeFileSync(path.join(WORK_DIR, `consumer-${c.name}.cpuprofile`), JSON.stringify(profile));
+        const t = selfTimes(profile);
+        for (const a of t.byArea) total.areas.set(a.area, (total.areas.get(a.area) ?? 0) + a.ms);
+        for (const f of t.byFunction) {
+          const entry = total.fns.get(f.name) ?? { area: f.area, ms: 0 };
+          entry.ms += f.ms;
+          total.fns.set(f.name, entry);
+        }
+      }
+    }
+    const jobs = blocks * perBlock * 10;
     for (const c of consumers) {
-      const cpu0 = process.cpuUsage();
-      await session.post('Profiler.start');
-      for (let i = 0; i < batches; i++) await batch(c);
-      const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
-      const cpu = process.cpuUsage(cpu0);
-      const file = path.join(WORK_DIR, `consumer-${c.name}.cpuprofile`);
-      fs.mkdirSync(WORK_DIR, { recursive: true });
-      fs.writeFileSync(file, JSON.stringify(profile));
-      const jobs = batches * 10;
-      const t = selfTimes(profile);
-      const busy = t.byArea.filter((a) => !SKIPPED.has(a.area)).reduce((sum, a) => sum + a.ms, 0);
+      const total = totals.get(c.name) as NonNullable<ReturnType<typeof totals.get>>;
+      const areas = [...total.areas].filter(([area]) => !SKIPPED.has(area)).sort((a, b) => b[1] - a[1]);
+      const busy = areas.reduce((sum, [, ms]) => sum + ms, 0);
       out();
       out(
-        `== ${c.name}: ${((cpu.user + cpu.system) / 1000 / jobs).toFixed(3)} ms CPU per job (process.cpuUsage), ` +
-          `${(busy / jobs).toFixed(3)} ms sampled on the main thread per job; profile: ${file}`,
+        `== ${c.name}: ${(total.cpuMs / jobs).toFixed(3)} ms CPU per job (process.cpuUsage), ` +
+          `${(busy / jobs).toFixed(3)} ms sampled on the main thread per job, ${blocks} alternating blocks; ` +
+          `first block's profile: ${path.join(WORK_DIR, `consumer-${c.name}.cpuprofile`)}`,
       );
       out('   by area (self time per job):');
-      for (const a of t.byArea) {
-        if (SKIPPED.has(a.area)) continue;
-        out(`     ${(a.ms / jobs).toFixed(4).padStart(8)} ms  ${a.area}`);
-      }
+      for (const [area, ms] of areas) out(`     ${(ms / jobs).toFixed(4).padStart(8)} ms  ${area}`);
       out(`   top ${top} functions (self time per job):`);
-      for (const f of t.byFunction.filter((x) => !SKIPPED.has(x.area)).slice(0, top)) {
-        out(`     ${(f.ms / jobs).toFixed(4).padStart(8)} ms  ${f.name}  [${f.area}]`);
+      const fns = [...total.fns].filter(([, f]) => !SKIPPED.has(f.area)).sort((a, b) => b[1].ms - a[1].ms);
+      for (const [name, f] of fns.slice(0, top)) {
+        out(`     ${(f.ms / jobs).toFixed(4).padStart(8)} ms  ${name}  [${f.area}]`);
       }
     }
   } finally {

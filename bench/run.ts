@@ -11,7 +11,9 @@
  * comparison stack's name, default SqsJobsBenchE2e), BENCH_SKIP_E2E=1,
  * BENCH_ENQUEUE_JOBS (default 300), BENCH_FEATURE_BATCHES (batches per part-6 scenario, default 20),
  * BENCH_WORK_DIR (scratch, default $TMPDIR/sqs-jobs-bench),
- * BENCH_CONSUMER_RUNS (runs of part 1, each row is their median; default 5), BENCH_ONLY=consumer
+ * BENCH_CONSUMER_RUNS (runs of part 1, each row is their median; default 5), BENCH_ONLY=render
+ * (bench/results.md and the README block again from bench/results.json and bench/NOTES.md, no
+ * measurement), BENCH_ONLY=consumer
  * (part 1 only: prints its ratios and writes $BENCH_WORK_DIR/consumer-overhead.json, leaves
  * bench/results.* and the README alone).
  */
@@ -94,6 +96,7 @@ const find = (r: ConsumerOverheadResult, impl: ScenarioResult['implementation'],
   r.scenarios.find((s) => s.implementation === impl && s.duplicateRate === rate);
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'render') return renderOnly();
   const endpoint = prepare();
   progress('synth')('synthesizing the example stack in-process (bundles the consumers with esbuild) ...');
   const template: CfnTemplate = synthExampleTemplate();
@@ -504,6 +507,21 @@ function writeOutputs(results: ReturnType<typeof resultsOf>, goals: Goal[]): voi
   );
 }
 
+/**
+ * BENCH_ONLY=render: bench/results.md and the README block again from bench/results.json and
+ * bench/NOTES.md, measuring nothing (after editing the notes).
+ */
+function renderOnly(): void {
+  const results = JSON.parse(fs.readFileSync(RESULTS_JSON, 'utf8')) as Results & {
+    goals: Record<string, Omit<Goal, 'key'>>;
+  };
+  const goals = Object.entries(results.goals).map(([key, g]) => ({ key, ...g }));
+  const md = renderMarkdown(results, goals);
+  fs.writeFileSync(RESULTS_MD, md);
+  updateReadme(md);
+  progress('done')(`rendered ${path.relative(process.cwd(), RESULTS_MD)} and the README block from ${path.relative(process.cwd(), RESULTS_JSON)}`);
+}
+
 function printGoals(goals: Goal[]): void {
   for (const g of goals) {
     const status =
@@ -624,7 +642,7 @@ function renderMarkdown(r: Results, goals: Goal[]): string {
     '',
     '## 1. Consumer overhead per job',
     '',
-    `Batches of ${c.batchSize} no-op jobs, ${c.batchesPerScenario} batches per row after ${c.warmupBatches} warm-up batches, the three consumers interleaved batch by batch on one DynamoDB Local. ` +
+    `Batches of ${c.batchSize} no-op jobs, ${c.batchesPerScenario} batches per row after ${c.warmupBatches} warm-up batches, the four consumers (ours strict and optimistic, Powertools on the SDK's default client and on ours) interleaved batch by batch on one DynamoDB Local. ` +
       'Duplicates are re-deliveries of jobs that already finished. Units are DynamoDB request units from ReturnConsumedCapacity; DynamoDB Local reports none for a failed conditional write, so those are counted from the size of the item it returned (1 unit each, items are under 1 KB).',
     '',
     '| consumer | duplicates | p50 ms/batch | p99 ms/batch | ratio p50 vs Powertools | DynamoDB calls/job | write units/job | read units/job | log bytes/job |',
