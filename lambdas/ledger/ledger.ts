@@ -205,15 +205,9 @@ export class Ledger {
       [A.enqueuedAt]: { S: input.enqueuedAt },
       [A.updatedAt]: { S: iso(now) },
       [A.expiresAt]: { N: String(this.expiresAt(now)) },
-      [A.history]: { L: [{ S: encodeHistoryEntry('RUNNING', now) }] },
+      ...this.newItemExtras(input.jobId, 'RUNNING', now, input.group),
     };
     if (input.tenant !== undefined) item[A.tenant] = { S: input.tenant };
-    if (input.group !== undefined) item[A.group] = { S: input.group };
-    if (this.searchIndex) {
-      const keys = searchKeys(input.jobId, 'RUNNING', now);
-      item[A.statusKey] = { S: keys.statusKey };
-      item[A.statusAt] = { S: keys.statusAt };
-    }
     try {
       await this.client.send(
         new PutItemCommand({
@@ -556,7 +550,7 @@ export class Ledger {
     };
     if (input.payloadHash !== undefined) item[A.payloadHash] = { S: input.payloadHash };
     if (input.tenant !== undefined) item[A.tenant] = { S: input.tenant };
-    Object.assign(item, this.enqueuedItemExtras(input.jobId, now, input.group));
+    Object.assign(item, this.newItemExtras(input.jobId, 'ENQUEUED', now, input.group));
     const samePayload =
       input.checkPayload === false || input.payloadHash === undefined
         ? ''
@@ -838,11 +832,14 @@ export class Ledger {
     });
   }
 
-  /** What a producer's ENQUEUED item carries besides the job's fields: history, index keys, group. */
-  private enqueuedItemExtras(jobId: string, now: number, group?: string): Item {
-    const item: Item = { [A.history]: { L: [{ S: encodeHistoryEntry('ENQUEUED', now) }] } };
+  /**
+   * What a new item carries besides the job's fields (a producer's ENQUEUED item, a fresh claim's
+   * RUNNING one): its first history entry, the index keys, the group.
+   */
+  private newItemExtras(jobId: string, status: 'ENQUEUED' | 'RUNNING', now: number, group?: string): Item {
+    const item: Item = { [A.history]: { L: [{ S: encodeHistoryEntry(status, now) }] } };
     if (this.searchIndex) {
-      const keys = searchKeys(jobId, 'ENQUEUED', now);
+      const keys = searchKeys(jobId, status, now);
       item[A.statusKey] = { S: keys.statusKey };
       item[A.statusAt] = { S: keys.statusAt };
     }
